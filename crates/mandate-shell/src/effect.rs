@@ -1,0 +1,103 @@
+//! What the shell analyser reports: effects with paths as written, before resolution.
+
+use mandate_types::ProgramClass;
+use serde::Serialize;
+
+/// A path as the command names it, with the directory the command runs in at that
+/// point of the script (after any `cd`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ShellPath {
+    /// The directory the path is relative to: `None` is the action's cwd, `Some(d)` is
+    /// `d` (absolute, or relative to the action's cwd) after a `cd`.
+    pub dir: Option<String>,
+    /// The path text after expansion (`~` kept for the resolver).
+    pub path: String,
+    /// Part of the path is computed at run time (an unknown variable, a command
+    /// substitution), so `path` is not the real path.
+    pub dynamic: bool,
+    /// The path contains unquoted glob characters.
+    pub glob: bool,
+    /// An earlier `cd` went somewhere we cannot know, so `dir` is meaningless.
+    pub unknown_dir: bool,
+}
+
+/// Where a network effect goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NetTarget {
+    /// A URL (`https://host/...`, `git@host:repo`).
+    Url {
+        /// The URL text.
+        url: String,
+    },
+    /// A host and maybe a port (`nc host 80`, `ssh host`).
+    Host {
+        /// The host.
+        host: String,
+        /// The port, when given.
+        port: Option<u16>,
+    },
+    /// A git remote by name (`origin`), resolved through the repository's config.
+    GitRemote {
+        /// The remote's name.
+        name: String,
+        /// The repository directory (`git -C`), if not the cwd.
+        dir: Option<ShellPath>,
+    },
+    /// Computed at run time.
+    Dynamic {
+        /// The text as written.
+        text: String,
+    },
+}
+
+/// One effect found in a command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum ShellEffect {
+    /// A program runs.
+    Exec {
+        /// The program's name (basename).
+        program: String,
+        /// Its class in the knowledge base.
+        class: ProgramClass,
+    },
+    /// A file is read.
+    Read(ShellPath),
+    /// A file is written.
+    Write(ShellPath),
+    /// A file is deleted.
+    Delete(ShellPath),
+    /// A connection is made; `sends` lists the files whose content goes with it.
+    Connect {
+        /// The destination.
+        target: NetTarget,
+        /// Whether data leaves in the request (upload, POST body, stdin piped in).
+        sends: bool,
+        /// Files whose contents are sent.
+        data_from: Vec<ShellPath>,
+    },
+    /// `git push`.
+    Push {
+        /// The remote (name or URL); `None` for the default.
+        remote: Option<NetTarget>,
+        /// The refspecs as written.
+        refspecs: Vec<String>,
+        /// A destructive push (`--force`, `+ref`, `--delete`, `--mirror`).
+        force: bool,
+        /// Pushes every branch (`--all`, `--mirror`).
+        all: bool,
+        /// The repository directory (`git -C`), if not the cwd.
+        dir: Option<ShellPath>,
+    },
+    /// Privileges change.
+    Privilege {
+        /// The program (`sudo`, `su`, `doas`, ...).
+        program: String,
+    },
+    /// Part of the command could not be analysed.
+    Unparseable {
+        /// Why, in words.
+        reason: String,
+    },
+}

@@ -1,0 +1,247 @@
+//! The program knowledge base: which programs do what with their arguments.
+//!
+//! The knowledge base is data (`data/programs.toml`), not code: each entry names the
+//! programs it covers, their class, what their positional arguments are (files read,
+//! written, deleted, URLs, an inner command, ...), which flags take a value and what that
+//! value is, and switches that change the meaning of the arguments (`sed -i`).
+//! Users may add entries with [`KnowledgeBase::extend_from_toml`].
+
+use std::collections::HashMap;
+
+use mandate_types::ProgramClass;
+use serde::Deserialize;
+
+/// The knowledge base shipped with Mandate.
+pub const BUILTIN_PROGRAMS: &str = include_str!("../data/programs.toml");
+
+/// What a program's positional arguments are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ArgsRole {
+    /// Not files (or not interesting): `echo`, `mkdir -p` handled as write.
+    #[default]
+    None,
+    /// Files read.
+    Read,
+    /// Files written (created or modified).
+    Write,
+    /// Files deleted.
+    Delete,
+    /// Files read and rewritten in place.
+    ReadWrite,
+    /// All but the last are read; the last is written (`cp`).
+    Copy,
+    /// All but the last are read and deleted; the last is written (`mv`).
+    Move,
+    /// The first is a pattern (unless a pattern flag was given); the rest are read (`grep`).
+    PatternRead,
+    /// URLs to fetch (`curl`, `wget`).
+    Url,
+    /// The first positional starts an inner command (`sudo`, `nohup`, `timeout 5`).
+    Command,
+    /// A shell: `-c STRING` is analysed as a script; otherwise the first positional is a
+    /// script file that runs.
+    Shell,
+    /// An interpreter: `-c`/`-e` code is opaque; otherwise the first positional is a
+    /// script file that runs.
+    Interpreter,
+    /// `ssh host [command]`.
+    Ssh,
+    /// `scp`/`rsync`: `host:path` arguments are remote; the last argument is the target.
+    RemoteCopy,
+    /// `nc host port`: a raw connection carrying stdin.
+    Netcat,
+    /// `find`: paths first, then an expression (`-exec`, `-delete`, ...).
+    Find,
+    /// `dd if=... of=...`.
+    Dd,
+    /// `xargs [opts] command...`: the inner command gets extra arguments from stdin.
+    Xargs,
+    /// `env [-i] [VAR=val]... command...`.
+    Env,
+    /// `git`: handled by subcommand.
+    Git,
+}
+
+/// What a flag's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagRole {
+    /// A value that is not a path (a count, a name).
+    Value,
+    /// A file read.
+    Read,
+    /// A file written.
+    Write,
+    /// A file deleted.
+    Delete,
+    /// A directory the program changes into (`git -C`, `make -C`).
+    Dir,
+    /// Request data: `@file` is read and sent, `@-` sends stdin, anything else is sent.
+    Data,
+    /// A file uploaded (read and sent).
+    Upload,
+    /// A form field: `name=@file` uploads the file.
+    Form,
+    /// A URL to connect to.
+    Url,
+    /// A shell command string (`su -c`, `watch`).
+    Command,
+    /// Code for an interpreter (`python -c`): opaque.
+    Code,
+    /// The pattern or script of `grep -e` / `sed -e`: not a path, but it means the
+    /// first positional is not a pattern.
+    Pattern,
+}
+
+/// One knowledge-base entry as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    /// Program names this entry covers (basenames).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// The class of `exec` effect.
+    #[serde(default = "default_class")]
+    pub class: ProgramClass,
+    /// What positional arguments are.
+    #[serde(default)]
+    pub args: ArgsRole,
+    /// How many leading positional arguments are not paths (`chmod MODE`, `timeout 5`).
+    #[serde(default)]
+    pub skip: usize,
+    /// Flags that take a value which is not a path.
+    #[serde(default)]
+    pub value_flags: Vec<String>,
+    /// Flags that take a value with a role.
+    #[serde(default)]
+    pub flags: HashMap<String, FlagRole>,
+    /// Switches that change what positional arguments are (`sed -i` → `read_write`).
+    #[serde(default)]
+    pub switches: HashMap<String, ArgsRole>,
+    /// Switches whose value, if any, is attached (`-i.bak`, `--in-place=.bak`).
+    #[serde(default)]
+    pub attached_value: Vec<String>,
+    /// The program changes privileges (`sudo`).
+    #[serde(default)]
+    pub privilege: bool,
+    /// Subcommands with their own spec (`git push`, `cargo publish`).
+    #[serde(default)]
+    pub subcommands: HashMap<String, ProgramSpec>,
+    /// For subcommand entries: other names of the same subcommand.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+fn default_class() -> ProgramClass {
+    ProgramClass::Unknown
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KbFile {
+    #[serde(default)]
+    program: Vec<ProgramSpec>,
+}
+
+/// An error in a knowledge-base file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KbError {
+    /// The TOML did not parse or had unknown fields.
+    #[error("program knowledge base: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// An entry named no program.
+    #[error("program knowledge base: entry {index} has no names")]
+    NoNames {
+        /// The entry's index.
+        index: usize,
+    },
+}
+
+/// Program name → spec.
+#[derive(Debug, Clone, Default)]
+pub struct KnowledgeBase {
+    programs: HashMap<String, ProgramSpec>,
+}
+
+impl KnowledgeBase {
+    /// The knowledge base shipped with Mandate.
+    pub fn builtin() -> Self {
+        let mut kb = Self::default();
+        kb.extend_from_toml(BUILTIN_PROGRAMS)
+            .expect("the built-in program knowledge base parses (tested)");
+        kb
+    }
+
+    /// Adds (or replaces) entries from TOML text.
+    pub fn extend_from_toml(&mut self, text: &str) -> Result<(), KbError> {
+        let file: KbFile = toml::from_str(text)?;
+        for (index, mut spec) in file.program.into_iter().enumerate() {
+            if spec.names.is_empty() {
+                return Err(KbError::NoNames { index });
+            }
+            for sub in spec.subcommands.clone().into_values() {
+                for alias in &sub.aliases {
+                    spec.subcommands.insert(alias.clone(), sub.clone());
+                }
+            }
+            for name in std::mem::take(&mut spec.names) {
+                self.programs.insert(name, spec.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The spec for a program (by basename).
+    pub fn get(&self, name: &str) -> Option<&ProgramSpec> {
+        self.programs.get(name)
+    }
+
+    /// How many program names the base covers.
+    pub fn len(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// Whether the base is empty.
+    pub fn is_empty(&self) -> bool {
+        self.programs.is_empty()
+    }
+}
+
+impl ProgramSpec {
+    /// The role of a flag's value, if the flag takes one.
+    pub fn flag_role(&self, flag: &str) -> Option<FlagRole> {
+        if let Some(r) = self.flags.get(flag) {
+            return Some(*r);
+        }
+        self.value_flags
+            .iter()
+            .any(|f| f == flag)
+            .then_some(FlagRole::Value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_kb_parses_and_covers_core_programs() {
+        let kb = KnowledgeBase::builtin();
+        for p in ["cat", "grep", "cp", "mv", "rm", "curl", "wget", "git", "bash", "sudo", "tee", "sed"] {
+            assert!(kb.get(p).is_some(), "{p} missing");
+        }
+        assert_eq!(kb.get("sed").unwrap().switches.get("-i"), Some(&ArgsRole::ReadWrite));
+    }
+
+    #[test]
+    fn bad_entries_are_errors() {
+        let mut kb = KnowledgeBase::default();
+        assert!(matches!(
+            kb.extend_from_toml("[[program]]\nclass = \"inspect\"\n"),
+            Err(KbError::NoNames { index: 0 })
+        ));
+        assert!(kb.extend_from_toml("[[program]]\nnames=[\"x\"]\nbogus = 1\n").is_err());
+    }
+}
