@@ -1,1 +1,449 @@
-//! placeholder
+//! Analysis: one action under one task's mandate → effects with the facts policy needs.
+//!
+//! This is the only layer below the broker that touches the filesystem: it resolves paths
+//! (`~`, `..`, relative to the cwd, symlinks), expands globs, reads a repository's git
+//! config for remotes and labels sensitive paths. Everything it returns is plain data.
+
+#![forbid(unsafe_code)]
+
+pub mod git;
+pub mod paths;
+pub mod sensitive;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
+use mandate_types::{
+    Action, ActionKind, Effect, FileFacts, Host, HostFacts, HostPattern, Label, Labels, Mandate,
+    PathZone, PushFacts, SpecialPath, Url,
+};
+
+pub use paths::{Environment, resolve};
+pub use sensitive::{RuleError, SensitivePaths};
+
+/// Most files one glob is expanded to.
+const MAX_GLOB_MATCHES: usize = 256;
+
+/// Hosts of well-known package registries: downloads from them are ordinary build work.
+pub const REGISTRY_HOSTS: &[&str] = &[
+    "crates.io", "index.crates.io", "static.crates.io", "static.rust-lang.org", "registry.npmjs.org",
+    "registry.yarnpkg.com", "pypi.org", "files.pythonhosted.org", "proxy.golang.org", "sum.golang.org",
+    "rubygems.org", "index.rubygems.org", "repo.maven.apache.org", "repo1.maven.org", "plugins.gradle.org",
+    "services.gradle.org", "api.nuget.org", "repo.packagist.org", "packagist.org", "deb.debian.org",
+    "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com", "dl-cdn.alpinelinux.org",
+    "hackage.haskell.org", "registry.bower.io", "pkg.go.dev", "conda.anaconda.org", "repo.anaconda.com",
+];
+
+/// One task's mandate with its scope compiled for fast matching. Build it once per task.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// The mandate.
+    pub mandate: Arc<Mandate>,
+    read: GlobSet,
+    write: GlobSet,
+}
+
+impl TaskView {
+    /// Compiles a mandate's scope. Relative globs are relative to the primary repository.
+    pub fn new(mandate: Arc<Mandate>) -> Result<Self, globset::Error> {
+        let base = mandate.repo().map(|r| r.as_str().to_owned()).unwrap_or_default();
+        let compile = |globs: &[mandate_types::PathGlob]| -> Result<GlobSet, globset::Error> {
+            let mut b = GlobSetBuilder::new();
+            for g in globs {
+                let text = if g.as_str().starts_with('/') {
+                    g.as_str().to_owned()
+                } else {
+                    format!("{base}/{}", g.as_str())
+                };
+                b.add(GlobBuilder::new(&text).literal_separator(true).build()?);
+            }
+            b.build()
+        };
+        Ok(Self {
+            read: compile(&mandate.scope.read)?,
+            write: compile(&mandate.scope.write)?,
+            mandate,
+        })
+    }
+}
+
+/// The effects of one action, with the zone of the directory it runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    /// The effects, without duplicates, in the order found.
+    pub effects: Vec<Effect>,
+    /// Where the action's cwd lies.
+    pub cwd_zone: PathZone,
+}
+
+/// Turns actions into effects.
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    shell: ShellAnalyzer,
+    sensitive: SensitivePaths,
+    env: Environment,
+    registries: Vec<HostPattern>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+    Delete,
+}
+
+impl Analyzer {
+    /// An analyser with the given parts.
+    pub fn new(shell: ShellAnalyzer, sensitive: SensitivePaths, env: Environment) -> Self {
+        let registries = REGISTRY_HOSTS
+            .iter()
+            .filter_map(|h| HostPattern::parse(h).ok())
+            .collect();
+        Self {
+            shell,
+            sensitive,
+            env,
+            registries,
+        }
+    }
+
+    /// The built-in knowledge base and rules, with the process environment.
+    pub fn builtin() -> Self {
+        Self::new(
+            ShellAnalyzer::default(),
+            SensitivePaths::builtin(),
+            Environment::from_process(),
+        )
+    }
+
+    /// The environment paths are classified against.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// The shell analyser.
+    pub fn shell(&self) -> &ShellAnalyzer {
+        &self.shell
+    }
+
+    /// The labels of a path as written (no resolution).
+    pub fn path_labels(&self, path: &str) -> Labels {
+        self.sensitive.labels(path)
+    }
+
+    /// Analyses one action under a task.
+    pub fn analyze(&self, action: &Action, task: &TaskView) -> Analysis {
+        let cwd = resolve(action.cwd.as_path());
+        let cwd_zone = paths::zone(&self.env, &task.mandate, &cwd);
+        let mut out = Vec::new();
+        match &action.kind {
+            ActionKind::Shell { command } => {
+                let shell = self.shell.analyze(command);
+                for e in &shell.effects {
+                    self.shell_effect(e, &cwd, task, &mut out);
+                }
+                if shell.effects.is_empty() {
+                    out.push(Effect::Exec {
+                        program: "bash".into(),
+                        class: mandate_types::ProgramClass::Interpreter,
+                    });
+                }
+            }
+            ActionKind::FileRead { path } => {
+                let sp = plain(path);
+                for f in self.files(&sp, &cwd, task, Access::Read) {
+                    out.push(Effect::Read(f));
+                }
+            }
+            ActionKind::FileWrite { path } => {
+                let sp = plain(path);
+                for f in self.files(&sp, &cwd, task, Access::Write) {
+                    out.push(Effect::Write(f));
+                }
+            }
+            ActionKind::Http { method, url } => {
+                if url.scheme() == "file" {
+                    let p = url.as_str().trim_start_matches("file://");
+                    for f in self.files(&plain(p), &cwd, task, Access::Read) {
+                        out.push(Effect::Read(f));
+                    }
+                } else {
+                    let facts = self.url_facts(url, task);
+                    out.push(if method.sends_body() {
+                        Effect::Send {
+                            to: facts,
+                            labels: Labels::NONE,
+                        }
+                    } else {
+                        Effect::Connect(facts)
+                    });
+                }
+            }
+            ActionKind::McpCall { tool, .. } => out.push(Effect::CallTool {
+                server: tool.server.clone(),
+                tool: tool.tool.clone(),
+                in_scope: task.mandate.scope.allows_tool(&tool.server, &tool.tool),
+            }),
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|e| seen.insert(e.clone()));
+        Analysis {
+            effects: out,
+            cwd_zone,
+        }
+    }
+
+    fn shell_effect(&self, e: &ShellEffect, cwd: &Path, task: &TaskView, out: &mut Vec<Effect>) {
+        match e {
+            ShellEffect::Exec { program, class } => out.push(Effect::Exec {
+                program: program.clone(),
+                class: *class,
+            }),
+            ShellEffect::Read(p) => out.extend(self.files(p, cwd, task, Access::Read).into_iter().map(Effect::Read)),
+            ShellEffect::Write(p) => {
+                out.extend(self.files(p, cwd, task, Access::Write).into_iter().map(Effect::Write))
+            }
+            ShellEffect::Delete(p) => {
+                out.extend(self.files(p, cwd, task, Access::Delete).into_iter().map(Effect::Delete))
+            }
+            ShellEffect::Connect {
+                target,
+                sends,
+                data_from,
+            } => {
+                let to = self.target_facts(target, cwd, task);
+                if *sends {
+                    let mut labels = Labels::NONE;
+                    for p in data_from {
+                        for f in self.files(p, cwd, task, Access::Read) {
+                            labels = labels.union(f.labels);
+                        }
+                    }
+                    out.push(Effect::Send { to, labels });
+                } else {
+                    out.push(Effect::Connect(to));
+                }
+            }
+            ShellEffect::Push {
+                remote,
+                refspecs,
+                force,
+                all,
+                dir,
+            } => {
+                let repo_dir = match dir {
+                    Some(d) => self.one_path(d, cwd),
+                    None => Some(cwd.to_path_buf()),
+                };
+                let gd = repo_dir.as_deref().and_then(git::git_dir);
+                let dst = refspecs.first().map(|r| {
+                    let r = r.trim_start_matches('+');
+                    r.split_once(':').map_or(r, |(_, d)| d).to_owned()
+                });
+                let branch = if *all {
+                    None
+                } else {
+                    match dst.as_deref() {
+                        None | Some("HEAD") => gd.as_deref().and_then(git::current_branch),
+                        Some(b) if b.starts_with("refs/tags/") || b.is_empty() => None,
+                        Some(b) => Some(b.strip_prefix("refs/heads/").unwrap_or(b).to_owned()),
+                    }
+                };
+                let remote_name = match remote {
+                    Some(NetTarget::GitRemote { name, .. }) => name.clone(),
+                    Some(NetTarget::Url { url }) => url.clone(),
+                    Some(NetTarget::Host { host, .. }) => host.clone(),
+                    Some(NetTarget::Dynamic { text }) => text.clone(),
+                    None => "origin".into(),
+                };
+                let branch_in_scope = branch
+                    .as_deref()
+                    .is_some_and(|b| task.mandate.scope.allows_branch(b))
+                    && refspecs.len() <= 1;
+                out.push(Effect::Push(PushFacts {
+                    remote: remote_name,
+                    branch,
+                    branch_in_scope,
+                    force: *force,
+                }));
+            }
+            ShellEffect::Privilege { program } => out.push(Effect::Privilege {
+                program: program.clone(),
+            }),
+            ShellEffect::Unparseable { reason } => out.push(Effect::Unparseable {
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// The absolute, resolved form of a shell path, if it can be known.
+    fn one_path(&self, p: &ShellPath, cwd: &Path) -> Option<PathBuf> {
+        if p.dynamic || p.unknown_dir {
+            return None;
+        }
+        let base = match &p.dir {
+            None => cwd.to_path_buf(),
+            Some(d) => self.absolute(d, cwd)?,
+        };
+        Some(resolve(&self.absolute(&p.path, &base)?))
+    }
+
+    fn absolute(&self, text: &str, base: &Path) -> Option<PathBuf> {
+        if text.starts_with('~') {
+            return self.env.expand_tilde(text);
+        }
+        let p = Path::new(text);
+        Some(if p.is_absolute() { p.to_path_buf() } else { base.join(p) })
+    }
+
+    fn files(&self, p: &ShellPath, cwd: &Path, task: &TaskView, access: Access) -> Vec<FileFacts> {
+        let Some(abs) = self.one_path(p, cwd) else {
+            // Unknown location: label on the text so `$D/.env` is still a secret.
+            let text = match &p.dir {
+                Some(d) if !p.path.starts_with('/') => format!("{d}/{}", p.path),
+                _ => p.path.clone(),
+            };
+            return vec![FileFacts {
+                labels: self.sensitive.labels(&text),
+                path: text,
+                zone: PathZone::Unknown,
+                special: SpecialPath::None,
+                in_scope: false,
+            }];
+        };
+        let mut found = Vec::new();
+        if p.glob {
+            found = expand_glob(&abs);
+        }
+        if found.is_empty() {
+            found.push(abs);
+        }
+        found
+            .into_iter()
+            .map(|path| self.facts(path, task, access))
+            .collect()
+    }
+
+    fn facts(&self, path: PathBuf, task: &TaskView, access: Access) -> FileFacts {
+        let text = path.to_string_lossy().into_owned();
+        let mut labels = self.sensitive.labels(&text);
+        let zone = paths::zone(&self.env, &task.mandate, &path);
+        let special = paths::special(&self.env, &task.mandate, &path);
+        if special == SpecialPath::MandateData && access == Access::Read {
+            // The broker's key and policies are as sensitive as any secret.
+            labels.insert(Label::Secret);
+        }
+        let in_scope = match access {
+            Access::Read => task.read.is_match(&path),
+            Access::Write | Access::Delete => task.write.is_match(&path),
+        };
+        FileFacts {
+            path: text,
+            zone,
+            labels,
+            special,
+            in_scope,
+        }
+    }
+
+    fn host_facts(&self, host: Option<Host>, port: u16, task: &TaskView) -> HostFacts {
+        match host {
+            Some(h) => HostFacts {
+                in_scope: task.mandate.scope.allows_host(&h),
+                registry: self.registries.iter().any(|r| r.matches(&h)),
+                loopback: h.is_loopback(),
+                host: h.as_str().to_owned(),
+                port,
+            },
+            None => HostFacts {
+                host: "?".into(),
+                port,
+                in_scope: false,
+                registry: false,
+                loopback: false,
+            },
+        }
+    }
+
+    fn url_facts(&self, url: &Url, task: &TaskView) -> HostFacts {
+        self.host_facts(url.host().cloned(), url.port(), task)
+    }
+
+    fn target_facts(&self, t: &NetTarget, cwd: &Path, task: &TaskView) -> HostFacts {
+        match t {
+            NetTarget::Url { url } => match Url::parse(url) {
+                Ok(u) => self.url_facts(&u, task),
+                Err(_) => {
+                    let (h, p) = git::url_host(url).unwrap_or_default();
+                    self.host_facts(Host::parse(&h).ok(), p.unwrap_or(0), task)
+                }
+            },
+            NetTarget::Host { host, port } => {
+                self.host_facts(Host::parse(host).ok(), port.unwrap_or(0), task)
+            }
+            NetTarget::GitRemote { name, dir } => {
+                let start = match dir {
+                    Some(d) => self.one_path(d, cwd),
+                    None => Some(cwd.to_path_buf()),
+                };
+                let url = start
+                    .as_deref()
+                    .and_then(git::git_dir)
+                    .and_then(|g| git::remote_url(&g, name));
+                match url.as_deref().and_then(git::url_host) {
+                    Some((h, p)) => self.host_facts(Host::parse(&h).ok(), p.unwrap_or(443), task),
+                    None => self.host_facts(None, 0, task),
+                }
+            }
+            NetTarget::Dynamic { .. } => self.host_facts(None, 0, task),
+        }
+    }
+}
+
+fn plain(path: &str) -> ShellPath {
+    ShellPath {
+        dir: None,
+        path: path.to_owned(),
+        dynamic: false,
+        glob: false,
+        unknown_dir: false,
+    }
+}
+
+/// Expands a glob in the last component of `abs` (bash rules: `*` does not match a
+/// leading dot). Globs in earlier components are left unexpanded.
+fn expand_glob(abs: &Path) -> Vec<PathBuf> {
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy();
+    let parent_text = parent.to_string_lossy();
+    if parent_text.contains(['*', '?', '[']) {
+        return Vec::new();
+    }
+    let Ok(glob) = GlobBuilder::new(&name).literal_separator(true).build() else {
+        return Vec::new();
+    };
+    let m = glob.compile_matcher();
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in rd.flatten() {
+        let n = entry.file_name();
+        let n = n.to_string_lossy();
+        if n.starts_with('.') && !name.starts_with('.') {
+            continue;
+        }
+        if m.is_match(n.as_ref()) {
+            out.push(resolve(&parent.join(n.as_ref())));
+            if out.len() >= MAX_GLOB_MATCHES {
+                break;
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,123 @@
+//! Just enough of a git repository's files to resolve remotes and the current branch.
+
+use std::path::{Path, PathBuf};
+
+/// Finds the git directory for a work tree path (walking up; `.git` files are followed).
+pub fn git_dir(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let dot = d.join(".git");
+        if dot.is_dir() {
+            return Some(dot);
+        }
+        if dot.is_file() {
+            let text = std::fs::read_to_string(&dot).ok()?;
+            let target = text.trim().strip_prefix("gitdir:")?.trim();
+            let p = Path::new(target);
+            return Some(if p.is_absolute() { p.to_path_buf() } else { d.join(p) });
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// The URL of a named remote, from the repository's `config`.
+pub fn remote_url(git_dir: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let wanted = format!("[remote \"{name}\"]");
+    let mut inside = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            inside = l == wanted;
+            continue;
+        }
+        if inside {
+            if let Some((k, v)) = l.split_once('=') {
+                if k.trim() == "url" {
+                    return Some(v.trim().to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Every remote URL in the repository's `config`.
+pub fn remote_urls(git_dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(git_dir.join("config")) else {
+        return Vec::new();
+    };
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            inside = l.starts_with("[remote ");
+            continue;
+        }
+        if let (true, Some((k, v))) = (inside, l.split_once('=')) {
+            if matches!(k.trim(), "url" | "pushurl") {
+                out.push(v.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The branch `HEAD` points at, if it is a branch.
+pub fn current_branch(git_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    text.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_owned)
+}
+
+/// The host of a git URL: `https://host/...`, `ssh://user@host:port/...`, `user@host:path`.
+pub fn url_host(url: &str) -> Option<(String, Option<u16>)> {
+    if let Some((_, rest)) = url.split_once("://") {
+        let auth = rest.split('/').next().unwrap_or(rest);
+        let hp = auth.rsplit('@').next().unwrap_or(auth);
+        let (h, p) = mandate_types::split_host_port(hp).ok()?;
+        return Some((h.to_owned(), p));
+    }
+    // scp-like syntax: [user@]host:path
+    let (head, _) = url.split_once(':')?;
+    if head.contains('/') {
+        return None;
+    }
+    Some((head.rsplit('@').next().unwrap_or(head).to_owned(), Some(22)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_hosts() {
+        assert_eq!(url_host("https://github.com/a/b.git"), Some(("github.com".into(), None)));
+        assert_eq!(url_host("git@github.com:a/b.git"), Some(("github.com".into(), Some(22))));
+        assert_eq!(url_host("ssh://git@h.example:2222/x"), Some(("h.example".into(), Some(2222))));
+        assert_eq!(url_host("/local/path"), None);
+    }
+
+    #[test]
+    fn reads_config_and_head() {
+        let d = tempfile::tempdir().unwrap();
+        let g = d.path().join(".git");
+        std::fs::create_dir_all(&g).unwrap();
+        std::fs::write(g.join("HEAD"), "ref: refs/heads/mandate/x\n").unwrap();
+        std::fs::write(
+            g.join("config"),
+            "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:a/b.git\n\tfetch = +refs/heads/*\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.path().join("sub")).unwrap();
+        let found = git_dir(&d.path().join("sub")).unwrap();
+        assert_eq!(found, g);
+        assert_eq!(remote_url(&g, "origin").as_deref(), Some("git@github.com:a/b.git"));
+        assert_eq!(remote_url(&g, "upstream"), None);
+        assert_eq!(current_branch(&g).as_deref(), Some("mandate/x"));
+        assert_eq!(remote_urls(&g), vec!["git@github.com:a/b.git".to_string()]);
+    }
+}

@@ -1,0 +1,229 @@
+//! Path resolution (`~`, `..`, relative to cwd, symlinks) and classification.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+use mandate_types::{AbsPath, Mandate, PathZone, SpecialPath};
+
+/// Most symlinks followed while resolving one path (as the kernel's `ELOOP` limit).
+const MAX_LINKS: usize = 40;
+
+/// Resolves an absolute path the way the kernel would: `.` and `..` are applied after
+/// following each symlink. Components that do not exist are joined lexically.
+pub fn resolve(abs: &Path) -> PathBuf {
+    let mut queue: VecDeque<OsString> = VecDeque::new();
+    push_components(&mut queue, abs, false);
+    let mut out = PathBuf::from("/");
+    let mut links = 0;
+    let mut exists = true;
+    while let Some(c) = queue.pop_front() {
+        if c == "." {
+            continue;
+        }
+        if c == ".." {
+            out.pop();
+            continue;
+        }
+        out.push(&c);
+        if !exists {
+            continue;
+        }
+        match std::fs::symlink_metadata(&out) {
+            Ok(m) if m.file_type().is_symlink() => {
+                links += 1;
+                let Ok(target) = std::fs::read_link(&out) else { continue };
+                if links > MAX_LINKS {
+                    // A loop: leave the rest lexical, as the kernel would fail.
+                    exists = false;
+                    continue;
+                }
+                out.pop();
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                push_components(&mut queue, &target, true);
+            }
+            Ok(_) => {}
+            Err(_) => exists = false,
+        }
+    }
+    out
+}
+
+fn push_components(queue: &mut VecDeque<OsString>, p: &Path, front: bool) {
+    let comps: Vec<OsString> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            Component::CurDir => Some(".".into()),
+            Component::RootDir | Component::Prefix(_) => None,
+        })
+        .collect();
+    if front {
+        for c in comps.into_iter().rev() {
+            queue.push_front(c);
+        }
+    } else {
+        queue.extend(comps);
+    }
+}
+
+/// Where the machine keeps things, for classifying paths.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The user's home directory (resolved).
+    pub home: PathBuf,
+    /// Temporary directories (resolved).
+    pub temp_dirs: Vec<PathBuf>,
+    /// Mandate's own data and policy directories (resolved).
+    pub mandate_dirs: Vec<PathBuf>,
+}
+
+impl Environment {
+    /// Reads `HOME` and `TMPDIR` from the process environment.
+    pub fn from_process() -> Self {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/root"));
+        let mut temp_dirs = vec![resolve(Path::new("/tmp")), resolve(Path::new("/var/tmp")), PathBuf::from("/dev/shm")];
+        if let Some(t) = std::env::var_os("TMPDIR") {
+            temp_dirs.push(resolve(Path::new(&t)));
+        }
+        temp_dirs.dedup();
+        Self {
+            home: resolve(&home),
+            temp_dirs,
+            mandate_dirs: Vec::new(),
+        }
+    }
+
+    /// Expands `~` and `~user` at the start of a path.
+    pub fn expand_tilde(&self, p: &str) -> Option<PathBuf> {
+        let rest = p.strip_prefix('~')?;
+        let (user, tail) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, ""),
+        };
+        let base = if user.is_empty() {
+            self.home.clone()
+        } else {
+            home_of(user)?
+        };
+        Some(if tail.is_empty() { base } else { base.join(tail) })
+    }
+}
+
+/// The home directory of `user` from `/etc/passwd`.
+fn home_of(user: &str) -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 5 && f[0] == user).then(|| PathBuf::from(f[5]))
+    })
+}
+
+const SYSTEM_ROOTS: &[&str] = &[
+    "/usr", "/etc", "/opt", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/proc", "/sys", "/dev", "/var", "/boot",
+    "/srv", "/snap", "/nix", "/run", "/root",
+];
+
+/// The zone of a resolved path.
+pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
+    if mandate.scope.repos.iter().any(|r| p.starts_with(r.as_path())) {
+        return PathZone::Repo;
+    }
+    if env.temp_dirs.iter().any(|t| p.starts_with(t)) {
+        return PathZone::Temp;
+    }
+    if p.starts_with(&env.home) && env.home != Path::new("/") {
+        return PathZone::Home;
+    }
+    if SYSTEM_ROOTS.iter().any(|r| p.starts_with(r)) {
+        return PathZone::System;
+    }
+    PathZone::Other
+}
+
+const CI_FILES: &[&str] = &[
+    ".gitlab-ci.yml", ".travis.yml", "azure-pipelines.yml", "Jenkinsfile", "bitbucket-pipelines.yml", ".drone.yml",
+    "appveyor.yml", ".cirrus.yml", "cloudbuild.yaml", "buildspec.yml",
+];
+const CI_DIRS: &[&str] = &[".github/workflows", ".github/actions", ".circleci", ".buildkite", ".gitlab", ".woodpecker"];
+const AGENT_FILES: &[&str] = &[
+    ".claude/settings.json", ".claude/settings.local.json", ".mcp.json", ".cursor/hooks.json", ".cursor/mcp.json",
+    ".gemini/settings.json", ".vscode/settings.json", ".vscode/tasks.json", ".vscode/launch.json", "CLAUDE.md",
+    "AGENTS.md", "GEMINI.md", ".cursorrules",
+];
+const AGENT_DIRS: &[&str] = &[".claude/hooks", ".codex", ".github/hooks", ".cursor/rules", ".claude/agents", ".claude/commands"];
+const PERSISTENCE_HOME: &[&str] = &[
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv", ".zprofile", ".zlogin",
+    ".config/fish/config.fish", ".ssh/authorized_keys", ".ssh/rc", ".xprofile", ".xinitrc", ".pam_environment",
+];
+const PERSISTENCE_HOME_DIRS: &[&str] = &[".config/autostart", ".config/systemd", ".local/share/systemd", ".config/fish/conf.d"];
+const PERSISTENCE_SYSTEM: &[&str] = &[
+    "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly", "/etc/cron.monthly", "/etc/crontab",
+    "/var/spool/cron", "/etc/systemd", "/lib/systemd/system", "/usr/lib/systemd/system", "/etc/init.d", "/etc/rc.local",
+    "/etc/profile", "/etc/profile.d", "/etc/bash.bashrc", "/etc/environment", "/etc/ld.so.preload", "/etc/sudoers",
+    "/etc/sudoers.d",
+];
+
+/// The special role of a resolved path.
+pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
+    if env.mandate_dirs.iter().any(|d| p.starts_with(d)) {
+        return SpecialPath::MandateData;
+    }
+    let s = p.to_string_lossy();
+    if s.contains("/.git/hooks/") || s.ends_with("/.git/hooks") || s.contains("/.husky/") {
+        return SpecialPath::GitHook;
+    }
+    for repo in mandate.scope.repos.iter().map(AbsPath::as_path) {
+        if let Ok(rel) = p.strip_prefix(repo) {
+            if CI_FILES.iter().any(|f| rel == Path::new(f)) || CI_DIRS.iter().any(|d| rel.starts_with(d)) {
+                return SpecialPath::CiConfig;
+            }
+            if AGENT_FILES.iter().any(|f| rel == Path::new(f)) || AGENT_DIRS.iter().any(|d| rel.starts_with(d)) {
+                return SpecialPath::AgentConfig;
+            }
+        }
+    }
+    if s.contains("/.git/") || s.ends_with("/.git") {
+        return SpecialPath::GitInternal;
+    }
+    if let Ok(rel) = p.strip_prefix(&env.home) {
+        if PERSISTENCE_HOME.iter().any(|f| rel == Path::new(f)) || PERSISTENCE_HOME_DIRS.iter().any(|d| rel.starts_with(d)) {
+            return SpecialPath::Persistence;
+        }
+        if rel.starts_with(".claude") || rel.starts_with(".codex") || rel.starts_with(".gemini") || rel.starts_with(".cursor") {
+            return SpecialPath::AgentConfig;
+        }
+    }
+    if PERSISTENCE_SYSTEM.iter().any(|d| p.starts_with(d)) {
+        return SpecialPath::Persistence;
+    }
+    SpecialPath::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_dots_and_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = resolve(dir.path());
+        std::fs::create_dir_all(root.join("repo/src")).unwrap();
+        std::fs::create_dir_all(root.join("secrets")).unwrap();
+        std::os::unix::fs::symlink(root.join("secrets"), root.join("repo/link")).unwrap();
+        std::os::unix::fs::symlink("../secrets/.env", root.join("repo/rel")).unwrap();
+        assert_eq!(resolve(&root.join("repo/src/../x")), root.join("repo/x"));
+        assert_eq!(resolve(&root.join("repo/link/.env")), root.join("secrets/.env"));
+        // `..` after a symlink is applied to the link's target, as the kernel does.
+        assert_eq!(resolve(&root.join("repo/link/../repo")), root.join("repo"));
+        assert_eq!(resolve(&root.join("repo/rel")), root.join("secrets/.env"));
+        assert_eq!(resolve(&root.join("repo/missing/../../x")), root.join("x"));
+        std::os::unix::fs::symlink(root.join("loop"), root.join("loop")).unwrap();
+        let _ = resolve(&root.join("loop/x"));
+    }
+}
