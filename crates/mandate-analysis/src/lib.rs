@@ -258,6 +258,8 @@ impl Analyzer {
                     Some(NetTarget::Dynamic { text }) => text.clone(),
                     None => "origin".into(),
                 };
+                let tag = dst.as_deref().is_some_and(|b| b.starts_with("refs/tags/"))
+                    || refspecs.iter().any(|r| r == "--tags");
                 let branch_in_scope = branch
                     .as_deref()
                     .is_some_and(|b| task.mandate.scope.allows_branch(b))
@@ -267,6 +269,7 @@ impl Analyzer {
                     branch,
                     branch_in_scope,
                     force: *force,
+                    tag,
                 }));
             }
             ShellEffect::Privilege { program } => out.push(Effect::Privilege {

@@ -120,6 +120,8 @@ pub struct PushFacts {
     pub branch_in_scope: bool,
     /// A force push (`--force`, `-f`, `+refspec`, `--mirror`, `--delete`).
     pub force: bool,
+    /// The push sends a tag (`refs/tags/...`, `--tags`).
+    pub tag: bool,
 }
 
 /// What kind of program an `exec` runs, from the program knowledge base.
