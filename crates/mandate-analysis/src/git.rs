@@ -65,6 +65,19 @@ pub fn remote_urls(git_dir: &Path) -> Vec<String> {
     out
 }
 
+/// The hosts of a repository's remotes (they belong to the task's scope).
+pub fn remote_hosts(repo: &Path) -> Vec<String> {
+    let mut out: Vec<String> = git_dir(repo)
+        .map(|g| remote_urls(&g))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| url_host(u).map(|(h, _)| h))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The branch `HEAD` points at, if it is a branch.
 pub fn current_branch(git_dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;

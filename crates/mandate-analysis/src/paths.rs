@@ -135,7 +135,17 @@ pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
         return PathZone::Repo;
     }
     if env.temp_dirs.iter().any(|t| p.starts_with(t)) {
-        return PathZone::Temp;
+        // A repository that itself lives in a temp directory: its siblings are outside
+        // the task, not scratch space.
+        let beside_repo = mandate
+            .scope
+            .repos
+            .iter()
+            .filter_map(|r| r.as_path().parent())
+            .any(|parent| env.temp_dirs.iter().any(|t| parent.starts_with(t)) && p.starts_with(parent));
+        if !beside_repo {
+            return PathZone::Temp;
+        }
     }
     if p.starts_with(&env.home) && env.home != Path::new("/") {
         return PathZone::Home;

@@ -91,6 +91,11 @@ impl Labels {
         Label::ALL.into_iter().filter(move |l| self.contains(*l))
     }
 
+    /// A set from raw bits (unknown bits are dropped).
+    pub fn from_bits(bits: u8) -> Labels {
+        Labels(bits & 0b1111)
+    }
+
     /// The raw bits, for compact cache keys.
     pub fn bits(self) -> u8 {
         self.0

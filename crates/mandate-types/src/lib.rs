@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod action;
+pub mod api;
 mod decision;
 mod effect;
 mod ids;

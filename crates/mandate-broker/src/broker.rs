@@ -1,0 +1,475 @@
+//! The broker: verify → analyse → decide → record, plus tasks and revocation.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use mandate_store::{AuditEntry, Store, StoreError, TaskRecord};
+use mandate_token::{BrokerKey, Claims, TokenError, Verified, Verifier};
+use mandate_types::api::{StartTaskRequest, StartedTask, TaskDetail, TaskSummary, TimelineEntry};
+use mandate_types::{
+    AbsPath, Action, AgentId, BranchPattern, Decision, DecisionId, HostPattern, Mandate, PrincipalId, Reason,
+    Scope, TaskId, Verdict,
+};
+use serde_json::json;
+
+use crate::audit::{AuditWriter, read_anchor};
+use crate::config::{Settings, parse_ttl};
+use crate::engine::{Engine, TaskState};
+use crate::{now_ms, now_secs, rfc3339};
+
+/// Most task states kept in memory (rebuilt from the token when evicted).
+const MAX_TASK_CACHE: usize = 10_000;
+/// Records between signed audit checkpoints.
+const CHECKPOINT_EVERY: i64 = 256;
+
+/// A broker failure, mapped by the server to an HTTP status.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// The request is invalid (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Not found (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The store failed (500).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit log is unavailable (503); nothing is decided without it.
+    #[error("audit log unavailable: {0}")]
+    Audit(String),
+}
+
+/// The running broker.
+#[derive(Debug)]
+pub struct Broker {
+    engine: Engine,
+    store: Arc<dyn Store>,
+    key: Arc<BrokerKey>,
+    verifier: Verifier,
+    settings: Settings,
+    tasks: RwLock<HashMap<TaskId, Arc<TaskState>>>,
+    revoked: RwLock<HashSet<String>>,
+    audit: AuditWriter,
+    audit_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    hostname: String,
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+impl Broker {
+    /// Opens the broker over a store: loads the key, revocations and starts the audit
+    /// writer. Must run inside a tokio runtime.
+    pub async fn open(settings: Settings, engine: Engine, store: Arc<dyn Store>, key: BrokerKey) -> Result<Arc<Self>, BrokerError> {
+        let key = Arc::new(key);
+        let verifier = Verifier::new(&settings.issuer, &settings.audience, &[key.public()]);
+        let since = now_secs() - settings.max_ttl - 60;
+        let revoked: HashSet<String> = store
+            .revocations_since(since)
+            .await?
+            .into_iter()
+            .map(|r| r.jti)
+            .collect();
+        let (audit, handle) = AuditWriter::spawn(
+            store.clone(),
+            key.clone(),
+            settings.anchor_path(),
+            CHECKPOINT_EVERY,
+            Duration::from_secs(10),
+        );
+        Ok(Arc::new(Self {
+            engine,
+            store,
+            key,
+            verifier,
+            settings,
+            tasks: RwLock::new(HashMap::new()),
+            revoked: RwLock::new(revoked),
+            audit,
+            audit_task: std::sync::Mutex::new(Some(handle)),
+            hostname: hostname(),
+        }))
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The JWKS document with the broker's public key.
+    pub fn jwks(&self) -> serde_json::Value {
+        mandate_token::jwks(&[self.key.public()])
+    }
+
+    /// Starts a task for `delegator`: validates the request, stores the task, signs its
+    /// token and records `task.start`.
+    pub async fn start_task(&self, req: StartTaskRequest, delegator: PrincipalId) -> Result<StartedTask, BrokerError> {
+        if self.engine.policy().profile(req.profile.as_str()).is_none() {
+            return Err(BrokerError::Invalid(format!(
+                "unknown profile {:?}; available: {}",
+                req.profile.as_str(),
+                self.engine.policy().profile_names().join(", ")
+            )));
+        }
+        let repo = std::fs::canonicalize(req.repo.as_path())
+            .map_err(|e| BrokerError::Invalid(format!("repository {}: {e}", req.repo)))?;
+        if !repo.is_dir() {
+            return Err(BrokerError::Invalid(format!("repository {} is not a directory", repo.display())));
+        }
+        let repo = AbsPath::from_path("repo", &repo).map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        let ttl = match &req.ttl {
+            Some(t) => parse_ttl(t).map_err(BrokerError::Invalid)?,
+            None => self.settings.default_ttl,
+        };
+        if ttl <= 0 || ttl > self.settings.max_ttl {
+            return Err(BrokerError::Invalid(format!(
+                "ttl must be between 1s and {}s",
+                self.settings.max_ttl
+            )));
+        }
+        let mut hosts = req.allow_hosts.clone();
+        // The repository's own remotes are part of its scope (fetch, push).
+        for h in mandate_analysis::git::remote_hosts(repo.as_path()) {
+            if let Ok(p) = HostPattern::parse(&h) {
+                if !hosts.contains(&p) {
+                    hosts.push(p);
+                }
+            }
+        }
+        let branches = if req.branches.is_empty() {
+            vec![BranchPattern::parse("mandate/*").expect("valid pattern")]
+        } else {
+            req.branches.clone()
+        };
+        let now = now_secs();
+        let task = TaskId::parse(&new_id("task_")).expect("generated ids are valid");
+        let mandate = Mandate {
+            task: task.clone(),
+            delegator,
+            agent: req.agent.clone().unwrap_or_else(|| AgentId::parse("cli").expect("valid")),
+            purpose: req.purpose.clone(),
+            profile: req.profile.clone(),
+            scope: Scope {
+                repos: vec![repo],
+                read: req.allow_read.clone(),
+                write: req.allow_write.clone(),
+                hosts,
+                secrets: Vec::new(),
+                mcp_tools: req.mcp_tools.clone(),
+                branches,
+            },
+            issued_at: now,
+            expires_at: now + ttl,
+            parent: req.parent.clone(),
+        };
+        // Validate the scope compiles before anything is stored.
+        let state = self
+            .engine
+            .task(Arc::new(mandate.clone()))
+            .map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        let jti = new_id("jti_");
+        let token = self.key.sign(&Claims::for_mandate(
+            &mandate,
+            &self.settings.issuer,
+            &self.settings.audience,
+            jti.clone(),
+            None,
+        ));
+        self.store
+            .insert_task(&TaskRecord {
+                mandate: mandate.clone(),
+                jti,
+                ended_at: None,
+                end_reason: None,
+            })
+            .await?;
+        self.record(
+            "task.start",
+            Some(&task),
+            json!({
+                "task": task, "delegator": mandate.delegator, "agent": mandate.agent,
+                "purpose": mandate.purpose, "profile": mandate.profile, "scope": mandate.scope,
+                "expires_at": mandate.expires_at, "policy_hash": self.engine.policy().hash(),
+                "device": self.hostname,
+            }),
+        )
+        .await?;
+        self.cache_task(task.clone(), Arc::new(state));
+        metrics::counter!("mandate_tasks_started_total").increment(1);
+        Ok(StartedTask {
+            task_id: task,
+            token,
+            expires_at: rfc3339(mandate.expires_at),
+            mandate,
+        })
+    }
+
+    fn cache_task(&self, id: TaskId, state: Arc<TaskState>) {
+        if let Ok(mut t) = self.tasks.write() {
+            if t.len() >= MAX_TASK_CACHE {
+                let now = now_secs();
+                t.retain(|_, s| s.mandate().expires_at > now);
+                if t.len() >= MAX_TASK_CACHE {
+                    t.clear();
+                }
+            }
+            t.insert(id, state);
+        }
+    }
+
+    /// Ends a task: revokes its token everywhere and records `task.end`. Returns false
+    /// if the task had already ended.
+    pub async fn end_task(&self, id: &TaskId, reason: &str) -> Result<bool, BrokerError> {
+        let record = self
+            .store
+            .get_task(id)
+            .await?
+            .ok_or_else(|| BrokerError::NotFound(format!("no task {id}")))?;
+        let ended = self.store.end_task(id, now_secs(), reason).await?;
+        if let Ok(mut r) = self.revoked.write() {
+            r.insert(record.jti.clone());
+        }
+        if let Ok(mut t) = self.tasks.write() {
+            t.remove(id);
+        }
+        if ended {
+            self.record("task.end", Some(id), json!({"task": id, "reason": reason, "jti": record.jti}))
+                .await?;
+            metrics::counter!("mandate_tasks_ended_total").increment(1);
+        }
+        Ok(ended)
+    }
+
+    /// Revokes the task a token belongs to (RFC 7009: unknown tokens are not an error).
+    pub async fn revoke_token(&self, token: &str) -> Result<(), BrokerError> {
+        // A revocation request must not need a currently valid token, but must carry a
+        // genuine one: verify the signature ignoring expiry by checking claims only after.
+        match self.verifier.verify(token, now_secs()) {
+            Ok(v) => {
+                self.end_task(&v.claims().sub, "revoked (RFC 7009)").await?;
+            }
+            Err(TokenError::Expired) => {}
+            Err(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Introspects a token (RFC 7662): `{"active": false}` for anything not usable.
+    pub fn introspect(&self, token: &str) -> serde_json::Value {
+        match self.verify(token) {
+            Ok(v) => {
+                let c = v.claims();
+                json!({
+                    "active": true, "sub": c.sub, "client_id": c.client_id, "exp": c.exp, "iat": c.iat,
+                    "iss": c.iss, "aud": c.aud, "jti": c.jti, "token_type": "access_token",
+                    "act": c.act, "authorization_details": c.authorization_details,
+                })
+            }
+            Err(_) => json!({"active": false}),
+        }
+    }
+
+    fn verify(&self, token: &str) -> Result<Verified, Reason> {
+        let v = self
+            .verifier
+            .verify(token.trim(), now_secs())
+            .map_err(|e| Reason::new(token_reason_id(&e), e.to_string()))?;
+        let revoked = self.revoked.read().map(|r| r.contains(&v.claims().jti)).unwrap_or(true);
+        if revoked {
+            return Err(Reason::new(
+                "token.revoked",
+                "the task has ended and its token was revoked; start a new task",
+            ));
+        }
+        Ok(v)
+    }
+
+    fn task_state(&self, v: &Verified) -> Result<Arc<TaskState>, Reason> {
+        let id = &v.claims().sub;
+        if let Some(s) = self.tasks.read().ok().and_then(|t| t.get(id).cloned()) {
+            return Ok(s);
+        }
+        let state = self
+            .engine
+            .task(v.mandate().clone())
+            .map_err(|e| Reason::new("task.invalid", e.to_string()))?;
+        let state = Arc::new(state);
+        self.cache_task(id.clone(), state.clone());
+        Ok(state)
+    }
+
+    /// Decides one action for the bearer of `token`, records the decision durably and
+    /// returns it. Every failure is a `deny` with a reason; if the audit log cannot record
+    /// the decision, the answer is a `deny` too.
+    pub async fn check(&self, token: &str, action: Action) -> Decision {
+        let started = Instant::now();
+        let decision_id = DecisionId::parse(&new_id("dec_")).expect("generated ids are valid");
+        let (outcome, task, mandate) = match self.verify(token).and_then(|v| {
+            let s = self.task_state(&v)?;
+            Ok((v, s))
+        }) {
+            Ok((v, state)) => {
+                let o = self.engine.decide(&state, &action);
+                (Ok(o), Some(v.claims().sub.clone()), Some(v.mandate().clone()))
+            }
+            Err(reason) => (Err(reason), None, None),
+        };
+        let (verdict, reasons, effects) = match outcome {
+            Ok(o) => (o.verdict, o.reasons, o.effects),
+            Err(r) => (Verdict::Deny, vec![r], Vec::new()),
+        };
+        let mut decision = Decision {
+            decision: verdict,
+            reasons,
+            decision_id,
+            effects,
+        };
+        let body = json!({
+            "decision_id": decision.decision_id,
+            "task": task,
+            "delegator": mandate.as_ref().map(|m| m.delegator.clone()),
+            "agent": mandate.as_ref().map(|m| m.agent.clone()),
+            "purpose": mandate.as_ref().map(|m| m.purpose.clone()),
+            "profile": mandate.as_ref().map(|m| m.profile.clone()),
+            "parent": mandate.as_ref().and_then(|m| m.parent.clone()),
+            "action": action,
+            "effects": decision.effects,
+            "decision": decision.decision,
+            "reasons": decision.reasons,
+            "policy_hash": self.engine.policy().hash(),
+            "device": self.hostname,
+        });
+        if let Err(e) = self.record("decision", task.as_ref(), body).await {
+            decision.decision = Verdict::Deny;
+            decision.reasons = vec![Reason::new(
+                "audit.unavailable",
+                format!("the decision could not be recorded, so the action is refused: {e}"),
+            )];
+        }
+        metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str()).increment(1);
+        metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
+        decision
+    }
+
+    async fn record(&self, kind: &str, task: Option<&TaskId>, body: serde_json::Value) -> Result<i64, BrokerError> {
+        self.audit
+            .append(AuditEntry {
+                kind: kind.to_owned(),
+                task_id: task.cloned(),
+                time_ms: now_ms(),
+                body,
+            })
+            .await
+            .map_err(|e| BrokerError::Audit(e.to_string()))
+    }
+
+    /// Task summaries, newest first.
+    pub async fn list_tasks(&self, limit: i64) -> Result<Vec<TaskSummary>, BrokerError> {
+        let now = now_secs();
+        Ok(self.store.list_tasks(limit).await?.iter().map(|t| summary(t, now)).collect())
+    }
+
+    /// A task with its timeline.
+    pub async fn task_detail(&self, id: &TaskId, limit: i64) -> Result<TaskDetail, BrokerError> {
+        let record = self
+            .store
+            .get_task(id)
+            .await?
+            .ok_or_else(|| BrokerError::NotFound(format!("no task {id}")))?;
+        let records = self.store.audit_for_task(id, limit).await?;
+        let timeline = records
+            .into_iter()
+            .map(|r| TimelineEntry {
+                seq: r.seq,
+                time: rfc3339_ms(r.time_ms),
+                kind: r.kind,
+                record: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::String(r.body)),
+            })
+            .collect();
+        Ok(TaskDetail {
+            task: summary(&record, now_secs()),
+            mandate: record.mandate,
+            timeline,
+        })
+    }
+
+    /// Signs a final checkpoint and stops the audit writer.
+    pub async fn shutdown(&self) {
+        let _ = self.audit.checkpoint().await;
+        let handle = self.audit_task.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            h.abort();
+        }
+    }
+}
+
+fn token_reason_id(e: &TokenError) -> &'static str {
+    match e {
+        TokenError::Expired => "token.expired",
+        TokenError::NotYetValid => "token.not_yet_valid",
+        TokenError::Signature | TokenError::UnknownKey(_) => "token.signature",
+        TokenError::Algorithm(_) => "token.algorithm",
+        TokenError::Type(_) => "token.type",
+        TokenError::Audience(_) | TokenError::Issuer(_) => "token.audience",
+        _ => "token.malformed",
+    }
+}
+
+fn summary(t: &TaskRecord, now: i64) -> TaskSummary {
+    let m = &t.mandate;
+    let state = if t.ended_at.is_some() {
+        "ended"
+    } else if now >= m.expires_at {
+        "expired"
+    } else {
+        "active"
+    };
+    TaskSummary {
+        task_id: m.task.clone(),
+        state: state.into(),
+        profile: m.profile.clone(),
+        purpose: m.purpose.clone(),
+        agent: m.agent.clone(),
+        delegator: m.delegator.clone(),
+        repo: m.repo().cloned(),
+        issued_at: rfc3339(m.issued_at),
+        expires_at: rfc3339(m.expires_at),
+        ended_at: t.ended_at.map(rfc3339),
+        end_reason: t.end_reason.clone(),
+    }
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Verifies the audit log of a data directory with the broker's key and anchor.
+pub async fn verify_audit(
+    store: &dyn Store,
+    key_public: &[mandate_token::PublicKey],
+    anchor_path: &Path,
+) -> Result<Result<mandate_store::ChainReport, mandate_store::ChainBroken>, BrokerError> {
+    let anchor = read_anchor(anchor_path).map_err(BrokerError::Invalid)?;
+    Ok(crate::audit::verify(store, key_public, anchor).await?)
+}

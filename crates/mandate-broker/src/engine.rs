@@ -1,0 +1,127 @@
+//! The in-process decision: analysis + policy, synchronous and infallible.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use mandate_analysis::{Analyzer, TaskView};
+use mandate_policy::{CompiledPolicy, TaskPolicy, TaskPolicyError};
+use mandate_types::{Action, Effect, Label, Labels, Mandate, PathZone, Reason, Verdict};
+
+/// A task ready for decisions: its compiled scope, its policy view and its flow labels
+/// (what it has seen so far). Built once per task and shared.
+#[derive(Debug)]
+pub struct TaskState {
+    /// The compiled scope (with the mandate).
+    pub view: TaskView,
+    /// The policy view.
+    pub policy: TaskPolicy,
+    flow: AtomicU8,
+}
+
+impl TaskState {
+    /// The mandate.
+    pub fn mandate(&self) -> &Arc<Mandate> {
+        &self.view.mandate
+    }
+
+    /// Labels of data this task has seen.
+    pub fn flow(&self) -> Labels {
+        Labels::from_bits(self.flow.load(Ordering::Relaxed))
+    }
+
+    /// Adds labels to the task's flow state.
+    pub fn add_flow(&self, labels: Labels) {
+        self.flow.fetch_or(labels.bits(), Ordering::Relaxed);
+    }
+}
+
+/// Why a task could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The profile is unknown (or its entities did not build).
+    #[error(transparent)]
+    Policy(#[from] TaskPolicyError),
+    /// A scope glob did not compile.
+    #[error("bad path glob in the task's scope: {0}")]
+    Glob(String),
+}
+
+/// What the engine decided about one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// The effects found.
+    pub effects: Vec<Effect>,
+    /// Where the action's cwd lies.
+    pub cwd_zone: PathZone,
+}
+
+/// Analysis and policy together.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    analyzer: Arc<Analyzer>,
+    policy: Arc<CompiledPolicy>,
+}
+
+impl Engine {
+    /// An engine over an analyser and a compiled policy.
+    pub fn new(analyzer: Analyzer, policy: CompiledPolicy) -> Self {
+        Self {
+            analyzer: Arc::new(analyzer),
+            policy: Arc::new(policy),
+        }
+    }
+
+    /// The compiled policy.
+    pub fn policy(&self) -> &CompiledPolicy {
+        &self.policy
+    }
+
+    /// The analyser.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Prepares a task for decisions.
+    pub fn task(&self, mandate: Arc<Mandate>) -> Result<TaskState, TaskError> {
+        let policy = self.policy.task(&mandate)?;
+        let view = TaskView::new(mandate).map_err(|e| TaskError::Glob(e.to_string()))?;
+        Ok(TaskState {
+            view,
+            policy,
+            flow: AtomicU8::new(0),
+        })
+    }
+
+    /// Decides one action for a task. Never fails.
+    pub fn decide(&self, task: &TaskState, action: &Action) -> Outcome {
+        let analysis = self.analyzer.analyze(action, &task.view);
+        let d = task
+            .policy
+            .decide(&analysis.effects, analysis.cwd_zone, task.flow());
+        if d.verdict == Verdict::Allow {
+            // An allowed read of secret data (granted by scope) marks the task.
+            let seen = analysis
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Read(f) => Some(f.labels),
+                    _ => None,
+                })
+                .fold(Labels::NONE, Labels::union);
+            if seen.contains(Label::Secret) || seen.contains(Label::Credential) {
+                task.add_flow(Labels::of(Label::Secret));
+            }
+        }
+        Outcome {
+            verdict: d.verdict,
+            reasons: d.reasons,
+            effects: analysis.effects,
+            cwd_zone: analysis.cwd_zone,
+        }
+    }
+}

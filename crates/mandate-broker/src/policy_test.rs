@@ -1,0 +1,347 @@
+//! The golden policy corpus runner (`mandate policy test`).
+//!
+//! A corpus is a directory of JSON files, each an array of cases. A case builds a
+//! scratch repository, starts a task under a profile, runs one action through the real
+//! analysis and policy, and compares the decision:
+//!
+//! ```json
+//! {"name": "reading .env is denied", "profile": "develop",
+//!  "files": {".env": "TOKEN=x"}, "symlinks": {"link": "$ROOT/secret"},
+//!  "git": {"branch": "mandate/fix", "remotes": {"origin": "https://github.com/a/b.git"}},
+//!  "task": {"allow_hosts": ["api.example.com"]},
+//!  "action": {"shell": "cat .env", "cwd": "$REPO"},
+//!  "expect": "deny", "reasons": ["develop.read.sensitive"]}
+//! ```
+//!
+//! Placeholders in strings: `$REPO` (the case's repository), `$ROOT` (its parent,
+//! outside the repository), `$HOME` (a scratch home), `$TMP` (a scratch temp dir).
+//! `expect` may be a list (`["ask", "deny"]`) when either is acceptable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mandate_analysis::Environment;
+use mandate_types::{
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, HostPattern, HttpMethod, Mandate, McpToolPattern,
+    McpToolRef, PathGlob, PrincipalId, ProfileName, Purpose, Scope, TaskId, Url, Verdict,
+};
+use serde::Deserialize;
+
+use crate::engine::Engine;
+
+/// One golden case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// What it checks.
+    pub name: String,
+    /// The profile.
+    pub profile: String,
+    /// Files to create in the repository (path → content).
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Symlinks to create (link path in the repository → target).
+    #[serde(default)]
+    pub symlinks: BTreeMap<String, String>,
+    /// Git metadata to write.
+    #[serde(default)]
+    pub git: Option<GitSetup>,
+    /// Extra scope.
+    #[serde(default)]
+    pub task: TaskSetup,
+    /// The action.
+    pub action: CaseAction,
+    /// The expected verdict (or several acceptable ones).
+    pub expect: Expect,
+    /// Policy ids that must be among the reasons.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Labels the task has already seen (`secret`, ...).
+    #[serde(default)]
+    pub flow: Vec<String>,
+}
+
+/// Git files for a case.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GitSetup {
+    /// The current branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Remotes by name.
+    #[serde(default)]
+    pub remotes: BTreeMap<String, String>,
+}
+
+/// Scope additions for a case.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSetup {
+    /// Hosts.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// Readable globs.
+    #[serde(default)]
+    pub allow_read: Vec<String>,
+    /// Writable globs.
+    #[serde(default)]
+    pub allow_write: Vec<String>,
+    /// Branch patterns.
+    #[serde(default)]
+    pub branches: Vec<String>,
+    /// MCP tools.
+    #[serde(default)]
+    pub mcp_tools: Vec<String>,
+}
+
+/// The action of a case: exactly one of the kinds.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CaseAction {
+    /// A shell command.
+    #[serde(default)]
+    pub shell: Option<String>,
+    /// A file read.
+    #[serde(default)]
+    pub read: Option<String>,
+    /// A file write.
+    #[serde(default)]
+    pub write: Option<String>,
+    /// An HTTP request URL.
+    #[serde(default)]
+    pub fetch: Option<String>,
+    /// Its method (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// An MCP tool, `server/tool`.
+    #[serde(default)]
+    pub mcp: Option<String>,
+    /// MCP arguments.
+    #[serde(default)]
+    pub args: Option<serde_json::Value>,
+    /// The working directory (default `$REPO`).
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
+
+/// One verdict or a list of acceptable ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    /// Exactly this.
+    One(Verdict),
+    /// Any of these.
+    Any(Vec<Verdict>),
+}
+
+impl Expect {
+    fn accepts(&self, v: Verdict) -> bool {
+        match self {
+            Expect::One(x) => *x == v,
+            Expect::Any(xs) => xs.contains(&v),
+        }
+    }
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The file it came from.
+    pub file: String,
+    /// The case name.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What went wrong, if anything.
+    pub detail: String,
+}
+
+/// Scratch directories for a corpus run.
+#[derive(Debug)]
+pub struct Scratch {
+    root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// Creates the scratch tree; returns it with the environment to build the engine with.
+    pub fn new() -> std::io::Result<(Self, Environment)> {
+        let dir = tempfile::tempdir()?;
+        let root = mandate_analysis::resolve(dir.path());
+        std::fs::create_dir_all(root.join("home"))?;
+        std::fs::create_dir_all(root.join("tmp"))?;
+        let env = Environment {
+            home: root.join("home"),
+            temp_dirs: vec![root.join("tmp")],
+            mandate_dirs: vec![root.join("home/.local/share/mandate")],
+        };
+        Ok((Self { root, _dir: dir }, env))
+    }
+}
+
+fn subst(s: &str, case_root: &Path, scratch: &Path) -> String {
+    s.replace("$REPO", &case_root.join("repo").to_string_lossy())
+        .replace("$ROOT", &case_root.to_string_lossy())
+        .replace("$HOME", &scratch.join("home").to_string_lossy())
+        .replace("$TMP", &scratch.join("tmp").to_string_lossy())
+}
+
+/// Loads every case of a corpus directory, with its file name.
+pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Case)>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let cases: Vec<Case> =
+            serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", f.display(), e.line()))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.extend(cases.into_iter().map(|c| (name.clone(), c)));
+    }
+    Ok(out)
+}
+
+/// Runs a corpus with an engine built over the scratch environment.
+pub fn run_corpus(cases: &[(String, Case)], engine: &Engine, scratch: &Scratch) -> Vec<CaseResult> {
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, (file, case))| {
+            let r = run_case(i, case, engine, scratch);
+            CaseResult {
+                file: file.clone(),
+                name: case.name.clone(),
+                passed: r.is_ok(),
+                detail: r.err().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result<(), String> {
+    let case_root = scratch.root.join(format!("cases/{i}"));
+    let repo = case_root.join("repo");
+    let io = |e: std::io::Error| format!("setup: {e}");
+    std::fs::create_dir_all(&repo).map_err(io)?;
+    let s = |x: &str| subst(x, &case_root, &scratch.root);
+    for (path, content) in &case.files {
+        let p = if path.starts_with('$') { PathBuf::from(s(path)) } else { repo.join(path) };
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&p, content).map_err(io)?;
+    }
+    for (link, target) in &case.symlinks {
+        let l = repo.join(link);
+        if let Some(parent) = l.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::os::unix::fs::symlink(s(target), &l).map_err(io)?;
+    }
+    if let Some(g) = &case.git {
+        let gd = repo.join(".git");
+        std::fs::create_dir_all(&gd).map_err(io)?;
+        let branch = g.branch.clone().unwrap_or_else(|| "main".into());
+        std::fs::write(gd.join("HEAD"), format!("ref: refs/heads/{branch}\n")).map_err(io)?;
+        let mut config = String::from("[core]\n\tbare = false\n");
+        for (name, url) in &g.remotes {
+            config.push_str(&format!("[remote \"{name}\"]\n\turl = {url}\n"));
+        }
+        std::fs::write(gd.join("config"), config).map_err(io)?;
+    }
+    let bad = |what: &str, e: String| format!("bad case field {what}: {e}");
+    let mut hosts: Vec<HostPattern> = case
+        .task
+        .allow_hosts
+        .iter()
+        .map(|h| HostPattern::parse(h).map_err(|e| bad("allow_hosts", e.to_string())))
+        .collect::<Result<_, _>>()?;
+    for h in mandate_analysis::git::remote_hosts(&repo) {
+        hosts.extend(HostPattern::parse(&h).ok());
+    }
+    let globs = |v: &[String]| -> Result<Vec<PathGlob>, String> {
+        v.iter().map(|g| PathGlob::parse(&s(g)).map_err(|e| bad("glob", e.to_string()))).collect()
+    };
+    let mut branches: Vec<BranchPattern> = case
+        .task
+        .branches
+        .iter()
+        .map(|b| BranchPattern::parse(b).map_err(|e| bad("branches", e.to_string())))
+        .collect::<Result<_, _>>()?;
+    if branches.is_empty() {
+        branches.push(BranchPattern::parse("mandate/*").expect("valid"));
+    }
+    let mandate = Mandate {
+        task: TaskId::parse(&format!("task_case{i}")).expect("valid"),
+        delegator: PrincipalId::parse("user:golden").expect("valid"),
+        agent: AgentId::parse("golden-agent").expect("valid"),
+        purpose: Purpose::parse(&case.name).map_err(|e| bad("name", e.to_string()))?,
+        profile: ProfileName::parse(&case.profile).map_err(|e| bad("profile", e.to_string()))?,
+        scope: Scope {
+            repos: vec![AbsPath::from_path("repo", &repo).map_err(|e| bad("repo", e.to_string()))?],
+            read: globs(&case.task.allow_read)?,
+            write: globs(&case.task.allow_write)?,
+            hosts,
+            secrets: Vec::new(),
+            mcp_tools: case
+                .task
+                .mcp_tools
+                .iter()
+                .map(|t| McpToolPattern::parse(t).map_err(|e| bad("mcp_tools", e.to_string())))
+                .collect::<Result<_, _>>()?,
+            branches,
+        },
+        issued_at: 0,
+        expires_at: i64::MAX,
+        parent: None,
+    };
+    let state = engine.task(Arc::new(mandate)).map_err(|e| e.to_string())?;
+    for l in &case.flow {
+        let label = mandate_types::Label::parse(l).ok_or_else(|| bad("flow", l.clone()))?;
+        state.add_flow(mandate_types::Labels::of(label));
+    }
+    let a = &case.action;
+    let kind = match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
+        (Some(c), None, None, None, None) => ActionKind::shell(&s(c)),
+        (None, Some(p), None, None, None) => ActionKind::file_read(&s(p)),
+        (None, None, Some(p), None, None) => ActionKind::file_write(&s(p)),
+        (None, None, None, Some(u), None) => HttpMethod::parse(a.method.as_deref().unwrap_or("GET"))
+            .and_then(|m| Ok(ActionKind::Http { method: m, url: Url::parse(&s(u))? })),
+        (None, None, None, None, Some(t)) => McpToolRef::parse(t).map(|tool| ActionKind::McpCall {
+            tool,
+            args: a.args.clone().unwrap_or(serde_json::Value::Null),
+        }),
+        _ => return Err(bad("action", "give exactly one of shell, read, write, fetch, mcp".into())),
+    }
+    .map_err(|e| bad("action", e.to_string()))?;
+    let cwd = s(a.cwd.as_deref().unwrap_or("$REPO"));
+    let cwd = AbsPath::parse("cwd", &cwd).map_err(|e| bad("cwd", e.to_string()))?;
+    let out = engine.decide(&state, &Action { kind, cwd });
+    let got_ids: Vec<&str> = out.reasons.iter().map(|r| r.policy.as_str()).collect();
+    let effects: Vec<String> = out.effects.iter().map(|e| e.to_string()).collect();
+    if !case.expect.accepts(out.verdict) {
+        return Err(format!(
+            "expected {:?}, got {} (reasons: {}; effects: {})",
+            case.expect,
+            out.verdict,
+            got_ids.join(", "),
+            effects.join(", ")
+        ));
+    }
+    for want in &case.reasons {
+        if !got_ids.contains(&want.as_str()) {
+            return Err(format!(
+                "expected reason {want} among [{}] (effects: {})",
+                got_ids.join(", "),
+                effects.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}

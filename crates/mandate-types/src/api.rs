@@ -1,0 +1,396 @@
+//! The wire types of the broker's API, shared by the server and its clients.
+//!
+//! Decisions use the OpenID AuthZEN 1.0 evaluation shape: `subject` (the task, with its
+//! token), `action` (what kind of action), `resource` (the command, file, URL or tool)
+//! and `context` (the working directory). The response's boolean `decision` is true
+//! only for `allow`; Mandate's three-way verdict, reasons and effects are in its
+//! `context`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, HostPattern, HttpMethod,
+    InvalidInput, Mandate, McpToolPattern, McpToolRef, PathGlob, ProfileName, Purpose, TaskId,
+    Url, Verdict,
+};
+
+/// `POST /v1/tasks`: start a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartTaskRequest {
+    /// The policy profile.
+    pub profile: ProfileName,
+    /// The repository (absolute path; the broker resolves it).
+    pub repo: AbsPath,
+    /// Why.
+    pub purpose: Purpose,
+    /// Lifetime, e.g. `2h` (default from the broker's config).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    /// The agent (default `cli`).
+    #[serde(default)]
+    pub agent: Option<AgentId>,
+    /// Extra hosts in scope.
+    #[serde(default)]
+    pub allow_hosts: Vec<HostPattern>,
+    /// Extra readable paths.
+    #[serde(default)]
+    pub allow_read: Vec<PathGlob>,
+    /// Extra writable paths.
+    #[serde(default)]
+    pub allow_write: Vec<PathGlob>,
+    /// Branches the task may push to (default `mandate/*`).
+    #[serde(default)]
+    pub branches: Vec<BranchPattern>,
+    /// MCP tools in scope.
+    #[serde(default)]
+    pub mcp_tools: Vec<McpToolPattern>,
+    /// The parent task, for a sub-agent.
+    #[serde(default)]
+    pub parent: Option<TaskId>,
+}
+
+/// The answer to a task start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedTask {
+    /// The task id.
+    pub task_id: TaskId,
+    /// The task token (a signed JWT).
+    pub token: String,
+    /// Expiry, RFC 3339.
+    pub expires_at: String,
+    /// The mandate the token carries.
+    pub mandate: Mandate,
+}
+
+/// A task in listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    /// The task id.
+    pub task_id: TaskId,
+    /// `active`, `ended` or `expired`.
+    pub state: String,
+    /// The profile.
+    pub profile: ProfileName,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// The agent.
+    pub agent: AgentId,
+    /// Who delegated.
+    pub delegator: crate::PrincipalId,
+    /// The primary repository.
+    pub repo: Option<AbsPath>,
+    /// Issued, RFC 3339.
+    pub issued_at: String,
+    /// Expires, RFC 3339.
+    pub expires_at: String,
+    /// Ended, RFC 3339, if it has.
+    pub ended_at: Option<String>,
+    /// Why it ended.
+    pub end_reason: Option<String>,
+}
+
+/// One event in a task's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The audit sequence number.
+    pub seq: i64,
+    /// When, RFC 3339.
+    pub time: String,
+    /// `decision`, `task.start`, `task.end`, ...
+    pub kind: String,
+    /// The audit record's content.
+    pub record: serde_json::Value,
+}
+
+/// `GET /v1/tasks/{id}`: a task with its timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    /// The summary.
+    pub task: TaskSummary,
+    /// The full mandate.
+    pub mandate: Mandate,
+    /// Decisions and events, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// An API error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong, for a human.
+    pub error: String,
+}
+
+/// AuthZEN subject: the task, carrying its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Subject {
+    /// Always `task`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The task id (informational; the token decides).
+    #[serde(default)]
+    pub id: String,
+    /// `token`: the task token, when not sent as a bearer header.
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// AuthZEN action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AzAction {
+    /// `shell`, `file_read`, `file_write`, `http` or `mcp_call`.
+    pub name: String,
+    /// For `http`: `method`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// AuthZEN resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Resource {
+    /// `command`, `file`, `url` or `mcp_tool`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The command line, path, URL or `server/tool`.
+    pub id: String,
+    /// For `mcp_tool`: `args`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /access/v1/evaluation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EvaluationRequest {
+    /// The task.
+    #[serde(default)]
+    pub subject: Subject,
+    /// The action kind.
+    #[serde(default)]
+    pub action: AzAction,
+    /// What it acts on.
+    #[serde(default)]
+    pub resource: Resource,
+    /// `cwd`.
+    #[serde(default)]
+    pub context: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /access/v1/evaluations`: defaults plus items that override them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BatchRequest {
+    /// Default subject.
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    /// Default action.
+    #[serde(default)]
+    pub action: Option<AzAction>,
+    /// Default resource.
+    #[serde(default)]
+    pub resource: Option<Resource>,
+    /// Default context.
+    #[serde(default)]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The evaluations; each field given overrides the default.
+    #[serde(default)]
+    pub evaluations: Vec<BatchItem>,
+}
+
+/// One item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BatchItem {
+    /// Subject override.
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    /// Action override.
+    #[serde(default)]
+    pub action: Option<AzAction>,
+    /// Resource override.
+    #[serde(default)]
+    pub resource: Option<Resource>,
+    /// Context override.
+    #[serde(default)]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl BatchRequest {
+    /// The full requests, defaults applied.
+    pub fn expand(&self) -> Vec<EvaluationRequest> {
+        self.evaluations
+            .iter()
+            .map(|i| EvaluationRequest {
+                subject: i.subject.clone().or_else(|| self.subject.clone()).unwrap_or_default(),
+                action: i.action.clone().or_else(|| self.action.clone()).unwrap_or_default(),
+                resource: i.resource.clone().or_else(|| self.resource.clone()).unwrap_or_default(),
+                context: i.context.clone().or_else(|| self.context.clone()).unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+/// The AuthZEN answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationResponse {
+    /// True only for `allow`.
+    pub decision: bool,
+    /// Mandate's decision in full.
+    pub context: Decision,
+}
+
+impl From<Decision> for EvaluationResponse {
+    fn from(d: Decision) -> Self {
+        Self {
+            decision: d.decision == Verdict::Allow,
+            context: d,
+        }
+    }
+}
+
+/// `POST /access/v1/evaluations` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    /// One answer per evaluation, in order.
+    pub evaluations: Vec<EvaluationResponse>,
+}
+
+impl EvaluationRequest {
+    /// Builds a request for an action.
+    pub fn for_action(token: Option<&str>, action: &Action) -> Self {
+        let mut subject = Subject {
+            kind: "task".into(),
+            ..Default::default()
+        };
+        if let Some(t) = token {
+            subject.properties.insert("token".into(), t.into());
+        }
+        let mut aprops = serde_json::Map::new();
+        let mut rprops = serde_json::Map::new();
+        let (kind, id) = match &action.kind {
+            ActionKind::Shell { command } => ("command", command.clone()),
+            ActionKind::FileRead { path } | ActionKind::FileWrite { path } => ("file", path.clone()),
+            ActionKind::Http { method, url } => {
+                aprops.insert("method".into(), method.to_string().into());
+                ("url", url.to_string())
+            }
+            ActionKind::McpCall { tool, args } => {
+                rprops.insert("args".into(), args.clone());
+                ("mcp_tool", tool.to_string())
+            }
+        };
+        let mut context = serde_json::Map::new();
+        context.insert("cwd".into(), action.cwd.as_str().into());
+        Self {
+            subject,
+            action: AzAction {
+                name: action.kind.name().into(),
+                properties: aprops,
+            },
+            resource: Resource {
+                kind: kind.into(),
+                id,
+                properties: rprops,
+            },
+            context,
+        }
+    }
+
+    /// The token in the subject's properties, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.subject.properties.get("token").and_then(|t| t.as_str())
+    }
+
+    /// Parses the request into an [`Action`], validating every field.
+    pub fn to_action(&self) -> Result<Action, InvalidInput> {
+        let cwd = self
+            .context
+            .get("cwd")
+            .and_then(|c| c.as_str())
+            .ok_or_else(|| InvalidInput::malformed("context.cwd", "required: the absolute working directory"))?;
+        let cwd = AbsPath::parse("context.cwd", cwd)?;
+        let id = self.resource.id.as_str();
+        let kind = match self.action.name.as_str() {
+            "shell" => ActionKind::shell(id)?,
+            "file_read" => ActionKind::file_read(id)?,
+            "file_write" => ActionKind::file_write(id)?,
+            "http" => {
+                let method = self
+                    .action
+                    .properties
+                    .get("method")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("GET");
+                ActionKind::Http {
+                    method: HttpMethod::parse(method)?,
+                    url: Url::parse(id)?,
+                }
+            }
+            "mcp_call" => ActionKind::McpCall {
+                tool: McpToolRef::parse(id)?,
+                args: self.resource.properties.get("args").cloned().unwrap_or(serde_json::Value::Null),
+            },
+            other => {
+                return Err(InvalidInput::malformed(
+                    "action.name",
+                    format!("unknown action {other:?}; use shell, file_read, file_write, http or mcp_call"),
+                ));
+            }
+        };
+        Ok(Action { kind, cwd })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_round_trips_every_action_kind() {
+        let cwd = AbsPath::parse("cwd", "/repo").unwrap();
+        let actions = [
+            ActionKind::shell("cargo test").unwrap(),
+            ActionKind::file_read(".env").unwrap(),
+            ActionKind::file_write("src/x.rs").unwrap(),
+            ActionKind::Http {
+                method: HttpMethod::Post,
+                url: Url::parse("https://example.com/x").unwrap(),
+            },
+            ActionKind::McpCall {
+                tool: McpToolRef::parse("github/create_issue").unwrap(),
+                args: serde_json::json!({"title": "t"}),
+            },
+        ];
+        for kind in actions {
+            let a = Action { kind, cwd: cwd.clone() };
+            let req = EvaluationRequest::for_action(Some("tok"), &a);
+            let json = serde_json::to_string(&req).unwrap();
+            let back: EvaluationRequest = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.to_action().unwrap(), a);
+            assert_eq!(back.token(), Some("tok"));
+        }
+    }
+
+    #[test]
+    fn bad_evaluations_say_what_is_wrong() {
+        let mut r = EvaluationRequest::default();
+        assert!(r.to_action().unwrap_err().to_string().contains("context.cwd"));
+        r.context.insert("cwd".into(), "/x".into());
+        r.action.name = "teleport".into();
+        assert!(r.to_action().unwrap_err().to_string().contains("teleport"));
+        r.action.name = "file_read".into();
+        r.resource.id = "a\0b".into();
+        assert!(r.to_action().unwrap_err().to_string().contains("NUL"));
+    }
+
+    #[test]
+    fn batch_items_override_defaults() {
+        let b: BatchRequest = serde_json::from_str(
+            r#"{"subject":{"type":"task","properties":{"token":"t"}},"context":{"cwd":"/r"},
+                "evaluations":[{"action":{"name":"shell"},"resource":{"type":"command","id":"ls"}},
+                               {"action":{"name":"file_read"},"resource":{"type":"file","id":"a"},"context":{"cwd":"/s"}}]}"#,
+        )
+        .unwrap();
+        let e = b.expand();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].token(), Some("t"));
+        assert_eq!(e[1].to_action().unwrap().cwd.as_str(), "/s");
+    }
+}
