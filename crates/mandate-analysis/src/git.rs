@@ -14,7 +14,11 @@ pub fn git_dir(start: &Path) -> Option<PathBuf> {
             let text = std::fs::read_to_string(&dot).ok()?;
             let target = text.trim().strip_prefix("gitdir:")?.trim();
             let p = Path::new(target);
-            return Some(if p.is_absolute() { p.to_path_buf() } else { d.join(p) });
+            return Some(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                d.join(p)
+            });
         }
         dir = d.parent();
     }
@@ -108,9 +112,18 @@ mod tests {
 
     #[test]
     fn url_hosts() {
-        assert_eq!(url_host("https://github.com/a/b.git"), Some(("github.com".into(), None)));
-        assert_eq!(url_host("git@github.com:a/b.git"), Some(("github.com".into(), Some(22))));
-        assert_eq!(url_host("ssh://git@h.example:2222/x"), Some(("h.example".into(), Some(2222))));
+        assert_eq!(
+            url_host("https://github.com/a/b.git"),
+            Some(("github.com".into(), None))
+        );
+        assert_eq!(
+            url_host("git@github.com:a/b.git"),
+            Some(("github.com".into(), Some(22)))
+        );
+        assert_eq!(
+            url_host("ssh://git@h.example:2222/x"),
+            Some(("h.example".into(), Some(2222)))
+        );
         assert_eq!(url_host("/local/path"), None);
     }
 
@@ -128,7 +141,10 @@ mod tests {
         std::fs::create_dir_all(d.path().join("sub")).unwrap();
         let found = git_dir(&d.path().join("sub")).unwrap();
         assert_eq!(found, g);
-        assert_eq!(remote_url(&g, "origin").as_deref(), Some("git@github.com:a/b.git"));
+        assert_eq!(
+            remote_url(&g, "origin").as_deref(),
+            Some("git@github.com:a/b.git")
+        );
         assert_eq!(remote_url(&g, "upstream"), None);
         assert_eq!(current_branch(&g).as_deref(), Some("mandate/x"));
         assert_eq!(remote_urls(&g), vec!["git@github.com:a/b.git".to_string()]);

@@ -28,12 +28,35 @@ const MAX_GLOB_MATCHES: usize = 256;
 
 /// Hosts of well-known package registries: downloads from them are ordinary build work.
 pub const REGISTRY_HOSTS: &[&str] = &[
-    "crates.io", "index.crates.io", "static.crates.io", "static.rust-lang.org", "registry.npmjs.org",
-    "registry.yarnpkg.com", "pypi.org", "files.pythonhosted.org", "proxy.golang.org", "sum.golang.org",
-    "rubygems.org", "index.rubygems.org", "repo.maven.apache.org", "repo1.maven.org", "plugins.gradle.org",
-    "services.gradle.org", "api.nuget.org", "repo.packagist.org", "packagist.org", "deb.debian.org",
-    "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com", "dl-cdn.alpinelinux.org",
-    "hackage.haskell.org", "registry.bower.io", "pkg.go.dev", "conda.anaconda.org", "repo.anaconda.com",
+    "crates.io",
+    "index.crates.io",
+    "static.crates.io",
+    "static.rust-lang.org",
+    "registry.npmjs.org",
+    "registry.yarnpkg.com",
+    "pypi.org",
+    "files.pythonhosted.org",
+    "proxy.golang.org",
+    "sum.golang.org",
+    "rubygems.org",
+    "index.rubygems.org",
+    "repo.maven.apache.org",
+    "repo1.maven.org",
+    "plugins.gradle.org",
+    "services.gradle.org",
+    "api.nuget.org",
+    "repo.packagist.org",
+    "packagist.org",
+    "deb.debian.org",
+    "security.debian.org",
+    "archive.ubuntu.com",
+    "security.ubuntu.com",
+    "dl-cdn.alpinelinux.org",
+    "hackage.haskell.org",
+    "registry.bower.io",
+    "pkg.go.dev",
+    "conda.anaconda.org",
+    "repo.anaconda.com",
 ];
 
 /// One task's mandate with its scope compiled for fast matching. Build it once per task.
@@ -48,7 +71,10 @@ pub struct TaskView {
 impl TaskView {
     /// Compiles a mandate's scope. Relative globs are relative to the primary repository.
     pub fn new(mandate: Arc<Mandate>) -> Result<Self, globset::Error> {
-        let base = mandate.repo().map(|r| r.as_str().to_owned()).unwrap_or_default();
+        let base = mandate
+            .repo()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default();
         let compile = |globs: &[mandate_types::PathGlob]| -> Result<GlobSet, globset::Error> {
             let mut b = GlobSetBuilder::new();
             for g in globs {
@@ -201,13 +227,21 @@ impl Analyzer {
                 program: program.clone(),
                 class: *class,
             }),
-            ShellEffect::Read(p) => out.extend(self.files(p, cwd, task, Access::Read).into_iter().map(Effect::Read)),
-            ShellEffect::Write(p) => {
-                out.extend(self.files(p, cwd, task, Access::Write).into_iter().map(Effect::Write))
-            }
-            ShellEffect::Delete(p) => {
-                out.extend(self.files(p, cwd, task, Access::Delete).into_iter().map(Effect::Delete))
-            }
+            ShellEffect::Read(p) => out.extend(
+                self.files(p, cwd, task, Access::Read)
+                    .into_iter()
+                    .map(Effect::Read),
+            ),
+            ShellEffect::Write(p) => out.extend(
+                self.files(p, cwd, task, Access::Write)
+                    .into_iter()
+                    .map(Effect::Write),
+            ),
+            ShellEffect::Delete(p) => out.extend(
+                self.files(p, cwd, task, Access::Delete)
+                    .into_iter()
+                    .map(Effect::Delete),
+            ),
             ShellEffect::Connect {
                 target,
                 sends,
@@ -298,7 +332,11 @@ impl Analyzer {
             return self.env.expand_tilde(text);
         }
         let p = Path::new(text);
-        Some(if p.is_absolute() { p.to_path_buf() } else { base.join(p) })
+        Some(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        })
     }
 
     fn files(&self, p: &ShellPath, cwd: &Path, task: &TaskView, access: Access) -> Vec<FileFacts> {

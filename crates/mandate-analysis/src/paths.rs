@@ -32,7 +32,9 @@ pub fn resolve(abs: &Path) -> PathBuf {
         match std::fs::symlink_metadata(&out) {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
-                let Ok(target) = std::fs::read_link(&out) else { continue };
+                let Ok(target) = std::fs::read_link(&out) else {
+                    continue;
+                };
                 if links > MAX_LINKS {
                     // A loop: leave the rest lexical, as the kernel would fail.
                     exists = false;
@@ -87,7 +89,11 @@ impl Environment {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/root"));
-        let mut temp_dirs = vec![resolve(Path::new("/tmp")), resolve(Path::new("/var/tmp")), PathBuf::from("/dev/shm")];
+        let mut temp_dirs = vec![
+            resolve(Path::new("/tmp")),
+            resolve(Path::new("/var/tmp")),
+            PathBuf::from("/dev/shm"),
+        ];
         if let Some(t) = std::env::var_os("TMPDIR") {
             temp_dirs.push(resolve(Path::new(&t)));
         }
@@ -111,7 +117,11 @@ impl Environment {
         } else {
             home_of(user)?
         };
-        Some(if tail.is_empty() { base } else { base.join(tail) })
+        Some(if tail.is_empty() {
+            base
+        } else {
+            base.join(tail)
+        })
     }
 }
 
@@ -125,13 +135,18 @@ fn home_of(user: &str) -> Option<PathBuf> {
 }
 
 const SYSTEM_ROOTS: &[&str] = &[
-    "/usr", "/etc", "/opt", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/proc", "/sys", "/dev", "/var", "/boot",
-    "/srv", "/snap", "/nix", "/run", "/root",
+    "/usr", "/etc", "/opt", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/proc", "/sys", "/dev",
+    "/var", "/boot", "/srv", "/snap", "/nix", "/run", "/root",
 ];
 
 /// The zone of a resolved path.
 pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
-    if mandate.scope.repos.iter().any(|r| p.starts_with(r.as_path())) {
+    if mandate
+        .scope
+        .repos
+        .iter()
+        .any(|r| p.starts_with(r.as_path()))
+    {
         return PathZone::Repo;
     }
     if env.temp_dirs.iter().any(|t| p.starts_with(t)) {
@@ -142,7 +157,9 @@ pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
             .repos
             .iter()
             .filter_map(|r| r.as_path().parent())
-            .any(|parent| env.temp_dirs.iter().any(|t| parent.starts_with(t)) && p.starts_with(parent));
+            .any(|parent| {
+                env.temp_dirs.iter().any(|t| parent.starts_with(t)) && p.starts_with(parent)
+            });
         if !beside_repo {
             return PathZone::Temp;
         }
@@ -157,25 +174,90 @@ pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
 }
 
 const CI_FILES: &[&str] = &[
-    ".gitlab-ci.yml", ".travis.yml", "azure-pipelines.yml", "Jenkinsfile", "bitbucket-pipelines.yml", ".drone.yml",
-    "appveyor.yml", ".cirrus.yml", "cloudbuild.yaml", "buildspec.yml",
+    ".gitlab-ci.yml",
+    ".travis.yml",
+    "azure-pipelines.yml",
+    "Jenkinsfile",
+    "bitbucket-pipelines.yml",
+    ".drone.yml",
+    "appveyor.yml",
+    ".cirrus.yml",
+    "cloudbuild.yaml",
+    "buildspec.yml",
 ];
-const CI_DIRS: &[&str] = &[".github/workflows", ".github/actions", ".circleci", ".buildkite", ".gitlab", ".woodpecker"];
+const CI_DIRS: &[&str] = &[
+    ".github/workflows",
+    ".github/actions",
+    ".circleci",
+    ".buildkite",
+    ".gitlab",
+    ".woodpecker",
+];
 const AGENT_FILES: &[&str] = &[
-    ".claude/settings.json", ".claude/settings.local.json", ".mcp.json", ".cursor/hooks.json", ".cursor/mcp.json",
-    ".gemini/settings.json", ".vscode/settings.json", ".vscode/tasks.json", ".vscode/launch.json", "CLAUDE.md",
-    "AGENTS.md", "GEMINI.md", ".cursorrules",
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".mcp.json",
+    ".cursor/hooks.json",
+    ".cursor/mcp.json",
+    ".gemini/settings.json",
+    ".vscode/settings.json",
+    ".vscode/tasks.json",
+    ".vscode/launch.json",
+    "CLAUDE.md",
+    "AGENTS.md",
+    "GEMINI.md",
+    ".cursorrules",
 ];
-const AGENT_DIRS: &[&str] = &[".claude/hooks", ".codex", ".github/hooks", ".cursor/rules", ".claude/agents", ".claude/commands"];
+const AGENT_DIRS: &[&str] = &[
+    ".claude/hooks",
+    ".codex",
+    ".github/hooks",
+    ".cursor/rules",
+    ".claude/agents",
+    ".claude/commands",
+];
 const PERSISTENCE_HOME: &[&str] = &[
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv", ".zprofile", ".zlogin",
-    ".config/fish/config.fish", ".ssh/authorized_keys", ".ssh/rc", ".xprofile", ".xinitrc", ".pam_environment",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+    ".config/fish/config.fish",
+    ".ssh/authorized_keys",
+    ".ssh/rc",
+    ".xprofile",
+    ".xinitrc",
+    ".pam_environment",
 ];
-const PERSISTENCE_HOME_DIRS: &[&str] = &[".config/autostart", ".config/systemd", ".local/share/systemd", ".config/fish/conf.d"];
+const PERSISTENCE_HOME_DIRS: &[&str] = &[
+    ".config/autostart",
+    ".config/systemd",
+    ".local/share/systemd",
+    ".config/fish/conf.d",
+];
 const PERSISTENCE_SYSTEM: &[&str] = &[
-    "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly", "/etc/cron.monthly", "/etc/crontab",
-    "/var/spool/cron", "/etc/systemd", "/lib/systemd/system", "/usr/lib/systemd/system", "/etc/init.d", "/etc/rc.local",
-    "/etc/profile", "/etc/profile.d", "/etc/bash.bashrc", "/etc/environment", "/etc/ld.so.preload", "/etc/sudoers",
+    "/etc/cron.d",
+    "/etc/cron.daily",
+    "/etc/cron.hourly",
+    "/etc/cron.weekly",
+    "/etc/cron.monthly",
+    "/etc/crontab",
+    "/var/spool/cron",
+    "/etc/systemd",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/etc/init.d",
+    "/etc/rc.local",
+    "/etc/profile",
+    "/etc/profile.d",
+    "/etc/bash.bashrc",
+    "/etc/environment",
+    "/etc/ld.so.preload",
+    "/etc/sudoers",
     "/etc/sudoers.d",
 ];
 
@@ -190,10 +272,14 @@ pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
     }
     for repo in mandate.scope.repos.iter().map(AbsPath::as_path) {
         if let Ok(rel) = p.strip_prefix(repo) {
-            if CI_FILES.iter().any(|f| rel == Path::new(f)) || CI_DIRS.iter().any(|d| rel.starts_with(d)) {
+            if CI_FILES.iter().any(|f| rel == Path::new(f))
+                || CI_DIRS.iter().any(|d| rel.starts_with(d))
+            {
                 return SpecialPath::CiConfig;
             }
-            if AGENT_FILES.iter().any(|f| rel == Path::new(f)) || AGENT_DIRS.iter().any(|d| rel.starts_with(d)) {
+            if AGENT_FILES.iter().any(|f| rel == Path::new(f))
+                || AGENT_DIRS.iter().any(|d| rel.starts_with(d))
+            {
                 return SpecialPath::AgentConfig;
             }
         }
@@ -202,10 +288,16 @@ pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
         return SpecialPath::GitInternal;
     }
     if let Ok(rel) = p.strip_prefix(&env.home) {
-        if PERSISTENCE_HOME.iter().any(|f| rel == Path::new(f)) || PERSISTENCE_HOME_DIRS.iter().any(|d| rel.starts_with(d)) {
+        if PERSISTENCE_HOME.iter().any(|f| rel == Path::new(f))
+            || PERSISTENCE_HOME_DIRS.iter().any(|d| rel.starts_with(d))
+        {
             return SpecialPath::Persistence;
         }
-        if rel.starts_with(".claude") || rel.starts_with(".codex") || rel.starts_with(".gemini") || rel.starts_with(".cursor") {
+        if rel.starts_with(".claude")
+            || rel.starts_with(".codex")
+            || rel.starts_with(".gemini")
+            || rel.starts_with(".cursor")
+        {
             return SpecialPath::AgentConfig;
         }
     }
@@ -228,7 +320,10 @@ mod tests {
         std::os::unix::fs::symlink(root.join("secrets"), root.join("repo/link")).unwrap();
         std::os::unix::fs::symlink("../secrets/.env", root.join("repo/rel")).unwrap();
         assert_eq!(resolve(&root.join("repo/src/../x")), root.join("repo/x"));
-        assert_eq!(resolve(&root.join("repo/link/.env")), root.join("secrets/.env"));
+        assert_eq!(
+            resolve(&root.join("repo/link/.env")),
+            root.join("secrets/.env")
+        );
         // `..` after a symlink is applied to the link's target, as the kernel does.
         assert_eq!(resolve(&root.join("repo/link/../repo")), root.join("repo"));
         assert_eq!(resolve(&root.join("repo/rel")), root.join("secrets/.env"));

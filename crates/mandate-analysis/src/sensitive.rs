@@ -151,21 +151,37 @@ mod tests {
         let secret = |p: &str| s.labels(p).contains(Label::Secret);
         let cred = |p: &str| s.labels(p).contains(Label::Credential);
         for p in [
-            "/repo/.env", "/repo/.env.local", "/repo/certs/server.pem", "/repo/tls.key",
-            "/home/u/.ssh/id_rsa", "/home/u/.ssh/id_ed25519", "/etc/shadow", "/proc/1/environ",
-            "$DIR/.env", "sub/.env",
+            "/repo/.env",
+            "/repo/.env.local",
+            "/repo/certs/server.pem",
+            "/repo/tls.key",
+            "/home/u/.ssh/id_rsa",
+            "/home/u/.ssh/id_ed25519",
+            "/etc/shadow",
+            "/proc/1/environ",
+            "$DIR/.env",
+            "sub/.env",
         ] {
             assert!(secret(p), "{p} should be secret");
         }
         for p in [
-            "/home/u/.aws/credentials", "/home/u/.netrc", "/home/u/.git-credentials", "/repo/.npmrc",
-            "/home/u/.pypirc", "/home/u/.kube/config", "/home/u/.docker/config.json",
+            "/home/u/.aws/credentials",
+            "/home/u/.netrc",
+            "/home/u/.git-credentials",
+            "/repo/.npmrc",
+            "/home/u/.pypirc",
+            "/home/u/.kube/config",
+            "/home/u/.docker/config.json",
         ] {
             assert!(cred(p), "{p} should be a credential");
         }
         for p in [
-            "/repo/src/main.rs", "/repo/.env.example", "/home/u/.ssh/id_rsa.pub", "/repo/README.md",
-            "/repo/environment.rs", "/repo/keys.rs",
+            "/repo/src/main.rs",
+            "/repo/.env.example",
+            "/home/u/.ssh/id_rsa.pub",
+            "/repo/README.md",
+            "/repo/environment.rs",
+            "/repo/keys.rs",
         ] {
             assert!(s.labels(p).is_empty(), "{p} should not be sensitive");
         }
@@ -174,8 +190,15 @@ mod tests {
     #[test]
     fn rule_errors_name_the_file() {
         let mut s = SensitivePaths::default();
-        let e = s.extend_from_toml("org.toml", "[[rule]]\nlabel='nope'\npatterns=[]\n").unwrap_err();
+        let e = s
+            .extend_from_toml("org.toml", "[[rule]]\nlabel='nope'\npatterns=[]\n")
+            .unwrap_err();
         assert!(e.to_string().contains("org.toml") && e.to_string().contains("nope"));
-        assert!(s.extend_from_toml("org.toml", "[[rule]\n").unwrap_err().to_string().contains("org.toml"));
+        assert!(
+            s.extend_from_toml("org.toml", "[[rule]\n")
+                .unwrap_err()
+                .to_string()
+                .contains("org.toml")
+        );
     }
 }

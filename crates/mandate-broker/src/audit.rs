@@ -94,7 +94,12 @@ async fn run(
     every: i64,
     idle: Duration,
 ) {
-    let mut last_checkpoint = store.checkpoints().await.ok().and_then(|c| c.last().map(|c| c.seq)).unwrap_or(0);
+    let mut last_checkpoint = store
+        .checkpoints()
+        .await
+        .ok()
+        .and_then(|c| c.last().map(|c| c.seq))
+        .unwrap_or(0);
     let mut head = store.audit_head().await.ok().flatten().map_or(0, |h| h.0);
     let mut ticker = tokio::time::interval(idle);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -150,7 +155,9 @@ async fn run(
             }
         }
         if head - last_checkpoint >= every || !checkpoint_replies.is_empty() {
-            let result = sign_checkpoint(store.as_ref(), &key, &anchor).await.map_err(|e| e.to_string());
+            let result = sign_checkpoint(store.as_ref(), &key, &anchor)
+                .await
+                .map_err(|e| e.to_string());
             if let Ok(Some(c)) = &result {
                 last_checkpoint = c.seq;
             }
@@ -166,7 +173,11 @@ async fn run(
 }
 
 /// Signs a checkpoint at the store's head, stores it and writes the anchor file.
-pub async fn sign_checkpoint(store: &dyn Store, key: &BrokerKey, anchor: &Path) -> Result<Option<Checkpoint>, StoreError> {
+pub async fn sign_checkpoint(
+    store: &dyn Store,
+    key: &BrokerKey,
+    anchor: &Path,
+) -> Result<Option<Checkpoint>, StoreError> {
     let Some((seq, hash)) = store.audit_head().await? else {
         return Ok(None);
     };

@@ -9,8 +9,8 @@ use mandate_store::{AuditEntry, Store, StoreError, TaskRecord};
 use mandate_token::{BrokerKey, Claims, TokenError, Verified, Verifier};
 use mandate_types::api::{StartTaskRequest, StartedTask, TaskDetail, TaskSummary, TimelineEntry};
 use mandate_types::{
-    AbsPath, Action, AgentId, BranchPattern, Decision, DecisionId, HostPattern, Mandate, PrincipalId, Reason,
-    Scope, TaskId, Verdict,
+    AbsPath, Action, AgentId, BranchPattern, Decision, DecisionId, HostPattern, Mandate,
+    PrincipalId, Reason, Scope, TaskId, Verdict,
 };
 use serde_json::json;
 
@@ -70,7 +70,12 @@ fn hostname() -> String {
 impl Broker {
     /// Opens the broker over a store: loads the key, revocations and starts the audit
     /// writer. Must run inside a tokio runtime.
-    pub async fn open(settings: Settings, engine: Engine, store: Arc<dyn Store>, key: BrokerKey) -> Result<Arc<Self>, BrokerError> {
+    pub async fn open(
+        settings: Settings,
+        engine: Engine,
+        store: Arc<dyn Store>,
+        key: BrokerKey,
+    ) -> Result<Arc<Self>, BrokerError> {
         let key = Arc::new(key);
         let verifier = Verifier::new(&settings.issuer, &settings.audience, &[key.public()]);
         let since = now_secs() - settings.max_ttl - 60;
@@ -123,7 +128,11 @@ impl Broker {
 
     /// Starts a task for `delegator`: validates the request, stores the task, signs its
     /// token and records `task.start`.
-    pub async fn start_task(&self, req: StartTaskRequest, delegator: PrincipalId) -> Result<StartedTask, BrokerError> {
+    pub async fn start_task(
+        &self,
+        req: StartTaskRequest,
+        delegator: PrincipalId,
+    ) -> Result<StartedTask, BrokerError> {
         if self.engine.policy().profile(req.profile.as_str()).is_none() {
             return Err(BrokerError::Invalid(format!(
                 "unknown profile {:?}; available: {}",
@@ -134,9 +143,13 @@ impl Broker {
         let repo = std::fs::canonicalize(req.repo.as_path())
             .map_err(|e| BrokerError::Invalid(format!("repository {}: {e}", req.repo)))?;
         if !repo.is_dir() {
-            return Err(BrokerError::Invalid(format!("repository {} is not a directory", repo.display())));
+            return Err(BrokerError::Invalid(format!(
+                "repository {} is not a directory",
+                repo.display()
+            )));
         }
-        let repo = AbsPath::from_path("repo", &repo).map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        let repo =
+            AbsPath::from_path("repo", &repo).map_err(|e| BrokerError::Invalid(e.to_string()))?;
         let ttl = match &req.ttl {
             Some(t) => parse_ttl(t).map_err(BrokerError::Invalid)?,
             None => self.settings.default_ttl,
@@ -166,7 +179,10 @@ impl Broker {
         let mandate = Mandate {
             task: task.clone(),
             delegator,
-            agent: req.agent.clone().unwrap_or_else(|| AgentId::parse("cli").expect("valid")),
+            agent: req
+                .agent
+                .clone()
+                .unwrap_or_else(|| AgentId::parse("cli").expect("valid")),
             purpose: req.purpose.clone(),
             profile: req.profile.clone(),
             scope: Scope {
@@ -253,8 +269,12 @@ impl Broker {
             t.remove(id);
         }
         if ended {
-            self.record("task.end", Some(id), json!({"task": id, "reason": reason, "jti": record.jti}))
-                .await?;
+            self.record(
+                "task.end",
+                Some(id),
+                json!({"task": id, "reason": reason, "jti": record.jti}),
+            )
+            .await?;
             metrics::counter!("mandate_tasks_ended_total").increment(1);
         }
         Ok(ended)
@@ -290,18 +310,30 @@ impl Broker {
     }
 
     fn verify(&self, token: &str) -> Result<Verified, Reason> {
-        let v = self
-            .verifier
+        let v = self.verify_signature(token)?;
+        self.check_revoked(&v)?;
+        Ok(v)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Verified, Reason> {
+        self.verifier
             .verify(token.trim(), now_secs())
-            .map_err(|e| Reason::new(token_reason_id(&e), e.to_string()))?;
-        let revoked = self.revoked.read().map(|r| r.contains(&v.claims().jti)).unwrap_or(true);
+            .map_err(|e| Reason::new(token_reason_id(&e), e.to_string()))
+    }
+
+    fn check_revoked(&self, v: &Verified) -> Result<(), Reason> {
+        let revoked = self
+            .revoked
+            .read()
+            .map(|r| r.contains(&v.claims().jti))
+            .unwrap_or(true);
         if revoked {
             return Err(Reason::new(
                 "token.revoked",
                 "the task has ended and its token was revoked; start a new task",
             ));
         }
-        Ok(v)
+        Ok(())
     }
 
     fn task_state(&self, v: &Verified) -> Result<Arc<TaskState>, Reason> {
@@ -324,13 +356,18 @@ impl Broker {
     pub async fn check(&self, token: &str, action: Action) -> Decision {
         let started = Instant::now();
         let decision_id = DecisionId::parse(&new_id("dec_")).expect("generated ids are valid");
-        let (outcome, task, mandate) = match self.verify(token).and_then(|v| {
-            let s = self.task_state(&v)?;
-            Ok((v, s))
-        }) {
-            Ok((v, state)) => {
-                let o = self.engine.decide(&state, &action);
-                (Ok(o), Some(v.claims().sub.clone()), Some(v.mandate().clone()))
+        // A genuine but revoked token is still attributed to its task in the audit log.
+        let (outcome, task, mandate) = match self.verify_signature(token) {
+            Ok(v) => {
+                let outcome = self
+                    .check_revoked(&v)
+                    .and_then(|()| self.task_state(&v))
+                    .map(|state| self.engine.decide(&state, &action));
+                (
+                    outcome,
+                    Some(v.claims().sub.clone()),
+                    Some(v.mandate().clone()),
+                )
             }
             Err(reason) => (Err(reason), None, None),
         };
@@ -366,12 +403,18 @@ impl Broker {
                 format!("the decision could not be recorded, so the action is refused: {e}"),
             )];
         }
-        metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str()).increment(1);
+        metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str())
+            .increment(1);
         metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
         decision
     }
 
-    async fn record(&self, kind: &str, task: Option<&TaskId>, body: serde_json::Value) -> Result<i64, BrokerError> {
+    async fn record(
+        &self,
+        kind: &str,
+        task: Option<&TaskId>,
+        body: serde_json::Value,
+    ) -> Result<i64, BrokerError> {
         self.audit
             .append(AuditEntry {
                 kind: kind.to_owned(),
@@ -386,7 +429,13 @@ impl Broker {
     /// Task summaries, newest first.
     pub async fn list_tasks(&self, limit: i64) -> Result<Vec<TaskSummary>, BrokerError> {
         let now = now_secs();
-        Ok(self.store.list_tasks(limit).await?.iter().map(|t| summary(t, now)).collect())
+        Ok(self
+            .store
+            .list_tasks(limit)
+            .await?
+            .iter()
+            .map(|t| summary(t, now))
+            .collect())
     }
 
     /// A task with its timeline.

@@ -123,7 +123,8 @@ pub struct Overrides {
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` into seconds.
 pub fn parse_ttl(s: &str) -> Result<i64, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("bad duration {s:?}: {e} (try 30m, 2h)"))?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("bad duration {s:?}: {e} (try 30m, 2h)"))?;
     i64::try_from(d.as_secs()).map_err(|_| format!("duration {s:?} is too long"))
 }
 
@@ -140,24 +141,35 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         .clone()
         .or(file.listen)
         .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let listen: SocketAddr = listen_text
-        .parse()
-        .map_err(|_| ConfigError::Invalid(format!("--listen {listen_text:?} is not an address like 127.0.0.1:7878")))?;
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        ConfigError::Invalid(format!(
+            "--listen {listen_text:?} is not an address like 127.0.0.1:7878"
+        ))
+    })?;
     let ttl = |v: Option<String>, default: i64, what: &str| -> Result<i64, ConfigError> {
         match v {
             None => Ok(default),
-            Some(s) => parse_ttl(&s).map_err(|m| ConfigError::file(&path, None, format!("{what}: {m}"))),
+            Some(s) => {
+                parse_ttl(&s).map_err(|m| ConfigError::file(&path, None, format!("{what}: {m}")))
+            }
         }
     };
     let default_ttl = ttl(file.default_ttl, DEFAULT_TTL_SECS, "default_ttl")?;
     let max_ttl = ttl(file.max_ttl, MAX_TTL_SECS, "max_ttl")?;
     if default_ttl <= 0 || default_ttl > max_ttl {
-        return Err(ConfigError::file(&path, None, "default_ttl must be positive and at most max_ttl"));
+        return Err(ConfigError::file(
+            &path,
+            None,
+            "default_ttl must be positive and at most max_ttl",
+        ));
     }
     let policy_dir = o.policy_dir.clone().or(file.policy_dir);
     if let Some(d) = &policy_dir {
         if !d.is_dir() {
-            return Err(ConfigError::Invalid(format!("policy directory {} does not exist", d.display())));
+            return Err(ConfigError::Invalid(format!(
+                "policy directory {} does not exist",
+                d.display()
+            )));
         }
     }
     Ok(Settings {
@@ -173,8 +185,12 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
 
 /// Creates the data directory (mode 0700) if needed.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), ConfigError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| ConfigError::Invalid(format!("cannot create data directory {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "cannot create data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     Ok(())
 }
@@ -184,12 +200,18 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), ConfigError> {
 pub fn load_or_create_key(path: &Path) -> Result<BrokerKey, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
+            let mode = std::fs::metadata(path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
             if mode & 0o077 != 0 {
                 return Err(ConfigError::file(
                     path,
                     None,
-                    format!("the signing key is readable by others (mode {:o}); run: chmod 600 {}", mode & 0o777, path.display()),
+                    format!(
+                        "the signing key is readable by others (mode {:o}); run: chmod 600 {}",
+                        mode & 0o777,
+                        path.display()
+                    ),
                 ));
             }
             BrokerKey::from_text(&text).map_err(|e| ConfigError::file(path, None, e.to_string()))
@@ -247,19 +269,35 @@ fn read(p: &Path) -> Result<String, ConfigError> {
 /// Reads an organisation policy directory.
 pub fn read_policy_dir(dir: &Path) -> Result<PolicyDir, ConfigError> {
     if !dir.is_dir() {
-        return Err(ConfigError::Invalid(format!("policy directory {} does not exist", dir.display())));
+        return Err(ConfigError::Invalid(format!(
+            "policy directory {} does not exist",
+            dir.display()
+        )));
     }
     let mut out = PolicyDir::default();
     for p in cedar_files(dir)? {
-        out.org.push(PolicySource::new(p.display().to_string(), read(&p)?));
+        out.org
+            .push(PolicySource::new(p.display().to_string(), read(&p)?));
     }
     for p in cedar_files(&dir.join("profiles"))? {
-        let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        mandate_types::ProfileName::parse(&name)
-            .map_err(|e| ConfigError::file(&p, None, format!("the file name must be a profile name: {e}")))?;
-        out.profiles.insert(name, PolicySource::new(p.display().to_string(), read(&p)?));
+        let name = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        mandate_types::ProfileName::parse(&name).map_err(|e| {
+            ConfigError::file(
+                &p,
+                None,
+                format!("the file name must be a profile name: {e}"),
+            )
+        })?;
+        out.profiles
+            .insert(name, PolicySource::new(p.display().to_string(), read(&p)?));
     }
-    for (name, slot) in [("sensitive-paths.toml", &mut out.sensitive), ("programs.toml", &mut out.programs)] {
+    for (name, slot) in [
+        ("sensitive-paths.toml", &mut out.sensitive),
+        ("programs.toml", &mut out.programs),
+    ] {
         let p = dir.join(name);
         if p.exists() {
             *slot = Some((p.clone(), read(&p)?));
@@ -304,12 +342,24 @@ mod tests {
     #[test]
     fn config_errors_name_file_and_line() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("config.toml"), "listen = \"127.0.0.1:1\"\nbogus = 1\n").unwrap();
-        let e = load_settings(d.path(), &Overrides::default()).unwrap_err().to_string();
-        assert!(e.contains("config.toml:2"), "{e}");
-        let e = load_settings(tempfile::tempdir().unwrap().path(), &Overrides { listen: Some("nope".into()), ..Default::default() })
+        std::fs::write(
+            d.path().join("config.toml"),
+            "listen = \"127.0.0.1:1\"\nbogus = 1\n",
+        )
+        .unwrap();
+        let e = load_settings(d.path(), &Overrides::default())
             .unwrap_err()
             .to_string();
+        assert!(e.contains("config.toml:2"), "{e}");
+        let e = load_settings(
+            tempfile::tempdir().unwrap().path(),
+            &Overrides {
+                listen: Some("nope".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("nope"));
     }
 
@@ -318,17 +368,31 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("broker.key");
         let k = load_or_create_key(&p).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(load_or_create_key(&p).unwrap().kid(), k.kid());
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create_key(&p).unwrap_err().to_string().contains("chmod 600"));
+        assert!(
+            load_or_create_key(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("chmod 600")
+        );
     }
 
     #[test]
     fn broken_org_policy_names_file_and_line() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("org.cedar"), "@id(\"a\")\npermit (principal, action, resource)\nwhen { ;\n").unwrap();
-        let e = build_engine(Some(d.path()), Environment::from_process()).unwrap_err().to_string();
+        std::fs::write(
+            d.path().join("org.cedar"),
+            "@id(\"a\")\npermit (principal, action, resource)\nwhen { ;\n",
+        )
+        .unwrap();
+        let e = build_engine(Some(d.path()), Environment::from_process())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("org.cedar:3"), "{e}");
     }
 }

@@ -47,11 +47,20 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
         "ask" => (2, "Low"),
         _ => (1, "Informational"),
     };
-    let (status_id, status) = if r.kind != "decision" || allowed { (1, "Success") } else { (2, "Failure") };
+    let (status_id, status) = if r.kind != "decision" || allowed {
+        (1, "Success")
+    } else {
+        (2, "Failure")
+    };
     let policy_names: Vec<String> = body
         .get("reasons")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.get("policy").and_then(Value::as_str)).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("policy").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let message = body
         .get("reasons")
@@ -125,13 +134,19 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
         }
         1001 => {
             let name = target.rsplit('/').next().unwrap_or(&target).to_owned();
-            ev["file"] = json!({"path": target, "name": name, "type_id": 1, "type": "Regular File"});
+            ev["file"] =
+                json!({"path": target, "name": name, "type_id": 1, "type": "Regular File"});
         }
         4001 => {
             let host = body
                 .get("effects")
                 .and_then(Value::as_array)
-                .and_then(|a| a.iter().find_map(|e| e.get("host").or_else(|| e.get("to").and_then(|t| t.get("host")))))
+                .and_then(|a| {
+                    a.iter().find_map(|e| {
+                        e.get("host")
+                            .or_else(|| e.get("to").and_then(|t| t.get("host")))
+                    })
+                })
                 .cloned()
                 .unwrap_or(Value::Null);
             ev["dst_endpoint"] = json!({"hostname": host});
@@ -143,8 +158,12 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
                     let tool = action.get("tool");
                     format!(
                         "{}/{}",
-                        tool.and_then(|t| t.get("server")).and_then(Value::as_str).unwrap_or(""),
-                        tool.and_then(|t| t.get("tool")).and_then(Value::as_str).unwrap_or("")
+                        tool.and_then(|t| t.get("server"))
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                        tool.and_then(|t| t.get("tool"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
                     )
                 }
                 other => other.to_owned(),
@@ -175,11 +194,46 @@ mod tests {
     #[test]
     fn classes_and_required_fields() {
         let cases = [
-            (rec("decision", json!({"decision":"deny","action":{"kind":"shell","command":"cat .env","cwd":"/r"},"reasons":[{"policy":"develop.read.sensitive","message":"m"}]})), 1007, 1),
-            (rec("decision", json!({"decision":"allow","action":{"kind":"file_read","path":"src/a.rs","cwd":"/r"}})), 1001, 2),
-            (rec("decision", json!({"decision":"deny","action":{"kind":"file_write","path":"../x","cwd":"/r"}})), 1001, 3),
-            (rec("decision", json!({"decision":"deny","action":{"kind":"http","method":"GET","url":"https://e.x/","cwd":"/r"}})), 4001, 5),
-            (rec("decision", json!({"decision":"ask","action":{"kind":"mcp_call","tool":{"server":"gh","tool":"t"},"cwd":"/r"}})), 6003, 99),
+            (
+                rec(
+                    "decision",
+                    json!({"decision":"deny","action":{"kind":"shell","command":"cat .env","cwd":"/r"},"reasons":[{"policy":"develop.read.sensitive","message":"m"}]}),
+                ),
+                1007,
+                1,
+            ),
+            (
+                rec(
+                    "decision",
+                    json!({"decision":"allow","action":{"kind":"file_read","path":"src/a.rs","cwd":"/r"}}),
+                ),
+                1001,
+                2,
+            ),
+            (
+                rec(
+                    "decision",
+                    json!({"decision":"deny","action":{"kind":"file_write","path":"../x","cwd":"/r"}}),
+                ),
+                1001,
+                3,
+            ),
+            (
+                rec(
+                    "decision",
+                    json!({"decision":"deny","action":{"kind":"http","method":"GET","url":"https://e.x/","cwd":"/r"}}),
+                ),
+                4001,
+                5,
+            ),
+            (
+                rec(
+                    "decision",
+                    json!({"decision":"ask","action":{"kind":"mcp_call","tool":{"server":"gh","tool":"t"},"cwd":"/r"}}),
+                ),
+                6003,
+                99,
+            ),
             (rec("task.start", json!({"task":"task_1"})), 6003, 1),
             (rec("task.end", json!({"task":"task_1"})), 6003, 4),
         ];

@@ -23,8 +23,9 @@ use std::sync::Arc;
 
 use mandate_analysis::Environment;
 use mandate_types::{
-    AbsPath, Action, ActionKind, AgentId, BranchPattern, HostPattern, HttpMethod, Mandate, McpToolPattern,
-    McpToolRef, PathGlob, PrincipalId, ProfileName, Purpose, Scope, TaskId, Url, Verdict,
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, HostPattern, HttpMethod, Mandate,
+    McpToolPattern, McpToolRef, PathGlob, PrincipalId, ProfileName, Purpose, Scope, TaskId, Url,
+    Verdict,
 };
 use serde::Deserialize;
 
@@ -199,9 +200,12 @@ pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Case)>, String> {
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let cases: Vec<Case> =
-            serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", f.display(), e.line()))?;
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let cases: Vec<Case> = serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}: {e}", f.display(), e.line()))?;
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.extend(cases.into_iter().map(|c| (name.clone(), c)));
     }
     Ok(out)
@@ -231,7 +235,11 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
     std::fs::create_dir_all(&repo).map_err(io)?;
     let s = |x: &str| subst(x, &case_root, &scratch.root);
     for (path, content) in &case.files {
-        let p = if path.starts_with('$') { PathBuf::from(s(path)) } else { repo.join(path) };
+        let p = if path.starts_with('$') {
+            PathBuf::from(s(path))
+        } else {
+            repo.join(path)
+        };
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
@@ -266,7 +274,9 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
         hosts.extend(HostPattern::parse(&h).ok());
     }
     let globs = |v: &[String]| -> Result<Vec<PathGlob>, String> {
-        v.iter().map(|g| PathGlob::parse(&s(g)).map_err(|e| bad("glob", e.to_string()))).collect()
+        v.iter()
+            .map(|g| PathGlob::parse(&s(g)).map_err(|e| bad("glob", e.to_string())))
+            .collect()
     };
     let mut branches: Vec<BranchPattern> = case
         .task
@@ -311,13 +321,24 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
         (Some(c), None, None, None, None) => ActionKind::shell(&s(c)),
         (None, Some(p), None, None, None) => ActionKind::file_read(&s(p)),
         (None, None, Some(p), None, None) => ActionKind::file_write(&s(p)),
-        (None, None, None, Some(u), None) => HttpMethod::parse(a.method.as_deref().unwrap_or("GET"))
-            .and_then(|m| Ok(ActionKind::Http { method: m, url: Url::parse(&s(u))? })),
+        (None, None, None, Some(u), None) => {
+            HttpMethod::parse(a.method.as_deref().unwrap_or("GET")).and_then(|m| {
+                Ok(ActionKind::Http {
+                    method: m,
+                    url: Url::parse(&s(u))?,
+                })
+            })
+        }
         (None, None, None, None, Some(t)) => McpToolRef::parse(t).map(|tool| ActionKind::McpCall {
             tool,
             args: a.args.clone().unwrap_or(serde_json::Value::Null),
         }),
-        _ => return Err(bad("action", "give exactly one of shell, read, write, fetch, mcp".into())),
+        _ => {
+            return Err(bad(
+                "action",
+                "give exactly one of shell, read, write, fetch, mcp".into(),
+            ));
+        }
     }
     .map_err(|e| bad("action", e.to_string()))?;
     let cwd = s(a.cwd.as_deref().unwrap_or("$REPO"));

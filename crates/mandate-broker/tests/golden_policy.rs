@@ -7,7 +7,11 @@ use mandate_broker::policy_test::{Scratch, load_corpus, run_corpus};
 fn golden_corpus_passes() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/policy");
     let cases = load_corpus(&dir).expect("corpus loads");
-    assert!(cases.len() >= 60, "the corpus has at least 60 cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 60,
+        "the corpus has at least 60 cases, found {}",
+        cases.len()
+    );
     let (scratch, env) = Scratch::new().expect("scratch");
     let engine = build_engine(None, env).expect("builtin policy compiles");
     let results = run_corpus(&cases, &engine, &scratch);
@@ -16,5 +20,10 @@ fn golden_corpus_passes() {
         .filter(|r| !r.passed)
         .map(|r| format!("{} / {}: {}", r.file, r.name, r.detail))
         .collect();
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -51,7 +51,8 @@ impl Val {
             Val::Bool(b) => RestrictedExpression::new_bool(*b),
             Val::Long(n) => RestrictedExpression::new_long(*n),
             Val::Set(v) => RestrictedExpression::new_set(
-                v.iter().map(|s| RestrictedExpression::new_string((*s).to_owned())),
+                v.iter()
+                    .map(|s| RestrictedExpression::new_string((*s).to_owned())),
             ),
         }
     }
@@ -210,13 +211,19 @@ impl TypeNames {
         let actions = crate::load::ACTIONS
             .iter()
             .map(|a| {
-                let uid = EntityUid::from_str(&format!("Mandate::Action::\"{a}\"")).expect("valid action uid");
+                let uid = EntityUid::from_str(&format!("Mandate::Action::\"{a}\""))
+                    .expect("valid action uid");
                 (*a, uid)
             })
             .collect();
         let resources = ["File", "Program", "Host", "Tool", "Command"]
             .into_iter()
-            .map(|t| (t, EntityTypeName::from_str(&format!("Mandate::{t}")).expect("valid type")))
+            .map(|t| {
+                (
+                    t,
+                    EntityTypeName::from_str(&format!("Mandate::{t}")).expect("valid type"),
+                )
+            })
             .collect();
         Self { actions, resources }
     }
@@ -271,8 +278,12 @@ impl CompiledPolicy {
                 RestrictedExpression::new_string(mandate.purpose.to_string()),
             ),
         ]);
-        let task = Entity::new(principal.clone(), attrs, HashSet::from([agent.clone(), user.clone()]))
-            .map_err(|e| TaskPolicyError::Entities(e.to_string()))?;
+        let task = Entity::new(
+            principal.clone(),
+            attrs,
+            HashSet::from([agent.clone(), user.clone()]),
+        )
+        .map_err(|e| TaskPolicyError::Entities(e.to_string()))?;
         let entities = Entities::from_entities(
             [
                 task,
@@ -299,7 +310,12 @@ impl TaskPolicy {
     }
 
     /// Decides the effects of one action. Never fails: errors become denials.
-    pub fn decide(&self, effects: &[Effect], cwd_zone: PathZone, task_labels: Labels) -> PolicyDecision {
+    pub fn decide(
+        &self,
+        effects: &[Effect],
+        cwd_zone: PathZone,
+        task_labels: Labels,
+    ) -> PolicyDecision {
         let per_effect: Vec<EffectOutcome> = effects
             .iter()
             .map(|e| self.decide_effect(e, cwd_zone, task_labels))
@@ -307,13 +323,20 @@ impl TaskPolicy {
         combine(&self.profile.name, per_effect)
     }
 
-    fn decide_effect(&self, effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> EffectOutcome {
+    fn decide_effect(
+        &self,
+        effect: &Effect,
+        cwd_zone: PathZone,
+        task_labels: Labels,
+    ) -> EffectOutcome {
         let parts = parts(effect, cwd_zone, task_labels);
         let r = &self.profile.referenced;
         let all = r.attrs.contains("*");
         let key = Key {
             action: parts.action,
-            resource: r.resource.then(|| format!("{}:{}", parts.resource_type, parts.resource_id)),
+            resource: r
+                .resource
+                .then(|| format!("{}:{}", parts.resource_type, parts.resource_id)),
             context: parts
                 .context
                 .iter()
@@ -349,16 +372,31 @@ impl TaskPolicy {
             self.types.resources[parts.resource_type].clone(),
             EntityId::new(&parts.resource_id),
         );
-        let context = match Context::from_pairs(parts.context.iter().map(|(k, v)| ((*k).to_owned(), v.to_cedar()))) {
+        let context = match Context::from_pairs(
+            parts
+                .context
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.to_cedar())),
+        ) {
             Ok(c) => c,
             Err(e) => return Classified::Error(format!("cannot build the request context: {e}")),
         };
-        let request = match Request::new(self.principal.clone(), action.clone(), resource, context, None) {
+        let request = match Request::new(
+            self.principal.clone(),
+            action.clone(),
+            resource,
+            context,
+            None,
+        ) {
             Ok(r) => r,
             Err(e) => return Classified::Error(format!("cannot build the request: {e}")),
         };
         let response = Authorizer::new().is_authorized(&request, set, &self.entities);
-        let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
+        let errors: Vec<String> = response
+            .diagnostics()
+            .errors()
+            .map(|e| e.to_string())
+            .collect();
         if !errors.is_empty() {
             return Classified::Error(errors.join("; "));
         }
@@ -414,12 +452,18 @@ impl TaskPolicy {
                 verdict: Verdict::Deny,
                 reasons: vec![Reason::new(
                     format!("{}.default", self.profile.name),
-                    format!("no policy of profile {} permits {effect}", self.profile.name),
+                    format!(
+                        "no policy of profile {} permits {effect}",
+                        self.profile.name
+                    ),
                 )],
             },
             Classified::Error(e) => EffectOutcome {
                 verdict: Verdict::Deny,
-                reasons: vec![Reason::new("policy.error", format!("policy evaluation failed on {effect}: {e}"))],
+                reasons: vec![Reason::new(
+                    "policy.error",
+                    format!("policy evaluation failed on {effect}: {e}"),
+                )],
             },
         }
     }
@@ -494,10 +538,18 @@ mod tests {
             Effect::Read(f.clone()),
             Effect::Write(f.clone()),
             Effect::Delete(f),
-            Effect::Exec { program: "cat".into(), class: ProgramClass::Inspect },
-            Effect::Privilege { program: "sudo".into() },
+            Effect::Exec {
+                program: "cat".into(),
+                class: ProgramClass::Inspect,
+            },
+            Effect::Privilege {
+                program: "sudo".into(),
+            },
             Effect::Connect(h.clone()),
-            Effect::Send { to: h, labels: Labels::NONE },
+            Effect::Send {
+                to: h,
+                labels: Labels::NONE,
+            },
             Effect::Push(PushFacts {
                 remote: "origin".into(),
                 branch: Some("main".into()),
@@ -505,7 +557,11 @@ mod tests {
                 force: false,
                 tag: false,
             }),
-            Effect::CallTool { server: "s".into(), tool: "t".into(), in_scope: false },
+            Effect::CallTool {
+                server: "s".into(),
+                tool: "t".into(),
+                in_scope: false,
+            },
             Effect::Unparseable { reason: "x".into() },
         ]
     }
@@ -518,7 +574,12 @@ mod tests {
         assert_eq!(effects.len(), crate::load::ACTIONS.len());
         for e in &effects {
             let p = parts(e, PathZone::Repo, Labels::NONE);
-            let ctx = Context::from_pairs(p.context.iter().map(|(k, v)| ((*k).to_owned(), v.to_cedar()))).unwrap();
+            let ctx = Context::from_pairs(
+                p.context
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_cedar())),
+            )
+            .unwrap();
             let resource = EntityUid::from_type_name_and_id(
                 types.resources[p.resource_type].clone(),
                 EntityId::new(&p.resource_id),
@@ -536,11 +597,23 @@ mod tests {
 
     #[test]
     fn combining_rule_table() {
-        let o = |v| EffectOutcome { verdict: v, reasons: vec![Reason::new(format!("{v}"), "")] };
+        let o = |v| EffectOutcome {
+            verdict: v,
+            reasons: vec![Reason::new(format!("{v}"), "")],
+        };
         assert_eq!(combine("p", vec![]).verdict, Verdict::Deny);
-        assert_eq!(combine("p", vec![o(Verdict::Allow), o(Verdict::Allow)]).verdict, Verdict::Allow);
-        assert_eq!(combine("p", vec![o(Verdict::Allow), o(Verdict::Ask)]).verdict, Verdict::Ask);
-        let d = combine("p", vec![o(Verdict::Ask), o(Verdict::Deny), o(Verdict::Allow)]);
+        assert_eq!(
+            combine("p", vec![o(Verdict::Allow), o(Verdict::Allow)]).verdict,
+            Verdict::Allow
+        );
+        assert_eq!(
+            combine("p", vec![o(Verdict::Allow), o(Verdict::Ask)]).verdict,
+            Verdict::Ask
+        );
+        let d = combine(
+            "p",
+            vec![o(Verdict::Ask), o(Verdict::Deny), o(Verdict::Allow)],
+        );
         assert_eq!(d.verdict, Verdict::Deny);
         assert_eq!(d.reasons, vec![Reason::new("deny", "")]);
     }

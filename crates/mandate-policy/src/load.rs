@@ -133,7 +133,11 @@ pub struct PolicyError {
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -165,7 +169,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Renders a miette diagnostic located in `src` as policy errors.
-fn diag_errors(src: &PolicySource, d: &dyn miette::Diagnostic, fallback_offset: usize) -> PolicyError {
+fn diag_errors(
+    src: &PolicySource,
+    d: &dyn miette::Diagnostic,
+    fallback_offset: usize,
+) -> PolicyError {
     let offset = d
         .labels()
         .and_then(|mut l| l.next())
@@ -398,14 +406,18 @@ fn parse_file(src: &PolicySource) -> Result<Vec<Located>, Vec<PolicyError>> {
             }
         };
         let Some(id) = p.annotation("id").map(str::to_owned) else {
-            errors.push(at("every policy needs an @id(\"...\") annotation so decisions can name it".into()));
+            errors.push(at(
+                "every policy needs an @id(\"...\") annotation so decisions can name it".into(),
+            ));
             continue;
         };
         let forbid = p.effect() == CedarEffect::Forbid;
         let ask = p.annotation("ask").is_some();
         let reason = p.annotation("reason").map(str::to_owned);
         if ask && !forbid {
-            errors.push(at(format!("policy {id:?}: @ask only makes sense on a forbid policy")));
+            errors.push(at(format!(
+                "policy {id:?}: @ask only makes sense on a forbid policy"
+            )));
         }
         if forbid && reason.as_deref().is_none_or(str::is_empty) {
             errors.push(at(format!(
@@ -424,7 +436,11 @@ fn parse_file(src: &PolicySource) -> Result<Vec<Located>, Vec<PolicyError>> {
             offset,
         });
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Moves an offset past blank lines and `//` comments.
@@ -442,10 +458,15 @@ fn skip_comments(text: &str, mut offset: usize) -> usize {
 }
 
 fn action_uid(name: &str) -> EntityUid {
-    EntityUid::from_str(&format!("Mandate::Action::\"{name}\"")).expect("action uids are well formed")
+    EntityUid::from_str(&format!("Mandate::Action::\"{name}\""))
+        .expect("action uids are well formed")
 }
 
-fn compile_profile(name: &str, schema: &Schema, policies: Vec<Located>) -> Result<CompiledProfile, Vec<PolicyError>> {
+fn compile_profile(
+    name: &str,
+    schema: &Schema,
+    policies: Vec<Located>,
+) -> Result<CompiledProfile, Vec<PolicyError>> {
     let mut errors = Vec::new();
     let mut set = PolicySet::new();
     let mut by_id: HashMap<String, &Located> = HashMap::new();
@@ -492,7 +513,10 @@ fn compile_profile(name: &str, schema: &Schema, policies: Vec<Located>) -> Resul
         let (line, column) = line_col(&src.text, base + rel);
         err.line = line;
         err.column = column;
-        err.message = format!("policy {id:?} does not validate against the schema: {}", err.message);
+        err.message = format!(
+            "policy {id:?} does not validate against the schema: {}",
+            err.message
+        );
         errors.push(err);
     }
     if !errors.is_empty() {
@@ -500,11 +524,17 @@ fn compile_profile(name: &str, schema: &Schema, policies: Vec<Located>) -> Resul
     }
     let mut referenced = Referenced::default();
     let mut meta = HashMap::new();
-    let mut sliced: HashMap<&'static str, PolicySet> = ACTIONS.iter().map(|a| (*a, PolicySet::new())).collect();
+    let mut sliced: HashMap<&'static str, PolicySet> =
+        ACTIONS.iter().map(|a| (*a, PolicySet::new())).collect();
     for l in &policies {
         if let Ok(json) = l.policy.to_json() {
             walk_json(&json, &mut referenced);
-            let constrained = |k: &str| json.get(k).and_then(|c| c.get("op")).and_then(|o| o.as_str()) != Some("All");
+            let constrained = |k: &str| {
+                json.get(k)
+                    .and_then(|c| c.get("op"))
+                    .and_then(|o| o.as_str())
+                    != Some("All")
+            };
             referenced.resource |= constrained("resource");
             referenced.principal |= constrained("principal");
         } else {
@@ -516,7 +546,11 @@ fn compile_profile(name: &str, schema: &Schema, policies: Vec<Located>) -> Resul
         meta.insert(l.policy.id().clone(), l.meta.clone());
         let applies: Vec<&'static str> = match l.policy.action_constraint() {
             ActionConstraint::Any => ACTIONS.to_vec(),
-            ActionConstraint::Eq(uid) => ACTIONS.iter().copied().filter(|a| action_uid(a) == uid).collect(),
+            ActionConstraint::Eq(uid) => ACTIONS
+                .iter()
+                .copied()
+                .filter(|a| action_uid(a) == uid)
+                .collect(),
             ActionConstraint::In(uids) => ACTIONS
                 .iter()
                 .copied()
@@ -546,10 +580,15 @@ mod tests {
     #[test]
     fn builtin_policy_compiles_and_references_no_raw_attributes() {
         let p = CompiledPolicy::compile(&PolicyBundle::builtin()).unwrap();
-        assert_eq!(p.profile_names(), vec!["build", "develop", "read-only", "release"]);
+        assert_eq!(
+            p.profile_names(),
+            vec!["build", "develop", "read-only", "release"]
+        );
         let dev = p.profile("develop").unwrap();
         assert!(!dev.referenced.resource);
-        for raw in ["path", "host", "port", "remote", "branch", "server", "tool", "reason"] {
+        for raw in [
+            "path", "host", "port", "remote", "branch", "server", "tool", "reason",
+        ] {
             assert!(!dev.referenced.attrs.contains(raw), "develop reads {raw}");
         }
         assert!(dev.referenced.attrs.contains("zone"));
@@ -576,15 +615,24 @@ mod tests {
             "@id(\"org.typo\")\n@reason(\"x\")\nforbid (principal, action == Mandate::Action::\"read\", resource)\nwhen { context.zoen == \"repo\" };\n",
         ));
         let e = CompiledPolicy::compile(&b).unwrap_err().to_string();
-        assert!(e.contains("org/typo.cedar:4:") && e.contains("org.typo"), "{e}");
+        assert!(
+            e.contains("org/typo.cedar:4:") && e.contains("org.typo"),
+            "{e}"
+        );
 
         let mut b = PolicyBundle::builtin();
-        b.org.push(PolicySource::new("org/noid.cedar", "forbid (principal, action, resource);\n"));
+        b.org.push(PolicySource::new(
+            "org/noid.cedar",
+            "forbid (principal, action, resource);\n",
+        ));
         let e = CompiledPolicy::compile(&b).unwrap_err().to_string();
         assert!(e.contains("@id"), "{e}");
 
         let mut b = PolicyBundle::builtin();
-        b.org.push(PolicySource::new("org/noreason.cedar", "@id(\"n\")\nforbid (principal, action, resource);\n"));
+        b.org.push(PolicySource::new(
+            "org/noreason.cedar",
+            "@id(\"n\")\nforbid (principal, action, resource);\n",
+        ));
         let e = CompiledPolicy::compile(&b).unwrap_err().to_string();
         assert!(e.contains("@reason"), "{e}");
     }

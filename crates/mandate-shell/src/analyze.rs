@@ -190,7 +190,14 @@ fn basename(s: &str) -> &str {
 fn is_dev_sink(p: &str) -> bool {
     matches!(
         p,
-        "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "/dev/zero" | "/dev/random" | "/dev/urandom"
+        "/dev/null"
+            | "/dev/stdout"
+            | "/dev/stderr"
+            | "/dev/stdin"
+            | "/dev/tty"
+            | "/dev/zero"
+            | "/dev/random"
+            | "/dev/urandom"
     ) || p.starts_with("/dev/fd/")
         || p.starts_with("/proc/self/fd/")
 }
@@ -245,7 +252,9 @@ impl Walker<'_> {
     fn emit(&mut self, e: ShellEffect) {
         if self.effects.len() >= MAX_EFFECTS {
             let cap = ShellEffect::Unparseable {
-                reason: format!("more than {MAX_EFFECTS} effects; the command is too large to analyse"),
+                reason: format!(
+                    "more than {MAX_EFFECTS} effects; the command is too large to analyse"
+                ),
             };
             if self.seen.insert(cap.clone()) {
                 self.effects.push(cap);
@@ -423,7 +432,12 @@ impl Walker<'_> {
 
     /// Expands words, walking their command substitutions; returns the expanded words
     /// and the files read by those substitutions.
-    fn words(&mut self, words: &[ast::Word], st: &mut State, split: bool) -> (Vec<Expanded>, Vec<ShellPath>) {
+    fn words(
+        &mut self,
+        words: &[ast::Word],
+        st: &mut State,
+        split: bool,
+    ) -> (Vec<Expanded>, Vec<ShellPath>) {
         let mut out = Vec::new();
         let mut reads = Vec::new();
         for w in words {
@@ -505,7 +519,9 @@ impl Walker<'_> {
                         }
                     };
                     let (exp, _) = self.words(std::slice::from_ref(word), st, false);
-                    let Some(e) = exp.into_iter().next() else { continue };
+                    let Some(e) = exp.into_iter().next() else {
+                        continue;
+                    };
                     if is_dev_sink(&e.text) {
                         continue;
                     }
@@ -519,8 +535,10 @@ impl Walker<'_> {
                         continue;
                     }
                     let p = self.path(st, &e);
-                    let reads_in = matches!(kind, IoFileRedirectKind::Read | IoFileRedirectKind::ReadAndWrite)
-                        || (matches!(kind, IoFileRedirectKind::DuplicateInput));
+                    let reads_in = matches!(
+                        kind,
+                        IoFileRedirectKind::Read | IoFileRedirectKind::ReadAndWrite
+                    ) || (matches!(kind, IoFileRedirectKind::DuplicateInput));
                     let writes = matches!(
                         kind,
                         IoFileRedirectKind::Write
@@ -671,10 +689,27 @@ impl Walker<'_> {
             ));
         }
         for (k, _) in env {
-            if matches!(k.as_str(), "LD_PRELOAD" | "LD_LIBRARY_PATH" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES") {
+            if matches!(
+                k.as_str(),
+                "LD_PRELOAD" | "LD_LIBRARY_PATH" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES"
+            ) {
                 self.unparseable(format!("{k} loads arbitrary code into {}", first.text));
             }
-            if matches!(k.as_str(), "GIT_SSH_COMMAND" | "GIT_SSH" | "GIT_EXTERNAL_DIFF" | "GIT_PAGER" | "GIT_EDITOR" | "GIT_ASKPASS" | "PAGER" | "EDITOR" | "VISUAL" | "BASH_ENV" | "ENV" | "PROMPT_COMMAND") {
+            if matches!(
+                k.as_str(),
+                "GIT_SSH_COMMAND"
+                    | "GIT_SSH"
+                    | "GIT_EXTERNAL_DIFF"
+                    | "GIT_PAGER"
+                    | "GIT_EDITOR"
+                    | "GIT_ASKPASS"
+                    | "PAGER"
+                    | "EDITOR"
+                    | "VISUAL"
+                    | "BASH_ENV"
+                    | "ENV"
+                    | "PROMPT_COMMAND"
+            ) {
                 self.unparseable(format!("{k} makes {} run another command", first.text));
             }
         }
@@ -697,7 +732,10 @@ impl Walker<'_> {
                 class: ProgramClass::Unknown,
             });
             // Unknown programs: treat plain arguments as files they may read.
-            for a in args.iter().filter(|a| !a.text.starts_with('-') && !a.text.is_empty()) {
+            for a in args
+                .iter()
+                .filter(|a| !a.text.starts_with('-') && !a.text.is_empty())
+            {
                 let p = self.path_in(st, a, dir);
                 self.emit(ShellEffect::Read(p));
             }
@@ -719,13 +757,19 @@ impl Walker<'_> {
     fn builtin(&mut self, name: &str, args: &[Expanded], st: &mut State, stdin: &Stdin) -> bool {
         match name {
             "cd" | "pushd" => {
-                let target = args.iter().find(|a| !a.text.starts_with('-') || a.text == "-");
+                let target = args
+                    .iter()
+                    .find(|a| !a.text.starts_with('-') || a.text == "-");
                 st.cwd = match target {
                     None => Cwd::Known(Some("~".into())),
                     Some(t) if t.dynamic || t.text == "-" => Cwd::Unknown,
                     Some(t) => match &st.cwd {
-                        Cwd::Unknown if !t.text.starts_with('/') && !t.text.starts_with('~') => Cwd::Unknown,
-                        Cwd::Known(Some(d)) if !t.text.starts_with('/') && !t.text.starts_with('~') => {
+                        Cwd::Unknown if !t.text.starts_with('/') && !t.text.starts_with('~') => {
+                            Cwd::Unknown
+                        }
+                        Cwd::Known(Some(d))
+                            if !t.text.starts_with('/') && !t.text.starts_with('~') =>
+                        {
                             Cwd::Known(Some(format!("{d}/{}", t.text)))
                         }
                         _ => Cwd::Known(Some(t.text.clone())),
@@ -760,7 +804,11 @@ impl Walker<'_> {
                 if args.iter().any(|a| a.dynamic) {
                     self.unparseable("eval runs text computed at run time");
                 } else {
-                    let text = args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
+                    let text = args
+                        .iter()
+                        .map(|a| a.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     self.script(&text, st, stdin);
                 }
                 true
@@ -779,7 +827,9 @@ impl Walker<'_> {
             "alias" => {
                 // An alias defined here could rename any later command.
                 if args.iter().any(|a| a.text.contains('=')) {
-                    self.unparseable("alias redefines commands; what later names run cannot be known");
+                    self.unparseable(
+                        "alias redefines commands; what later names run cannot be known",
+                    );
                 }
                 true
             }
@@ -788,14 +838,23 @@ impl Walker<'_> {
     }
 
     /// Splits `args` by the spec's flags, getopt style.
-    fn parse_args(&self, spec: &ProgramSpec, args: &[Expanded], stop_at_positional: bool) -> (Parsed, usize) {
+    fn parse_args(
+        &self,
+        spec: &ProgramSpec,
+        args: &[Expanded],
+        stop_at_positional: bool,
+    ) -> (Parsed, usize) {
         let mut out = Parsed::default();
         let mut i = 0;
         let mut only_positional = false;
         while i < args.len() {
             let a = &args[i];
             let t = a.text.as_str();
-            if only_positional || t == "-" || !t.starts_with('-') || a.dynamic && !t.starts_with('-') {
+            if only_positional
+                || t == "-"
+                || !t.starts_with('-')
+                || a.dynamic && !t.starts_with('-')
+            {
                 out.positional.push(a.clone());
                 i += 1;
                 if stop_at_positional {
@@ -818,7 +877,10 @@ impl Walker<'_> {
                 };
                 if let Some(role) = spec.flag_role(&name) {
                     let value = match attached {
-                        Some(v) => Some(Expanded { text: v, ..a.clone() }),
+                        Some(v) => Some(Expanded {
+                            text: v,
+                            ..a.clone()
+                        }),
                         None => {
                             i += 1;
                             args.get(i).cloned()
@@ -886,10 +948,24 @@ impl Walker<'_> {
             ArgsRole::Dd => {
                 for a in args {
                     if let Some(v) = a.text.strip_prefix("if=") {
-                        let p = self.path_in(st, &Expanded { text: v.into(), ..a.clone() }, dir);
+                        let p = self.path_in(
+                            st,
+                            &Expanded {
+                                text: v.into(),
+                                ..a.clone()
+                            },
+                            dir,
+                        );
                         self.emit(ShellEffect::Read(p));
                     } else if let Some(v) = a.text.strip_prefix("of=") {
-                        let p = self.path_in(st, &Expanded { text: v.into(), ..a.clone() }, dir);
+                        let p = self.path_in(
+                            st,
+                            &Expanded {
+                                text: v.into(),
+                                ..a.clone()
+                            },
+                            dir,
+                        );
                         self.emit(ShellEffect::Write(p));
                     }
                 }
@@ -931,13 +1007,24 @@ impl Walker<'_> {
                     let file = match role {
                         FlagRole::Data => v.text.strip_prefix('@'),
                         FlagRole::Upload => Some(v.text.as_str()),
-                        _ => v.text.split_once("=@").or_else(|| v.text.split_once("=<")).map(|(_, f)| f),
+                        _ => v
+                            .text
+                            .split_once("=@")
+                            .or_else(|| v.text.split_once("=<"))
+                            .map(|(_, f)| f),
                     };
                     match file {
                         Some("-") | Some("") => data_from.extend(stdin.data()),
                         Some(f) => {
                             let f = f.split(';').next().unwrap_or(f);
-                            let p = self.path_in(st, &Expanded { text: f.into(), ..v.clone() }, d.as_ref());
+                            let p = self.path_in(
+                                st,
+                                &Expanded {
+                                    text: f.into(),
+                                    ..v.clone()
+                                },
+                                d.as_ref(),
+                            );
                             self.emit(ShellEffect::Read(p.clone()));
                             data_from.push(p);
                         }
@@ -947,7 +1034,9 @@ impl Walker<'_> {
                 FlagRole::Url => urls.push(v.clone()),
                 FlagRole::Command => {
                     if v.dynamic {
-                        self.unparseable(format!("{name} {flag} runs a command computed at run time"));
+                        self.unparseable(format!(
+                            "{name} {flag} runs a command computed at run time"
+                        ));
                     } else {
                         let mut sub = st.clone();
                         self.script(&v.text, &mut sub, stdin);
@@ -1036,9 +1125,13 @@ impl Walker<'_> {
                 let sends = sends || !data_from.is_empty();
                 for u in &urls {
                     let target = if u.dynamic {
-                        NetTarget::Dynamic { text: u.text.clone() }
+                        NetTarget::Dynamic {
+                            text: u.text.clone(),
+                        }
                     } else {
-                        NetTarget::Url { url: u.text.clone() }
+                        NetTarget::Url {
+                            url: u.text.clone(),
+                        }
                     };
                     self.emit(ShellEffect::Connect {
                         target,
@@ -1091,7 +1184,9 @@ impl Walker<'_> {
                     match remote_spec(&a.text) {
                         Some(host) => {
                             let target = if a.dynamic {
-                                NetTarget::Dynamic { text: a.text.clone() }
+                                NetTarget::Dynamic {
+                                    text: a.text.clone(),
+                                }
                             } else {
                                 NetTarget::Host { host, port: None }
                             };
@@ -1144,12 +1239,24 @@ impl Walker<'_> {
                     },
                 }
             }
-            ArgsRole::Command | ArgsRole::Env | ArgsRole::Xargs | ArgsRole::Git | ArgsRole::Find | ArgsRole::Dd => {}
+            ArgsRole::Command
+            | ArgsRole::Env
+            | ArgsRole::Xargs
+            | ArgsRole::Git
+            | ArgsRole::Find
+            | ArgsRole::Dd => {}
         }
     }
 
     /// `bash -c STRING`, `bash script.sh`, `... | bash`, `bash <<EOF`.
-    fn shell(&mut self, name: &str, parsed: &Parsed, st: &mut State, stdin: &Stdin, dir: Option<&ShellPath>) {
+    fn shell(
+        &mut self,
+        name: &str,
+        parsed: &Parsed,
+        st: &mut State,
+        stdin: &Stdin,
+        dir: Option<&ShellPath>,
+    ) {
         let mut sub = State {
             cwd: st.cwd.clone(),
             vars: HashMap::new(),
@@ -1159,7 +1266,10 @@ impl Walker<'_> {
         if parsed.letters.contains(&'c') {
             match parsed.positional.first() {
                 Some(s) if !s.dynamic => self.script(&s.text.clone(), &mut sub, stdin),
-                Some(s) => self.unparseable(format!("{name} -c runs a command computed at run time ({:?})", s.text)),
+                Some(s) => self.unparseable(format!(
+                    "{name} -c runs a command computed at run time ({:?})",
+                    s.text
+                )),
                 None => self.unparseable(format!("{name} -c without a command")),
             }
             return;
@@ -1213,14 +1323,22 @@ impl Walker<'_> {
             while let Some(first) = inner.first() {
                 match first.text.split_once('=') {
                     Some((k, v)) if !k.is_empty() && !k.contains('/') => {
-                        let val = if first.dynamic { VarValue::Dynamic } else { VarValue::Static(v.into()) };
+                        let val = if first.dynamic {
+                            VarValue::Dynamic
+                        } else {
+                            VarValue::Static(v.into())
+                        };
                         env.push((k.to_owned(), val));
                         inner.remove(0);
                     }
                     _ => break,
                 }
             }
-            if let Some((_, _, s)) = parsed.flags.iter().find(|(f, _, _)| f == "-S" || f == "--split-string") {
+            if let Some((_, _, s)) = parsed
+                .flags
+                .iter()
+                .find(|(f, _, _)| f == "-S" || f == "--split-string")
+            {
                 let mut sub = st.clone();
                 return self.script(&s.text.clone(), &mut sub, stdin);
             }
@@ -1230,13 +1348,19 @@ impl Walker<'_> {
         }
         if inner.is_empty() {
             if spec.args == ArgsRole::Xargs {
-                inner.push(Expanded { text: "echo".into(), ..Default::default() });
+                inner.push(Expanded {
+                    text: "echo".into(),
+                    ..Default::default()
+                });
             } else {
                 return;
             }
         }
         if spec.args == ArgsRole::Xargs {
-            let replace = parsed.flags.iter().find(|(f, _, _)| f == "-I" || f == "-i" || f == "--replace");
+            let replace = parsed
+                .flags
+                .iter()
+                .find(|(f, _, _)| f == "-I" || f == "-i" || f == "--replace");
             let placeholder = Expanded {
                 text: "<arguments from stdin>".into(),
                 dynamic: true,
@@ -1260,12 +1384,18 @@ impl Walker<'_> {
     fn find(&mut self, args: &[Expanded], st: &mut State, stdin: &Stdin) {
         let mut roots = Vec::new();
         let mut i = 0;
-        while i < args.len() && !args[i].text.starts_with('-') && !matches!(args[i].text.as_str(), "(" | "!" | ")") {
+        while i < args.len()
+            && !args[i].text.starts_with('-')
+            && !matches!(args[i].text.as_str(), "(" | "!" | ")")
+        {
             roots.push(args[i].clone());
             i += 1;
         }
         if roots.is_empty() {
-            roots.push(Expanded { text: ".".into(), ..Default::default() });
+            roots.push(Expanded {
+                text: ".".into(),
+                ..Default::default()
+            });
         }
         for r in &roots {
             let p = self.path(st, r);
@@ -1316,7 +1446,14 @@ impl Walker<'_> {
         }
     }
 
-    fn git(&mut self, spec: &ProgramSpec, args: &[Expanded], st: &mut State, stdin: &Stdin, dir: Option<&ShellPath>) {
+    fn git(
+        &mut self,
+        spec: &ProgramSpec,
+        args: &[Expanded],
+        st: &mut State,
+        stdin: &Stdin,
+        dir: Option<&ShellPath>,
+    ) {
         let (global, consumed) = self.parse_args(spec, args, true);
         let mut dir = dir.cloned();
         for (flag, role, v) in &global.flags {
@@ -1331,7 +1468,9 @@ impl Walker<'_> {
                 _ => {}
             }
         }
-        let Some(sub) = global.positional.first() else { return };
+        let Some(sub) = global.positional.first() else {
+            return;
+        };
         let rest = &args[consumed..];
         let Some(sub_spec) = spec.subcommands.get(&sub.text).cloned() else {
             return self.unparseable(format!(
@@ -1343,30 +1482,79 @@ impl Walker<'_> {
         let d = dir.clone();
         let remote_target = |e: &Expanded| -> NetTarget {
             if e.dynamic {
-                NetTarget::Dynamic { text: e.text.clone() }
-            } else if e.text.contains("://") || remote_spec(&e.text).is_some() && e.text.contains(':') {
-                NetTarget::Url { url: e.text.clone() }
+                NetTarget::Dynamic {
+                    text: e.text.clone(),
+                }
+            } else if e.text.contains("://")
+                || remote_spec(&e.text).is_some() && e.text.contains(':')
+            {
+                NetTarget::Url {
+                    url: e.text.clone(),
+                }
             } else {
-                NetTarget::GitRemote { name: e.text.clone(), dir: d.clone() }
+                NetTarget::GitRemote {
+                    name: e.text.clone(),
+                    dir: d.clone(),
+                }
             }
         };
         match sub.text.as_str() {
             "push" => {
                 let force = parsed.switches.iter().any(|s| {
-                    matches!(s.as_str(), "-f" | "--force" | "--force-with-lease" | "--force-if-includes" | "--delete" | "-d" | "--mirror" | "--prune")
-                }) || parsed.positional.iter().skip(1).any(|r| r.text.starts_with('+') || r.text.starts_with(':'));
-                let all = parsed.switches.iter().any(|s| matches!(s.as_str(), "--all" | "--mirror" | "--tags" | "--follow-tags"));
+                    matches!(
+                        s.as_str(),
+                        "-f" | "--force"
+                            | "--force-with-lease"
+                            | "--force-if-includes"
+                            | "--delete"
+                            | "-d"
+                            | "--mirror"
+                            | "--prune"
+                    )
+                }) || parsed
+                    .positional
+                    .iter()
+                    .skip(1)
+                    .any(|r| r.text.starts_with('+') || r.text.starts_with(':'));
+                let all = parsed.switches.iter().any(|s| {
+                    matches!(
+                        s.as_str(),
+                        "--all" | "--mirror" | "--tags" | "--follow-tags"
+                    )
+                });
                 let remote = parsed.positional.first().map(&remote_target);
-                let refspecs = parsed.positional.iter().skip(1).map(|r| r.text.clone()).collect();
-                self.emit(ShellEffect::Push { remote, refspecs, force, all, dir });
+                let refspecs = parsed
+                    .positional
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.text.clone())
+                    .collect();
+                self.emit(ShellEffect::Push {
+                    remote,
+                    refspecs,
+                    force,
+                    all,
+                    dir,
+                });
             }
             "clone" => {
                 if let Some(url) = parsed.positional.first() {
-                    self.emit(ShellEffect::Connect { target: remote_target(url), sends: false, data_from: Vec::new() });
+                    self.emit(ShellEffect::Connect {
+                        target: remote_target(url),
+                        sends: false,
+                        data_from: Vec::new(),
+                    });
                     let dest = match parsed.positional.get(1) {
                         Some(d) => d.clone(),
                         None => Expanded {
-                            text: url.text.trim_end_matches('/').trim_end_matches(".git").rsplit(['/', ':']).next().unwrap_or("repo").to_owned(),
+                            text: url
+                                .text
+                                .trim_end_matches('/')
+                                .trim_end_matches(".git")
+                                .rsplit(['/', ':'])
+                                .next()
+                                .unwrap_or("repo")
+                                .to_owned(),
                             ..url.clone()
                         },
                     };
@@ -1375,17 +1563,38 @@ impl Walker<'_> {
                 }
             }
             "fetch" | "pull" | "ls-remote" => {
-                let remote = parsed.positional.first().cloned().unwrap_or(Expanded { text: "origin".into(), ..Default::default() });
+                let remote = parsed.positional.first().cloned().unwrap_or(Expanded {
+                    text: "origin".into(),
+                    ..Default::default()
+                });
                 if !(remote.text == "--all" || parsed.has("--all")) {
-                    self.emit(ShellEffect::Connect { target: remote_target(&remote), sends: false, data_from: Vec::new() });
+                    self.emit(ShellEffect::Connect {
+                        target: remote_target(&remote),
+                        sends: false,
+                        data_from: Vec::new(),
+                    });
                 } else {
-                    self.emit(ShellEffect::Connect { target: NetTarget::Dynamic { text: "all remotes".into() }, sends: false, data_from: Vec::new() });
+                    self.emit(ShellEffect::Connect {
+                        target: NetTarget::Dynamic {
+                            text: "all remotes".into(),
+                        },
+                        sends: false,
+                        data_from: Vec::new(),
+                    });
                 }
             }
             "config" => {
-                let read_only = parsed.switches.iter().any(|s| matches!(s.as_str(), "--get" | "--get-all" | "--get-regexp" | "--list" | "-l" | "--show-origin"))
-                    || parsed.positional.len() <= 1;
-                let key = parsed.positional.first().map(|k| k.text.to_ascii_lowercase()).unwrap_or_default();
+                let read_only = parsed.switches.iter().any(|s| {
+                    matches!(
+                        s.as_str(),
+                        "--get" | "--get-all" | "--get-regexp" | "--list" | "-l" | "--show-origin"
+                    )
+                }) || parsed.positional.len() <= 1;
+                let key = parsed
+                    .positional
+                    .first()
+                    .map(|k| k.text.to_ascii_lowercase())
+                    .unwrap_or_default();
                 let file = if parsed.has("--global") {
                     "~/.gitconfig".to_owned()
                 } else if parsed.has("--system") {
@@ -1393,7 +1602,14 @@ impl Walker<'_> {
                 } else {
                     ".git/config".to_owned()
                 };
-                let p = self.path_in(st, &Expanded { text: file, ..Default::default() }, dir.as_ref());
+                let p = self.path_in(
+                    st,
+                    &Expanded {
+                        text: file,
+                        ..Default::default()
+                    },
+                    dir.as_ref(),
+                );
                 if read_only {
                     self.emit(ShellEffect::Read(p));
                 } else {
@@ -1404,9 +1620,20 @@ impl Walker<'_> {
                 }
             }
             "remote" => {
-                let action = parsed.positional.get(1).map(|a| a.text.as_str()).unwrap_or("");
+                let action = parsed
+                    .positional
+                    .get(1)
+                    .map(|a| a.text.as_str())
+                    .unwrap_or("");
                 if matches!(action, "add" | "set-url" | "rename" | "remove" | "rm") {
-                    let p = self.path_in(st, &Expanded { text: ".git/config".into(), ..Default::default() }, dir.as_ref());
+                    let p = self.path_in(
+                        st,
+                        &Expanded {
+                            text: ".git/config".into(),
+                            ..Default::default()
+                        },
+                        dir.as_ref(),
+                    );
                     self.emit(ShellEffect::Write(p));
                 }
             }
@@ -1423,9 +1650,14 @@ fn dedup(v: &mut Vec<ShellPath>) {
 
 fn host_target(h: &Expanded, port: Option<u16>) -> NetTarget {
     if h.dynamic {
-        NetTarget::Dynamic { text: h.text.clone() }
+        NetTarget::Dynamic {
+            text: h.text.clone(),
+        }
     } else {
-        NetTarget::Host { host: h.text.clone(), port }
+        NetTarget::Host {
+            host: h.text.clone(),
+            port,
+        }
     }
 }
 

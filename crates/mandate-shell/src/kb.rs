@@ -229,10 +229,15 @@ mod tests {
     #[test]
     fn builtin_kb_parses_and_covers_core_programs() {
         let kb = KnowledgeBase::builtin();
-        for p in ["cat", "grep", "cp", "mv", "rm", "curl", "wget", "git", "bash", "sudo", "tee", "sed"] {
+        for p in [
+            "cat", "grep", "cp", "mv", "rm", "curl", "wget", "git", "bash", "sudo", "tee", "sed",
+        ] {
             assert!(kb.get(p).is_some(), "{p} missing");
         }
-        assert_eq!(kb.get("sed").unwrap().switches.get("-i"), Some(&ArgsRole::ReadWrite));
+        assert_eq!(
+            kb.get("sed").unwrap().switches.get("-i"),
+            Some(&ArgsRole::ReadWrite)
+        );
     }
 
     #[test]
@@ -242,6 +247,9 @@ mod tests {
             kb.extend_from_toml("[[program]]\nclass = \"inspect\"\n"),
             Err(KbError::NoNames { index: 0 })
         ));
-        assert!(kb.extend_from_toml("[[program]]\nnames=[\"x\"]\nbogus = 1\n").is_err());
+        assert!(
+            kb.extend_from_toml("[[program]]\nnames=[\"x\"]\nbogus = 1\n")
+                .is_err()
+        );
     }
 }

@@ -65,7 +65,12 @@ pub fn expand_word(
     let pieces = brush_parser::word::parse(raw, options).map_err(|e| e.to_string())?;
     let mut b = Builder::default();
     pieces_into(&pieces, &mut b, vars, false);
-    let words = if split && b.unquoted.iter().zip(b.text.bytes()).any(|(u, c)| *u && c == b'{') {
+    let words = if split
+        && b.unquoted
+            .iter()
+            .zip(b.text.bytes())
+            .any(|(u, c)| *u && c == b'{')
+    {
         brace_expand(&b.text, &b.unquoted)
     } else {
         vec![(b.text.clone(), b.unquoted.clone())]
@@ -88,7 +93,12 @@ pub fn expand_word(
         .collect())
 }
 
-fn pieces_into(pieces: &[WordPieceWithSource], b: &mut Builder, vars: &dyn VarLookup, quoted: bool) {
+fn pieces_into(
+    pieces: &[WordPieceWithSource],
+    b: &mut Builder,
+    vars: &dyn VarLookup,
+    quoted: bool,
+) {
     for p in pieces {
         match &p.piece {
             WordPiece::Text(s) => b.push(s, !quoted),
@@ -384,7 +394,13 @@ mod tests {
     fn dynamic_parts_are_marked() {
         let e = expand_word("$FOO/x", &ParserOptions::default(), &NoVars, true).unwrap();
         assert!(e[0].dynamic);
-        let e = expand_word("$HOME/.ssh/id_rsa", &ParserOptions::default(), &NoVars, true).unwrap();
+        let e = expand_word(
+            "$HOME/.ssh/id_rsa",
+            &ParserOptions::default(),
+            &NoVars,
+            true,
+        )
+        .unwrap();
         assert_eq!(e[0].text, "~/.ssh/id_rsa");
         assert!(!e[0].dynamic);
         let e = expand_word("\"$(cat .env)\"", &ParserOptions::default(), &NoVars, true).unwrap();

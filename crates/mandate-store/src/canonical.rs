@@ -49,7 +49,11 @@ mod tests {
 
     #[test]
     fn keys_sorted_and_compact() {
-        let v: Value = serde_json::from_str(r#"{"b":1,"a":[true,null,"x\n"],"é":{"z":0,"y":-1}}"#).unwrap();
-        assert_eq!(to_canonical(&v), r#"{"a":[true,null,"x\n"],"b":1,"é":{"y":-1,"z":0}}"#);
+        let v: Value =
+            serde_json::from_str(r#"{"b":1,"a":[true,null,"x\n"],"é":{"z":0,"y":-1}}"#).unwrap();
+        assert_eq!(
+            to_canonical(&v),
+            r#"{"a":[true,null,"x\n"],"b":1,"é":{"y":-1,"z":0}}"#
+        );
     }
 }

@@ -8,7 +8,14 @@ use crate::{AuditRecord, Checkpoint};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of a record: SHA-256 over every stored column, chained to the previous hash.
-pub fn record_hash(prev_hash: &str, seq: i64, kind: &str, task_id: Option<&str>, time_ms: i64, body: &str) -> String {
+pub fn record_hash(
+    prev_hash: &str,
+    seq: i64,
+    kind: &str,
+    task_id: Option<&str>,
+    time_ms: i64,
+    body: &str,
+) -> String {
     let mut h = Sha256::new();
     h.update(b"mandate-audit-v1\n");
     h.update(prev_hash.as_bytes());
@@ -33,14 +40,25 @@ pub fn hex(bytes: &[u8]) -> String {
 impl AuditRecord {
     /// The hash this record's content implies.
     pub fn computed_hash(&self) -> String {
-        record_hash(&self.prev_hash, self.seq, &self.kind, self.task_id.as_deref(), self.time_ms, &self.body)
+        record_hash(
+            &self.prev_hash,
+            self.seq,
+            &self.kind,
+            self.task_id.as_deref(),
+            self.time_ms,
+            &self.body,
+        )
     }
 }
 
 impl Checkpoint {
     /// The bytes the broker signs for a checkpoint (a C2SP-style note body).
     pub fn signed_message(&self) -> Vec<u8> {
-        format!("mandate-audit-checkpoint\n{}\n{}\n{}\n", self.seq, self.hash, self.time_ms).into_bytes()
+        format!(
+            "mandate-audit-checkpoint\n{}\n{}\n{}\n",
+            self.seq, self.hash, self.time_ms
+        )
+        .into_bytes()
     }
 }
 
@@ -96,9 +114,16 @@ impl ChainVerifier {
                         self.expected, r.seq
                     )
                 } else {
-                    format!("record {} appears out of order after record {}", r.seq, self.expected - 1)
+                    format!(
+                        "record {} appears out of order after record {}",
+                        r.seq,
+                        self.expected - 1
+                    )
                 };
-                return Err(ChainBroken { seq: Some(self.expected), message });
+                return Err(ChainBroken {
+                    seq: Some(self.expected),
+                    message,
+                });
             }
             if r.prev_hash != self.prev {
                 return Err(ChainBroken {
@@ -113,7 +138,10 @@ impl ChainVerifier {
             if r.computed_hash() != r.hash {
                 return Err(ChainBroken {
                     seq: Some(r.seq),
-                    message: format!("record {}: its content does not match its hash: the record was edited", r.seq),
+                    message: format!(
+                        "record {}: its content does not match its hash: the record was edited",
+                        r.seq
+                    ),
                 });
             }
             if self.wanted.contains(&r.seq) {
@@ -136,7 +164,10 @@ impl ChainVerifier {
             if !verify_signature(c) {
                 return Err(ChainBroken {
                     seq: Some(c.seq),
-                    message: format!("checkpoint at record {}: the signature does not verify with the broker's key", c.seq),
+                    message: format!(
+                        "checkpoint at record {}: the signature does not verify with the broker's key",
+                        c.seq
+                    ),
                 });
             }
             if c.seq > last {
@@ -153,7 +184,10 @@ impl ChainVerifier {
                 _ => {
                     return Err(ChainBroken {
                         seq: Some(c.seq),
-                        message: format!("record {}: it does not match the signed checkpoint taken at it", c.seq),
+                        message: format!(
+                            "record {}: it does not match the signed checkpoint taken at it",
+                            c.seq
+                        ),
                     });
                 }
             }
@@ -198,7 +232,13 @@ mod tests {
     }
 
     fn cp(r: &AuditRecord) -> Checkpoint {
-        Checkpoint { seq: r.seq, hash: r.hash.clone(), time_ms: 0, kid: "k".into(), signature: "ok".into() }
+        Checkpoint {
+            seq: r.seq,
+            hash: r.hash.clone(),
+            time_ms: 0,
+            kid: "k".into(),
+            signature: "ok".into(),
+        }
     }
 
     #[test]
@@ -239,6 +279,11 @@ mod tests {
 
         let mut bad_sig = cp(&l[1]);
         bad_sig.signature = "forged".into();
-        assert!(check(&l, &[bad_sig]).unwrap_err().message.contains("signature"));
+        assert!(
+            check(&l, &[bad_sig])
+                .unwrap_err()
+                .message
+                .contains("signature")
+        );
     }
 }

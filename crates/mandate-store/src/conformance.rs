@@ -59,9 +59,15 @@ pub async fn tasks_round_trip(store: &dyn Store) {
     let back = store.get_task(&t.mandate.task).await.expect("get task");
     assert_eq!(back.as_ref(), Some(&t), "a task reads back as stored");
     let list = store.list_tasks(1000).await.expect("list");
-    assert!(list.iter().any(|x| x.mandate.task == t.mandate.task), "list_tasks includes the new task");
+    assert!(
+        list.iter().any(|x| x.mandate.task == t.mandate.task),
+        "list_tasks includes the new task"
+    );
     let missing = TaskId::parse(&unique("task_")).expect("valid");
-    assert!(store.get_task(&missing).await.expect("get").is_none(), "unknown ids are None");
+    assert!(
+        store.get_task(&missing).await.expect("get").is_none(),
+        "unknown ids are None"
+    );
 }
 
 /// Inserting the same task id twice fails with `Duplicate`.
@@ -79,14 +85,34 @@ pub async fn end_task_revokes_once(store: &dyn Store) {
     let now = 1_800_000_000;
     let t = sample_task(now - 10);
     store.insert_task(&t).await.expect("insert");
-    assert!(store.end_task(&t.mandate.task, now, "test end").await.expect("end"), "first end returns true");
-    assert!(!store.end_task(&t.mandate.task, now + 1, "again").await.expect("end"), "second end is a no-op");
-    let back = store.get_task(&t.mandate.task).await.expect("get").expect("present");
+    assert!(
+        store
+            .end_task(&t.mandate.task, now, "test end")
+            .await
+            .expect("end"),
+        "first end returns true"
+    );
+    assert!(
+        !store
+            .end_task(&t.mandate.task, now + 1, "again")
+            .await
+            .expect("end"),
+        "second end is a no-op"
+    );
+    let back = store
+        .get_task(&t.mandate.task)
+        .await
+        .expect("get")
+        .expect("present");
     assert_eq!(back.ended_at, Some(now));
     assert_eq!(back.end_reason.as_deref(), Some("test end"));
     assert!(!back.is_active(now));
     let revs = store.revocations_since(now).await.expect("revocations");
-    assert!(revs.iter().any(|r| r.jti == t.jti && r.task_id == t.mandate.task), "ending revokes the token");
+    assert!(
+        revs.iter()
+            .any(|r| r.jti == t.jti && r.task_id == t.mandate.task),
+        "ending revokes the token"
+    );
     let r = Revocation {
         jti: unique("jti-"),
         task_id: t.mandate.task.clone(),
@@ -98,7 +124,13 @@ pub async fn end_task_revokes_once(store: &dyn Store) {
     let revs = store.revocations_since(now + 5).await.expect("revocations");
     assert_eq!(revs.iter().filter(|x| x.jti == r.jti).count(), 1);
     let unknown = TaskId::parse(&unique("task_")).expect("valid");
-    assert!(!store.end_task(&unknown, now, "x").await.expect("end unknown"), "ending an unknown task is false");
+    assert!(
+        !store
+            .end_task(&unknown, now, "x")
+            .await
+            .expect("end unknown"),
+        "ending an unknown task is false"
+    );
 }
 
 fn entry(kind: &str, task: Option<&TaskId>, n: i64) -> AuditEntry {
@@ -115,7 +147,10 @@ pub async fn audit_chain_appends_in_order(store: &dyn Store) {
     let head = store.audit_head().await.expect("head");
     let task = TaskId::parse(&unique("task_")).expect("valid");
     let sealed = store
-        .append_audit(&[entry("decision", Some(&task), 1), entry("decision", None, 2)])
+        .append_audit(&[
+            entry("decision", Some(&task), 1),
+            entry("decision", None, 2),
+        ])
         .await
         .expect("append");
     assert_eq!(sealed.len(), 2);
@@ -131,10 +166,17 @@ pub async fn audit_chain_appends_in_order(store: &dyn Store) {
     for r in &sealed {
         assert_eq!(r.computed_hash(), r.hash, "stored hash matches content");
     }
-    assert!(sealed[0].body.starts_with("{\"a\":"), "bodies are canonical JSON: {}", sealed[0].body);
+    assert!(
+        sealed[0].body.starts_with("{\"a\":"),
+        "bodies are canonical JSON: {}",
+        sealed[0].body
+    );
     let back = store.audit_range(start, 10).await.expect("range");
     assert_eq!(&back[..2], &sealed[..], "records read back as sealed");
-    assert_eq!(store.append_audit(&[]).await.expect("empty append").len(), 0);
+    assert_eq!(
+        store.append_audit(&[]).await.expect("empty append").len(),
+        0
+    );
 }
 
 /// A task's timeline holds its records in order.
@@ -143,21 +185,38 @@ pub async fn audit_for_task_returns_the_timeline(store: &dyn Store) {
     let other = TaskId::parse(&unique("task_")).expect("valid");
     for i in 0..5 {
         store
-            .append_audit(&[entry("decision", Some(&task), i), entry("decision", Some(&other), i)])
+            .append_audit(&[
+                entry("decision", Some(&task), i),
+                entry("decision", Some(&other), i),
+            ])
             .await
             .expect("append");
     }
     let tl = store.audit_for_task(&task, 3).await.expect("timeline");
     assert_eq!(tl.len(), 3, "limit applies");
-    assert!(tl.windows(2).all(|w| w[0].seq < w[1].seq), "timeline is in order");
-    assert!(tl.iter().all(|r| r.task_id.as_deref() == Some(task.as_str())));
+    assert!(
+        tl.windows(2).all(|w| w[0].seq < w[1].seq),
+        "timeline is in order"
+    );
+    assert!(
+        tl.iter()
+            .all(|r| r.task_id.as_deref() == Some(task.as_str()))
+    );
     let all = store.audit_for_task(&task, 100).await.expect("timeline");
-    assert_eq!(all.last(), tl.last(), "the limit keeps the most recent records");
+    assert_eq!(
+        all.last(),
+        tl.last(),
+        "the limit keeps the most recent records"
+    );
 }
 
 /// Checkpoints read back in order.
 pub async fn checkpoints_round_trip(store: &dyn Store) {
-    let (seq, hash) = store.audit_head().await.expect("head").expect("records exist");
+    let (seq, hash) = store
+        .audit_head()
+        .await
+        .expect("head")
+        .expect("records exist");
     let c = Checkpoint {
         seq,
         hash,
@@ -166,7 +225,10 @@ pub async fn checkpoints_round_trip(store: &dyn Store) {
         signature: "sig".into(),
     };
     store.put_checkpoint(&c).await.expect("put");
-    store.put_checkpoint(&c).await.expect("put twice is a no-op");
+    store
+        .put_checkpoint(&c)
+        .await
+        .expect("put twice is a no-op");
     let all = store.checkpoints().await.expect("checkpoints");
     assert_eq!(all.iter().filter(|x| x.seq == seq).count(), 1);
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -174,7 +236,9 @@ pub async fn checkpoints_round_trip(store: &dyn Store) {
 
 /// The whole log verifies (checkpoint signatures accepted by the test).
 pub async fn whole_log_verifies(store: &dyn Store) {
-    let report = verify_log(store, &[], &|_| true).await.expect("verify runs");
+    let report = verify_log(store, &[], &|_| true)
+        .await
+        .expect("verify runs");
     let report = report.expect("an untouched log verifies");
     let head = store.audit_head().await.expect("head").expect("records");
     assert_eq!(report.records, head.0);
@@ -190,7 +254,9 @@ pub async fn concurrent_appends<S: Store + Clone>(store: &S) {
         let s = store.clone();
         set.spawn(async move {
             for j in 0..10 {
-                s.append_audit(&[entry("decision", None, i * 100 + j)]).await.expect("append");
+                s.append_audit(&[entry("decision", None, i * 100 + j)])
+                    .await
+                    .expect("append");
             }
         });
     }
@@ -198,7 +264,11 @@ pub async fn concurrent_appends<S: Store + Clone>(store: &S) {
         r.expect("appender finished");
     }
     let after = store.audit_head().await.expect("head").expect("records").0;
-    assert_eq!(after - before, 160, "every append got its own sequence number");
+    assert_eq!(
+        after - before,
+        160,
+        "every append got its own sequence number"
+    );
     verify_log(store.as_ref(), &[], &|_| true)
         .await
         .expect("verify runs")

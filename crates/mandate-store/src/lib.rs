@@ -139,7 +139,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn list_tasks(&self, limit: i64) -> Result<Vec<TaskRecord>, StoreError>;
     /// Ends a task and revokes its token in one transaction. Returns false if it had
     /// already ended (the call is then a no-op).
-    async fn end_task(&self, id: &TaskId, at: UnixSeconds, reason: &str) -> Result<bool, StoreError>;
+    async fn end_task(
+        &self,
+        id: &TaskId,
+        at: UnixSeconds,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
     /// Records a revocation (idempotent by `jti`).
     async fn revoke(&self, r: &Revocation) -> Result<(), StoreError>;
     /// Every revocation made at or after `since`.
@@ -149,7 +154,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Records from `from_seq` on, in order, at most `limit`.
     async fn audit_range(&self, from_seq: i64, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
     /// The last `limit` records of one task, in order.
-    async fn audit_for_task(&self, task: &TaskId, limit: i64) -> Result<Vec<AuditRecord>, StoreError>;
+    async fn audit_for_task(
+        &self,
+        task: &TaskId,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
     /// The last record's sequence number and hash.
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError>;
     /// Stores a signed checkpoint.

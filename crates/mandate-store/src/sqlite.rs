@@ -93,7 +93,9 @@ impl SqliteStore {
 
     /// Flushes the WAL into the main database file (used at shutdown).
     pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -166,10 +168,12 @@ impl Store for SqliteStore {
     }
 
     async fn get_task(&self, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1")))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(task_from_row).transpose()
     }
 
@@ -183,7 +187,12 @@ impl Store for SqliteStore {
         rows.iter().map(task_from_row).collect()
     }
 
-    async fn end_task(&self, id: &TaskId, at: UnixSeconds, reason: &str) -> Result<bool, StoreError> {
+    async fn end_task(
+        &self,
+        id: &TaskId,
+        at: UnixSeconds,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT jti, ended_at FROM tasks WHERE id = $1")
             .bind(id.as_str())
@@ -314,7 +323,11 @@ impl Store for SqliteStore {
         rows.iter().map(audit_from_row).collect()
     }
 
-    async fn audit_for_task(&self, task: &TaskId, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+    async fn audit_for_task(
+        &self,
+        task: &TaskId,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {AUDIT_COLUMNS} FROM (SELECT {AUDIT_COLUMNS} FROM audit_log WHERE task_id = $1
              ORDER BY seq DESC LIMIT $2) AS recent ORDER BY seq"
@@ -330,7 +343,8 @@ impl Store for SqliteStore {
         let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?))).transpose()
+        row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
+            .transpose()
     }
 
     async fn put_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
@@ -349,9 +363,11 @@ impl Store for SqliteStore {
     }
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        let rows = sqlx::query("SELECT seq, hash, time_ms, kid, signature FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT seq, hash, time_ms, kid, signature FROM audit_checkpoints ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Checkpoint {

@@ -43,7 +43,9 @@ pub enum TokenError {
     #[error("task token has type {0:?}; expected at+jwt (an ID token is not an access token)")]
     Type(String),
     /// The signing key is not one of this broker's.
-    #[error("task token was signed by an unknown key (kid {0:?}); it was not issued by this broker")]
+    #[error(
+        "task token was signed by an unknown key (kid {0:?}); it was not issued by this broker"
+    )]
     UnknownKey(String),
     /// The signature does not verify.
     #[error("task token signature is invalid; the token was forged or altered")]
@@ -119,7 +121,13 @@ pub struct Claims {
 
 impl Claims {
     /// Builds the claims for a mandate.
-    pub fn for_mandate(m: &Mandate, iss: &str, aud: &str, jti: String, chain: Option<Actor>) -> Self {
+    pub fn for_mandate(
+        m: &Mandate,
+        iss: &str,
+        aud: &str,
+        jti: String,
+        chain: Option<Actor>,
+    ) -> Self {
         Self {
             iss: iss.to_owned(),
             sub: m.task.clone(),
@@ -196,7 +204,9 @@ pub struct BrokerKey {
 
 impl std::fmt::Debug for BrokerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BrokerKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("BrokerKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -265,7 +275,8 @@ impl BrokerKey {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TOKEN_TYPE.to_owned());
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("EdDSA signing with a valid key cannot fail")
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .expect("EdDSA signing with a valid key cannot fail")
     }
 
     /// Signs arbitrary bytes (audit checkpoints).
@@ -317,8 +328,12 @@ impl PublicKey {
 
     /// Verifies a signature made by [`BrokerKey::sign_bytes`].
     pub fn verify_bytes(&self, msg: &[u8], sig: &str) -> bool {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(sig) else { return false };
-        let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else { return false };
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(sig) else {
+            return false;
+        };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else {
+            return false;
+        };
         self.key.verify(msg, &sig).is_ok()
     }
 }
@@ -408,7 +423,8 @@ impl Verifier {
             return Err(TokenError::Algorithm(alg.to_owned()));
         }
         let typ = header.get("typ").and_then(|a| a.as_str()).unwrap_or("");
-        if !typ.eq_ignore_ascii_case(TOKEN_TYPE) && !typ.eq_ignore_ascii_case("application/at+jwt") {
+        if !typ.eq_ignore_ascii_case(TOKEN_TYPE) && !typ.eq_ignore_ascii_case("application/at+jwt")
+        {
             return Err(TokenError::Type(typ.to_owned()));
         }
         let kid = header.get("kid").and_then(|a| a.as_str()).unwrap_or("");
@@ -417,14 +433,17 @@ impl Verifier {
             .get(kid)
             .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
         use jsonwebtoken::errors::ErrorKind;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => TokenError::Signature,
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidAudience => TokenError::Audience(self.audience.clone()),
-            ErrorKind::InvalidIssuer => TokenError::Issuer(self.issuer.clone()),
-            _ => TokenError::Malformed(e.to_string()),
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::InvalidSignature => TokenError::Signature,
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                    ErrorKind::InvalidAudience => TokenError::Audience(self.audience.clone()),
+                    ErrorKind::InvalidIssuer => TokenError::Issuer(self.issuer.clone()),
+                    _ => TokenError::Malformed(e.to_string()),
+                }
+            })?;
         let claims = data.claims;
         // jsonwebtoken checks against the system clock; check against `now` as well so
         // callers (and tests) control time.
@@ -472,13 +491,22 @@ mod tests {
     fn round_trip_carries_the_mandate() {
         let key = BrokerKey::generate();
         let m = mandate(now(), 600);
-        let token = key.sign(&Claims::for_mandate(&m, "mandate", "mandate", "j1".into(), None));
+        let token = key.sign(&Claims::for_mandate(
+            &m,
+            "mandate",
+            "mandate",
+            "j1".into(),
+            None,
+        ));
         let v = Verifier::new("mandate", "mandate", &[key.public()]);
         let got = v.verify(&token, now()).unwrap();
         assert_eq!(**got.mandate(), m);
         assert_eq!(got.claims().act.sub, "claude-code@laptop");
         // Cached verification still checks expiry.
-        assert_eq!(v.verify(&token, now() + 601).unwrap_err(), TokenError::Expired);
+        assert_eq!(
+            v.verify(&token, now() + 601).unwrap_err(),
+            TokenError::Expired
+        );
     }
 
     #[test]
@@ -487,27 +515,66 @@ mod tests {
         let other = BrokerKey::generate();
         let v = Verifier::new("mandate", "mandate", &[key.public()]);
         let m = mandate(now(), 600);
-        let forged = other.sign(&Claims::for_mandate(&m, "mandate", "mandate", "j".into(), None));
-        assert!(matches!(v.verify(&forged, now()), Err(TokenError::UnknownKey(_))));
+        let forged = other.sign(&Claims::for_mandate(
+            &m,
+            "mandate",
+            "mandate",
+            "j".into(),
+            None,
+        ));
+        assert!(matches!(
+            v.verify(&forged, now()),
+            Err(TokenError::UnknownKey(_))
+        ));
 
         // Same kid, other key's signature: the signature check catches it.
-        let good = key.sign(&Claims::for_mandate(&m, "mandate", "mandate", "j".into(), None));
+        let good = key.sign(&Claims::for_mandate(
+            &m,
+            "mandate",
+            "mandate",
+            "j".into(),
+            None,
+        ));
         let parts: Vec<&str> = good.split('.').collect();
         let other_sig = forged.split('.').nth(2).unwrap();
         let spliced = format!("{}.{}.{}", parts[0], parts[1], other_sig);
-        assert_eq!(v.verify(&spliced, now()).unwrap_err(), TokenError::Signature);
+        assert_eq!(
+            v.verify(&spliced, now()).unwrap_err(),
+            TokenError::Signature
+        );
 
         let old = mandate(now() - 7200, 600);
-        let expired = key.sign(&Claims::for_mandate(&old, "mandate", "mandate", "j".into(), None));
+        let expired = key.sign(&Claims::for_mandate(
+            &old,
+            "mandate",
+            "mandate",
+            "j".into(),
+            None,
+        ));
         assert_eq!(v.verify(&expired, now()).unwrap_err(), TokenError::Expired);
 
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
         let unsigned = format!("{none_header}.{}.", parts[1]);
-        assert_eq!(v.verify(&unsigned, now()).unwrap_err(), TokenError::Algorithm("none".into()));
+        assert_eq!(
+            v.verify(&unsigned, now()).unwrap_err(),
+            TokenError::Algorithm("none".into())
+        );
 
-        let wrong_aud = key.sign(&Claims::for_mandate(&m, "mandate", "elsewhere", "j".into(), None));
-        assert!(matches!(v.verify(&wrong_aud, now()), Err(TokenError::Audience(_))));
-        assert!(matches!(v.verify("garbage", now()), Err(TokenError::Malformed(_))));
+        let wrong_aud = key.sign(&Claims::for_mandate(
+            &m,
+            "mandate",
+            "elsewhere",
+            "j".into(),
+            None,
+        ));
+        assert!(matches!(
+            v.verify(&wrong_aud, now()),
+            Err(TokenError::Audience(_))
+        ));
+        assert!(matches!(
+            v.verify("garbage", now()),
+            Err(TokenError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -218,7 +218,8 @@ impl Url {
                 text: s.to_owned(),
             });
         }
-        let (host, port) = split_host_port(hostport).map_err(|p| InvalidInput::malformed(FIELD, p))?;
+        let (host, port) =
+            split_host_port(hostport).map_err(|p| InvalidInput::malformed(FIELD, p))?;
         let host = Host::parse(host)?;
         let port = port.unwrap_or(default_port);
         Ok(Self {
@@ -337,7 +338,14 @@ mod tests {
         assert_eq!(u.host().unwrap().as_str(), "paste.example");
         assert_eq!(u.port(), 8443);
         assert_eq!(Url::parse("http://[::1]/").unwrap().port(), 80);
-        assert_eq!(Url::parse("http://[::1]/").unwrap().host().unwrap().as_str(), "::1");
+        assert_eq!(
+            Url::parse("http://[::1]/")
+                .unwrap()
+                .host()
+                .unwrap()
+                .as_str(),
+            "::1"
+        );
         assert!(Url::parse("paste.example").is_err());
         assert!(Url::parse("gopher://x").is_err());
         assert!(Url::parse("http://x:99999/").is_err());
@@ -346,12 +354,19 @@ mod tests {
 
     #[test]
     fn action_json_round_trip() {
-        let a: Action = serde_json::from_str(
-            r#"{"kind":"shell","command":"cargo test","cwd":"/repo"}"#,
-        )
-        .unwrap();
-        assert_eq!(a.kind, ActionKind::Shell { command: "cargo test".into() });
-        assert!(serde_json::from_str::<Action>(r#"{"kind":"shell","command":"x","cwd":"rel"}"#).is_err());
+        let a: Action =
+            serde_json::from_str(r#"{"kind":"shell","command":"cargo test","cwd":"/repo"}"#)
+                .unwrap();
+        assert_eq!(
+            a.kind,
+            ActionKind::Shell {
+                command: "cargo test".into()
+            }
+        );
+        assert!(
+            serde_json::from_str::<Action>(r#"{"kind":"shell","command":"x","cwd":"rel"}"#)
+                .is_err()
+        );
         let h: Action = serde_json::from_str(
             r#"{"kind":"http","method":"GET","url":"https://example.com/","cwd":"/"}"#,
         )
@@ -361,7 +376,10 @@ mod tests {
 
     #[test]
     fn mcp_tool_ref() {
-        assert_eq!(McpToolRef::parse("github/create_issue").unwrap().tool, "create_issue");
+        assert_eq!(
+            McpToolRef::parse("github/create_issue").unwrap().tool,
+            "create_issue"
+        );
         assert!(McpToolRef::parse("github").is_err());
         assert!(McpToolRef::parse("git hub/x").is_err());
     }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, HostPattern, HttpMethod,
-    InvalidInput, Mandate, McpToolPattern, McpToolRef, PathGlob, ProfileName, Purpose, TaskId,
-    Url, Verdict,
+    InvalidInput, Mandate, McpToolPattern, McpToolRef, PathGlob, ProfileName, Purpose, TaskId, Url,
+    Verdict,
 };
 
 /// `POST /v1/tasks`: start a task.
@@ -218,10 +218,26 @@ impl BatchRequest {
         self.evaluations
             .iter()
             .map(|i| EvaluationRequest {
-                subject: i.subject.clone().or_else(|| self.subject.clone()).unwrap_or_default(),
-                action: i.action.clone().or_else(|| self.action.clone()).unwrap_or_default(),
-                resource: i.resource.clone().or_else(|| self.resource.clone()).unwrap_or_default(),
-                context: i.context.clone().or_else(|| self.context.clone()).unwrap_or_default(),
+                subject: i
+                    .subject
+                    .clone()
+                    .or_else(|| self.subject.clone())
+                    .unwrap_or_default(),
+                action: i
+                    .action
+                    .clone()
+                    .or_else(|| self.action.clone())
+                    .unwrap_or_default(),
+                resource: i
+                    .resource
+                    .clone()
+                    .or_else(|| self.resource.clone())
+                    .unwrap_or_default(),
+                context: i
+                    .context
+                    .clone()
+                    .or_else(|| self.context.clone())
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -266,7 +282,9 @@ impl EvaluationRequest {
         let mut rprops = serde_json::Map::new();
         let (kind, id) = match &action.kind {
             ActionKind::Shell { command } => ("command", command.clone()),
-            ActionKind::FileRead { path } | ActionKind::FileWrite { path } => ("file", path.clone()),
+            ActionKind::FileRead { path } | ActionKind::FileWrite { path } => {
+                ("file", path.clone())
+            }
             ActionKind::Http { method, url } => {
                 aprops.insert("method".into(), method.to_string().into());
                 ("url", url.to_string())
@@ -295,7 +313,10 @@ impl EvaluationRequest {
 
     /// The token in the subject's properties, if any.
     pub fn token(&self) -> Option<&str> {
-        self.subject.properties.get("token").and_then(|t| t.as_str())
+        self.subject
+            .properties
+            .get("token")
+            .and_then(|t| t.as_str())
     }
 
     /// Parses the request into an [`Action`], validating every field.
@@ -304,7 +325,9 @@ impl EvaluationRequest {
             .context
             .get("cwd")
             .and_then(|c| c.as_str())
-            .ok_or_else(|| InvalidInput::malformed("context.cwd", "required: the absolute working directory"))?;
+            .ok_or_else(|| {
+                InvalidInput::malformed("context.cwd", "required: the absolute working directory")
+            })?;
         let cwd = AbsPath::parse("context.cwd", cwd)?;
         let id = self.resource.id.as_str();
         let kind = match self.action.name.as_str() {
@@ -325,12 +348,19 @@ impl EvaluationRequest {
             }
             "mcp_call" => ActionKind::McpCall {
                 tool: McpToolRef::parse(id)?,
-                args: self.resource.properties.get("args").cloned().unwrap_or(serde_json::Value::Null),
+                args: self
+                    .resource
+                    .properties
+                    .get("args")
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null),
             },
             other => {
                 return Err(InvalidInput::malformed(
                     "action.name",
-                    format!("unknown action {other:?}; use shell, file_read, file_write, http or mcp_call"),
+                    format!(
+                        "unknown action {other:?}; use shell, file_read, file_write, http or mcp_call"
+                    ),
                 ));
             }
         };
@@ -359,7 +389,10 @@ mod tests {
             },
         ];
         for kind in actions {
-            let a = Action { kind, cwd: cwd.clone() };
+            let a = Action {
+                kind,
+                cwd: cwd.clone(),
+            };
             let req = EvaluationRequest::for_action(Some("tok"), &a);
             let json = serde_json::to_string(&req).unwrap();
             let back: EvaluationRequest = serde_json::from_str(&json).unwrap();
@@ -371,7 +404,12 @@ mod tests {
     #[test]
     fn bad_evaluations_say_what_is_wrong() {
         let mut r = EvaluationRequest::default();
-        assert!(r.to_action().unwrap_err().to_string().contains("context.cwd"));
+        assert!(
+            r.to_action()
+                .unwrap_err()
+                .to_string()
+                .contains("context.cwd")
+        );
         r.context.insert("cwd".into(), "/x".into());
         r.action.name = "teleport".into();
         assert!(r.to_action().unwrap_err().to_string().contains("teleport"));

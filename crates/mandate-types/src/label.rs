@@ -148,7 +148,10 @@ mod tests {
         let mut s = Labels::of(Label::Secret);
         s.insert(Label::Untrusted);
         assert!(s.contains(Label::Secret) && !s.contains(Label::Pii));
-        assert_eq!(serde_json::to_string(&s).unwrap(), r#"["secret","untrusted"]"#);
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"["secret","untrusted"]"#
+        );
         let back: Labels = serde_json::from_str(r#"["untrusted","secret"]"#).unwrap();
         assert_eq!(back, s);
         assert_eq!(s.to_string(), "secret,untrusted");

@@ -20,7 +20,9 @@ pub use decision::{Decision, Reason, Verdict};
 pub use effect::{Effect, FileFacts, HostFacts, PathZone, ProgramClass, PushFacts, SpecialPath};
 pub use ids::{AgentId, DecisionId, PrincipalId, ProfileName, TaskId};
 pub use label::{Label, Labels};
-pub use mandate::{BranchPattern, HostPattern, Mandate, McpToolPattern, PathGlob, Scope, wildcard_match};
+pub use mandate::{
+    BranchPattern, HostPattern, Mandate, McpToolPattern, PathGlob, Scope, wildcard_match,
+};
 pub use text::{AbsPath, Host, Purpose};
 
 /// Why a value was refused at a trust boundary. The message names the field and what is

@@ -112,7 +112,10 @@ pattern_type!(
 impl BranchPattern {
     /// Whether `branch` (without `refs/heads/`) matches.
     pub fn matches(&self, branch: &str) -> bool {
-        wildcard_match(&self.0, branch.strip_prefix("refs/heads/").unwrap_or(branch))
+        wildcard_match(
+            &self.0,
+            branch.strip_prefix("refs/heads/").unwrap_or(branch),
+        )
     }
 }
 

@@ -1,0 +1,195 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mandate: a runtime authorization broker for AI coding assistants.
+#[derive(Debug, Parser)]
+#[command(name = "mandate", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory (key, database, socket). Default: $MANDATE_HOME, else
+    /// $XDG_DATA_HOME/mandate, else ~/.local/share/mandate.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the broker (Unix socket <data-dir>/mandate.sock and HTTP).
+    Serve {
+        /// HTTP listen address (port 0 picks a free port and prints it).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Organisation policy directory layered on the shipped profiles.
+        #[arg(long, value_name = "DIR")]
+        policy_dir: Option<PathBuf>,
+    },
+    /// Start, end and inspect tasks.
+    Task {
+        /// Task command.
+        #[command(subcommand)]
+        cmd: TaskCmd,
+    },
+    /// Ask the broker about one action (exit 0 allow, 2 deny, 3 ask).
+    Check(CheckArgs),
+    /// Verify, read and export the audit log.
+    Audit {
+        /// Audit command.
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Validate policies and run the golden corpus.
+    Policy {
+        /// Policy command.
+        #[command(subcommand)]
+        cmd: PolicyCmd,
+    },
+}
+
+/// `mandate task ...`
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Start a task and print its token.
+    Start(StartArgs),
+    /// End a task and revoke its token.
+    End {
+        /// The task id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List recent tasks.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show a task and the timeline of its decisions.
+    Show {
+        /// The task id.
+        id: String,
+    },
+}
+
+/// `mandate task start` arguments.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Policy profile: read-only, develop, build, release (or an organisation profile).
+    #[arg(long, default_value = "develop")]
+    pub profile: String,
+    /// The repository the task works in.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// What the task is for.
+    #[arg(long)]
+    pub purpose: String,
+    /// How long the task lives (e.g. 30m, 2h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// The agent acting (e.g. claude-code@laptop).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// A host the task may reach (repeatable; *.example.com for subdomains).
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// A path glob the task may read even if sensitive (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub allow_read: Vec<String>,
+    /// A path glob outside the repository the task may write (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub allow_write: Vec<String>,
+    /// A branch pattern the task may push to (repeatable; default mandate/*).
+    #[arg(long, value_name = "PATTERN")]
+    pub branch: Vec<String>,
+    /// An MCP tool the task may call, server/tool (repeatable; * allowed).
+    #[arg(long, value_name = "SERVER/TOOL")]
+    pub allow_tool: Vec<String>,
+}
+
+/// `mandate check` arguments.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["shell", "read", "write", "fetch", "mcp"])))]
+pub struct CheckArgs {
+    /// The task token (default $MANDATE_TOKEN).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The directory the action runs in (default: the current directory).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// A shell command line.
+    #[arg(long, value_name = "CMD")]
+    pub shell: Option<String>,
+    /// A file to read.
+    #[arg(long, value_name = "PATH")]
+    pub read: Option<String>,
+    /// A file to write.
+    #[arg(long, value_name = "PATH")]
+    pub write: Option<String>,
+    /// A URL to fetch.
+    #[arg(long, value_name = "URL")]
+    pub fetch: Option<String>,
+    /// The HTTP method for --fetch.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// An MCP tool call, server/tool.
+    #[arg(long, value_name = "SERVER/TOOL")]
+    pub mcp: Option<String>,
+    /// The MCP call's arguments (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub args: Option<String>,
+}
+
+/// `mandate audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain and signed checkpoints; exits non-zero naming the first bad record.
+    Verify,
+    /// Print the last records.
+    Tail {
+        /// How many.
+        #[arg(short, default_value_t = 20)]
+        n: u32,
+    },
+    /// Write the log as JSON lines.
+    Export {
+        /// ocsf (OCSF 1.8 events) or jsonl (raw records).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Ocsf)]
+        format: ExportFormat,
+        /// Start at this sequence number.
+        #[arg(long, default_value_t = 1)]
+        since: i64,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// OCSF 1.8 JSONL.
+    Ocsf,
+    /// Mandate's own records, JSONL.
+    Jsonl,
+}
+
+/// `mandate policy ...`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Validate the shipped profiles plus an organisation policy directory.
+    Validate {
+        /// The organisation policy directory (default: the configured one).
+        dir: Option<PathBuf>,
+    },
+    /// Run a golden corpus of request → expected decision files.
+    Test {
+        /// The corpus directory (default tests/policy).
+        dir: Option<PathBuf>,
+    },
+}
