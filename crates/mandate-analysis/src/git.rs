@@ -36,12 +36,11 @@ pub fn remote_url(git_dir: &Path, name: &str) -> Option<String> {
             inside = l == wanted;
             continue;
         }
-        if inside {
-            if let Some((k, v)) = l.split_once('=') {
-                if k.trim() == "url" {
-                    return Some(v.trim().to_owned());
-                }
-            }
+        if inside
+            && let Some((k, v)) = l.split_once('=')
+            && k.trim() == "url"
+        {
+            return Some(v.trim().to_owned());
         }
     }
     None
@@ -60,10 +59,10 @@ pub fn remote_urls(git_dir: &Path) -> Vec<String> {
             inside = l.starts_with("[remote ");
             continue;
         }
-        if let (true, Some((k, v))) = (inside, l.split_once('=')) {
-            if matches!(k.trim(), "url" | "pushurl") {
-                out.push(v.trim().to_owned());
-            }
+        if let (true, Some((k, v))) = (inside, l.split_once('='))
+            && matches!(k.trim(), "url" | "pushurl")
+        {
+            out.push(v.trim().to_owned());
         }
     }
     out

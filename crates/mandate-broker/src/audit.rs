@@ -107,11 +107,10 @@ async fn run(
         let first = tokio::select! {
             job = rx.recv() => match job { Some(j) => j, None => break },
             _ = ticker.tick() => {
-                if head > last_checkpoint {
-                    if let Ok(Some(c)) = sign_checkpoint(store.as_ref(), &key, &anchor).await {
+                if head > last_checkpoint
+                    && let Ok(Some(c)) = sign_checkpoint(store.as_ref(), &key, &anchor).await {
                         last_checkpoint = c.seq;
                     }
-                }
                 continue;
             }
         };

@@ -163,10 +163,10 @@ impl Broker {
         let mut hosts = req.allow_hosts.clone();
         // The repository's own remotes are part of its scope (fetch, push).
         for h in mandate_analysis::git::remote_hosts(repo.as_path()) {
-            if let Ok(p) = HostPattern::parse(&h) {
-                if !hosts.contains(&p) {
-                    hosts.push(p);
-                }
+            if let Ok(p) = HostPattern::parse(&h)
+                && !hosts.contains(&p)
+            {
+                hosts.push(p);
             }
         }
         let branches = if req.branches.is_empty() {

@@ -164,13 +164,13 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         ));
     }
     let policy_dir = o.policy_dir.clone().or(file.policy_dir);
-    if let Some(d) = &policy_dir {
-        if !d.is_dir() {
-            return Err(ConfigError::Invalid(format!(
-                "policy directory {} does not exist",
-                d.display()
-            )));
-        }
+    if let Some(d) = &policy_dir
+        && !d.is_dir()
+    {
+        return Err(ConfigError::Invalid(format!(
+            "policy directory {} does not exist",
+            d.display()
+        )));
     }
     Ok(Settings {
         data_dir: data_dir.to_path_buf(),

@@ -401,7 +401,7 @@ impl TaskPolicy {
             return Classified::Error(errors.join("; "));
         }
         let mut ids: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
-        ids.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        ids.sort_by_key(|a| a.to_string());
         match response.decision() {
             CedarDecision::Allow => Classified::Allow(ids),
             CedarDecision::Deny if ids.is_empty() => Classified::NothingPermits,

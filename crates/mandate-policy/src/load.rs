@@ -220,10 +220,10 @@ fn walk_json(v: &serde_json::Value, r: &mut Referenced) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, val) in m {
-                if (k == "." || k == "has") && val.get("attr").is_some() {
-                    if let Some(a) = val.get("attr").and_then(|a| a.as_str()) {
-                        r.attrs.insert(a.to_owned());
-                    }
+                if (k == "." || k == "has")
+                    && let Some(a) = val.get("attr").and_then(|a| a.as_str())
+                {
+                    r.attrs.insert(a.to_owned());
                 }
                 if k == "Var" {
                     match val.as_str() {

@@ -62,6 +62,8 @@ impl From<BrokerErrorResponse> for Response {
 
 struct BrokerErrorResponse(BrokerError);
 
+// The error is the HTTP response itself, returned straight to the client.
+#[allow(clippy::result_large_err)]
 fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
     serde_json::from_slice(body).map_err(|e| {
         let what = if std::str::from_utf8(body).is_err() {
@@ -127,6 +129,7 @@ struct App {
     metrics: PrometheusHandle,
 }
 
+#[allow(clippy::result_large_err)]
 async fn evaluate_one(
     app: &App,
     headers: &HeaderMap,
@@ -210,6 +213,7 @@ async fn list_tasks(State(app): State<App>, Query(q): Query<ListQuery>) -> Respo
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn task_id(s: &str) -> Result<TaskId, Response> {
     TaskId::parse(s).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
 }

@@ -559,23 +559,24 @@ impl Walker<'_> {
                 }
                 IoRedirect::OutputAndError(w, _append) => {
                     let (exp, _) = self.words(std::slice::from_ref(w), st, false);
-                    if let Some(e) = exp.into_iter().next() {
-                        if !is_dev_sink(&e.text) {
-                            let p = self.path(st, &e);
-                            self.emit(ShellEffect::Write(p));
-                        }
+                    if let Some(e) = exp.into_iter().next()
+                        && !is_dev_sink(&e.text)
+                    {
+                        let p = self.path(st, &e);
+                        self.emit(ShellEffect::Write(p));
                     }
                 }
                 IoRedirect::HereDocument(_fd, doc) => {
                     let body = &doc.doc.value;
-                    if doc.requires_expansion {
-                        if let Ok(pieces) = brush_parser::word::parse_heredoc(body, self.options) {
-                            for p in pieces {
-                                if let brush_parser::word::WordPiece::CommandSubstitution(s)
-                                | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) = p.piece
-                                {
-                                    self.substitution(&s, st);
-                                }
+                    if doc.requires_expansion
+                        && let Ok(pieces) = brush_parser::word::parse_heredoc(body, self.options)
+                    {
+                        for p in pieces {
+                            if let brush_parser::word::WordPiece::CommandSubstitution(s)
+                            | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) =
+                                p.piece
+                            {
+                                self.substitution(&s, st);
                             }
                         }
                     }
@@ -901,7 +902,7 @@ impl Walker<'_> {
             for (pos, c) in body.char_indices() {
                 let flag = format!("-{c}");
                 out.letters.insert(c);
-                if spec.attached_value.iter().any(|f| *f == flag) {
+                if spec.attached_value.contains(&flag) {
                     out.switches.push(flag);
                     break;
                 }
