@@ -10,8 +10,9 @@ pub mod git;
 pub mod paths;
 pub mod sensitive;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
@@ -20,11 +21,17 @@ use mandate_types::{
     PathZone, PushFacts, SpecialPath, Url,
 };
 
-pub use paths::{Environment, resolve};
+pub use paths::{Environment, resolve, resolve_under};
 pub use sensitive::{RuleError, SensitivePaths};
 
 /// Most files one glob is expanded to.
 const MAX_GLOB_MATCHES: usize = 256;
+/// Longest command whose analysis is memoised.
+const MAX_MEMO_COMMAND: usize = 4096;
+/// Most memoised command analyses.
+const MAX_MEMO_ENTRIES: usize = 4096;
+/// Most resolved working directories remembered per task.
+const MAX_CWDS: usize = 64;
 
 /// Hosts of well-known package registries: downloads from them are ordinary build work.
 pub const REGISTRY_HOSTS: &[&str] = &[
@@ -60,12 +67,14 @@ pub const REGISTRY_HOSTS: &[&str] = &[
 ];
 
 /// One task's mandate with its scope compiled for fast matching. Build it once per task.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TaskView {
     /// The mandate.
     pub mandate: Arc<Mandate>,
     read: GlobSet,
     write: GlobSet,
+    /// Working directories as given → resolved, with their zone.
+    cwds: Mutex<HashMap<String, (PathBuf, PathZone)>>,
 }
 
 impl TaskView {
@@ -91,7 +100,15 @@ impl TaskView {
             read: compile(&mandate.scope.read)?,
             write: compile(&mandate.scope.write)?,
             mandate,
+            cwds: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Forgets remembered working directories (benchmarks measure without them).
+    pub fn clear_caches(&self) {
+        if let Ok(mut c) = self.cwds.lock() {
+            c.clear();
+        }
     }
 }
 
@@ -111,6 +128,9 @@ pub struct Analyzer {
     sensitive: SensitivePaths,
     env: Environment,
     registries: Vec<HostPattern>,
+    /// Command line → shell effects. Shell analysis depends only on the text and the
+    /// knowledge base, so repeated commands (`cargo test`) are parsed once.
+    memo: Arc<Mutex<HashMap<String, Arc<Vec<ShellEffect>>>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,7 +152,54 @@ impl Analyzer {
             sensitive,
             env,
             registries,
+            memo: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Forgets memoised shell analyses (benchmarks measure without them).
+    pub fn clear_caches(&self) {
+        if let Ok(mut m) = self.memo.lock() {
+            m.clear();
+        }
+    }
+
+    fn shell_effects(&self, command: &str) -> Arc<Vec<ShellEffect>> {
+        if command.len() <= MAX_MEMO_COMMAND {
+            if let Some(hit) = self.memo.lock().ok().and_then(|m| m.get(command).cloned()) {
+                return hit;
+            }
+        }
+        let effects = Arc::new(self.shell.analyze(command).effects);
+        if command.len() <= MAX_MEMO_COMMAND
+            && let Ok(mut m) = self.memo.lock()
+        {
+            if m.len() >= MAX_MEMO_ENTRIES {
+                m.clear();
+            }
+            m.insert(command.to_owned(), effects.clone());
+        }
+        effects
+    }
+
+    /// The resolved cwd and its zone, remembered per task.
+    fn cwd(&self, cwd: &mandate_types::AbsPath, task: &TaskView) -> (PathBuf, PathZone) {
+        if let Some(hit) = task
+            .cwds
+            .lock()
+            .ok()
+            .and_then(|c| c.get(cwd.as_str()).cloned())
+        {
+            return hit;
+        }
+        let resolved = resolve(cwd.as_path());
+        let zone = paths::zone(&self.env, &task.mandate, &resolved);
+        if let Ok(mut c) = task.cwds.lock() {
+            if c.len() >= MAX_CWDS {
+                c.clear();
+            }
+            c.insert(cwd.as_str().to_owned(), (resolved.clone(), zone));
+        }
+        (resolved, zone)
     }
 
     /// The built-in knowledge base and rules, with the process environment.
@@ -161,16 +228,15 @@ impl Analyzer {
 
     /// Analyses one action under a task.
     pub fn analyze(&self, action: &Action, task: &TaskView) -> Analysis {
-        let cwd = resolve(action.cwd.as_path());
-        let cwd_zone = paths::zone(&self.env, &task.mandate, &cwd);
+        let (cwd, cwd_zone) = self.cwd(&action.cwd, task);
         let mut out = Vec::new();
         match &action.kind {
             ActionKind::Shell { command } => {
-                let shell = self.shell.analyze(command);
-                for e in &shell.effects {
+                let effects = self.shell_effects(command);
+                for e in effects.iter() {
                     self.shell_effect(e, &cwd, task, &mut out);
                 }
-                if shell.effects.is_empty() {
+                if effects.is_empty() {
                     out.push(Effect::Exec {
                         program: "bash".into(),
                         class: mandate_types::ProgramClass::Interpreter,
@@ -376,10 +442,11 @@ impl Analyzer {
             // The broker's key and policies are as sensitive as any secret.
             labels.insert(Label::Secret);
         }
-        let in_scope = match access {
-            Access::Read => task.read.is_match(&path),
-            Access::Write | Access::Delete => task.write.is_match(&path),
+        let scope = match access {
+            Access::Read => &task.read,
+            Access::Write | Access::Delete => &task.write,
         };
+        let in_scope = !scope.is_empty() && scope.is_match(&path);
         FileFacts {
             path: text,
             zone,

@@ -12,9 +12,19 @@ const MAX_LINKS: usize = 40;
 /// Resolves an absolute path the way the kernel would: `.` and `..` are applied after
 /// following each symlink. Components that do not exist are joined lexically.
 pub fn resolve(abs: &Path) -> PathBuf {
+    resolve_under(Path::new("/"), abs)
+}
+
+/// Resolves `rel` under `base`, which must already be resolved (no symlinks, no `..`):
+/// only the components of `rel` are looked up. An absolute `rel` ignores `base`.
+pub fn resolve_under(base: &Path, rel: &Path) -> PathBuf {
     let mut queue: VecDeque<OsString> = VecDeque::new();
-    push_components(&mut queue, abs, false);
-    let mut out = PathBuf::from("/");
+    push_components(&mut queue, rel, false);
+    let mut out = if rel.is_absolute() {
+        PathBuf::from("/")
+    } else {
+        base.to_path_buf()
+    };
     let mut links = 0;
     let mut exists = true;
     while let Some(c) = queue.pop_front() {
@@ -139,17 +149,38 @@ const SYSTEM_ROOTS: &[&str] = &[
     "/var", "/boot", "/srv", "/snap", "/nix", "/run", "/root",
 ];
 
+/// Whether `p` is `dir` or inside it (string form; both are resolved absolute paths).
+fn under(p: &str, dir: &str) -> bool {
+    if dir == "/" {
+        return p.starts_with('/');
+    }
+    if dir.is_empty() {
+        return false;
+    }
+    let dir = dir.strip_suffix('/').unwrap_or(dir);
+    p == dir || (p.len() > dir.len() && p.starts_with(dir) && p.as_bytes()[dir.len()] == b'/')
+}
+
+fn text(p: &Path) -> &str {
+    p.to_str().unwrap_or("")
+}
+
+/// `p` relative to `dir`, if inside it.
+fn rel_to<'a>(p: &'a str, dir: &str) -> Option<&'a str> {
+    let dir = dir.strip_suffix('/').unwrap_or(dir);
+    if p == dir {
+        return Some("");
+    }
+    p.strip_prefix(dir)?.strip_prefix('/')
+}
+
 /// The zone of a resolved path.
 pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
-    if mandate
-        .scope
-        .repos
-        .iter()
-        .any(|r| p.starts_with(r.as_path()))
-    {
+    let p = text(p);
+    if mandate.scope.repos.iter().any(|r| under(p, r.as_str())) {
         return PathZone::Repo;
     }
-    if env.temp_dirs.iter().any(|t| p.starts_with(t)) {
+    if env.temp_dirs.iter().any(|t| under(p, text(t))) {
         // A repository that itself lives in a temp directory: its siblings are outside
         // the task, not scratch space.
         let beside_repo = mandate
@@ -158,16 +189,17 @@ pub fn zone(env: &Environment, mandate: &Mandate, p: &Path) -> PathZone {
             .iter()
             .filter_map(|r| r.as_path().parent())
             .any(|parent| {
-                env.temp_dirs.iter().any(|t| parent.starts_with(t)) && p.starts_with(parent)
+                env.temp_dirs.iter().any(|t| under(text(parent), text(t))) && under(p, text(parent))
             });
         if !beside_repo {
             return PathZone::Temp;
         }
     }
-    if p.starts_with(&env.home) && env.home != Path::new("/") {
+    let home = text(&env.home);
+    if home != "/" && !home.is_empty() && under(p, home) {
         return PathZone::Home;
     }
-    if SYSTEM_ROOTS.iter().any(|r| p.starts_with(r)) {
+    if SYSTEM_ROOTS.iter().any(|r| under(p, r)) {
         return PathZone::System;
     }
     PathZone::Other
@@ -263,23 +295,22 @@ const PERSISTENCE_SYSTEM: &[&str] = &[
 
 /// The special role of a resolved path.
 pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
-    if env.mandate_dirs.iter().any(|d| p.starts_with(d)) {
+    let s = text(p);
+    if env.mandate_dirs.iter().any(|d| under(s, text(d))) {
         return SpecialPath::MandateData;
     }
-    let s = p.to_string_lossy();
     if s.contains("/.git/hooks/") || s.ends_with("/.git/hooks") || s.contains("/.husky/") {
         return SpecialPath::GitHook;
     }
-    for repo in mandate.scope.repos.iter().map(AbsPath::as_path) {
-        if let Ok(rel) = p.strip_prefix(repo) {
-            if CI_FILES.iter().any(|f| rel == Path::new(f))
-                || CI_DIRS.iter().any(|d| rel.starts_with(d))
-            {
+    let in_list = |rel: &str, files: &[&str], dirs: &[&str]| {
+        files.contains(&rel) || dirs.iter().any(|d| under(rel, d))
+    };
+    for repo in &mandate.scope.repos {
+        if let Some(rel) = rel_to(s, repo.as_str()) {
+            if in_list(rel, CI_FILES, CI_DIRS) {
                 return SpecialPath::CiConfig;
             }
-            if AGENT_FILES.iter().any(|f| rel == Path::new(f))
-                || AGENT_DIRS.iter().any(|d| rel.starts_with(d))
-            {
+            if in_list(rel, AGENT_FILES, AGENT_DIRS) {
                 return SpecialPath::AgentConfig;
             }
         }
@@ -287,21 +318,18 @@ pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
     if s.contains("/.git/") || s.ends_with("/.git") {
         return SpecialPath::GitInternal;
     }
-    if let Ok(rel) = p.strip_prefix(&env.home) {
-        if PERSISTENCE_HOME.iter().any(|f| rel == Path::new(f))
-            || PERSISTENCE_HOME_DIRS.iter().any(|d| rel.starts_with(d))
-        {
+    if let Some(rel) = rel_to(s, text(&env.home)) {
+        if in_list(rel, PERSISTENCE_HOME, PERSISTENCE_HOME_DIRS) {
             return SpecialPath::Persistence;
         }
-        if rel.starts_with(".claude")
-            || rel.starts_with(".codex")
-            || rel.starts_with(".gemini")
-            || rel.starts_with(".cursor")
+        if [".claude", ".codex", ".gemini", ".cursor"]
+            .iter()
+            .any(|d| under(rel, d))
         {
             return SpecialPath::AgentConfig;
         }
     }
-    if PERSISTENCE_SYSTEM.iter().any(|d| p.starts_with(d)) {
+    if PERSISTENCE_SYSTEM.iter().any(|d| under(s, d)) {
         return SpecialPath::Persistence;
     }
     SpecialPath::None
@@ -328,6 +356,11 @@ mod tests {
         assert_eq!(resolve(&root.join("repo/link/../repo")), root.join("repo"));
         assert_eq!(resolve(&root.join("repo/rel")), root.join("secrets/.env"));
         assert_eq!(resolve(&root.join("repo/missing/../../x")), root.join("x"));
+        assert!(
+            under("/a/b", "/a") && under("/a", "/a") && !under("/ab", "/a") && under("/x", "/")
+        );
+        assert_eq!(rel_to("/a/b/c", "/a"), Some("b/c"));
+        assert_eq!(rel_to("/ab", "/a"), None);
         std::os::unix::fs::symlink(root.join("loop"), root.join("loop")).unwrap();
         let _ = resolve(&root.join("loop/x"));
     }

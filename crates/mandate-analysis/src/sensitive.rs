@@ -1,6 +1,6 @@
 //! Sensitive-path rules: which paths hold secrets or credentials.
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use mandate_types::{Label, Labels};
 use serde::Deserialize;
 
@@ -132,8 +132,10 @@ impl SensitivePaths {
             &owned
         };
         let mut out = Labels::NONE;
+        let candidate = Candidate::new(p);
         for r in &self.rules {
-            if r.include.is_match(p) && !r.exclude.is_match(p) {
+            if r.include.is_match_candidate(&candidate) && !r.exclude.is_match_candidate(&candidate)
+            {
                 out.insert(r.label);
             }
         }

@@ -727,7 +727,8 @@ impl Walker<'_> {
             let p = self.path_in(st, first, dir);
             self.emit(ShellEffect::Read(p));
         }
-        let Some(spec) = self.kb.get(&name).cloned() else {
+        let kb: &KnowledgeBase = self.kb;
+        let Some(spec) = kb.get(&name) else {
             self.emit(ShellEffect::Exec {
                 program: name,
                 class: ProgramClass::Unknown,
@@ -751,7 +752,7 @@ impl Walker<'_> {
                 program: name.clone(),
             });
         }
-        self.run_spec(&name, &spec, args, st, stdin, subst_reads, dir);
+        self.run_spec(&name, spec, args, st, stdin, subst_reads, dir);
     }
 
     /// Shell builtins that change state or run other code. Returns whether handled.
@@ -1473,13 +1474,13 @@ impl Walker<'_> {
             return;
         };
         let rest = &args[consumed..];
-        let Some(sub_spec) = spec.subcommands.get(&sub.text).cloned() else {
+        let Some(sub_spec) = spec.subcommands.get(&sub.text) else {
             return self.unparseable(format!(
                 "unknown git subcommand {:?} (an alias or an external git-{} program may run anything)",
                 sub.text, sub.text
             ));
         };
-        let (parsed, _) = self.parse_args(&sub_spec, rest, false);
+        let (parsed, _) = self.parse_args(sub_spec, rest, false);
         let d = dir.clone();
         let remote_target = |e: &Expanded| -> NetTarget {
             if e.dynamic {
