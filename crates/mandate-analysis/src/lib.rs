@@ -164,10 +164,10 @@ impl Analyzer {
     }
 
     fn shell_effects(&self, command: &str) -> Arc<Vec<ShellEffect>> {
-        if command.len() <= MAX_MEMO_COMMAND {
-            if let Some(hit) = self.memo.lock().ok().and_then(|m| m.get(command).cloned()) {
-                return hit;
-            }
+        if command.len() <= MAX_MEMO_COMMAND
+            && let Some(hit) = self.memo.lock().ok().and_then(|m| m.get(command).cloned())
+        {
+            return hit;
         }
         let effects = Arc::new(self.shell.analyze(command).effects);
         if command.len() <= MAX_MEMO_COMMAND

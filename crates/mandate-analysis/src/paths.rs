@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-use mandate_types::{AbsPath, Mandate, PathZone, SpecialPath};
+use mandate_types::{Mandate, PathZone, SpecialPath};
 
 /// Most symlinks followed while resolving one path (as the kernel's `ELOOP` limit).
 const MAX_LINKS: usize = 40;
