@@ -46,6 +46,31 @@ pub enum Command {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Answer an assistant's hook (reads its JSON on stdin; used by the hook configuration).
+    Hook {
+        /// claude, cursor, gemini, codex or copilot.
+        assistant: String,
+        /// The event name, for assistants whose payload does not carry it.
+        event: Option<String>,
+    },
+    /// Run an assistant under a new task: inject hooks, pass the token, end the task on exit.
+    Run(RunArgs),
+    /// Write persistent hook configuration for an assistant.
+    Install {
+        /// claude, cursor, gemini, codex or copilot.
+        assistant: String,
+        /// user (your home directory) or project (the current directory).
+        #[arg(long, value_enum, default_value_t = InstallScope::User)]
+        scope: InstallScope,
+    },
+    /// Remove exactly the hook configuration `mandate install` wrote.
+    Uninstall {
+        /// claude, cursor, gemini, codex or copilot.
+        assistant: String,
+        /// user or project.
+        #[arg(long, value_enum, default_value_t = InstallScope::User)]
+        scope: InstallScope,
+    },
     /// Validate policies and run the golden corpus.
     Policy {
         /// Policy command.
@@ -146,6 +171,44 @@ pub struct CheckArgs {
     /// The MCP call's arguments (JSON).
     #[arg(long, value_name = "JSON")]
     pub args: Option<String>,
+}
+
+/// `mandate run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Policy profile.
+    #[arg(long, default_value = "develop")]
+    pub profile: String,
+    /// What the session is for (default: "<assistant> session").
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// The repository (default: the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// How long the task may live (e.g. 2h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// A host the task may reach (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// An MCP tool the task may call, server/tool (repeatable).
+    #[arg(long, value_name = "SERVER/TOOL")]
+    pub allow_tool: Vec<String>,
+    /// A branch pattern the task may push to (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub branch: Vec<String>,
+    /// The assistant and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Where `mandate install` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InstallScope {
+    /// The user's configuration in the home directory.
+    User,
+    /// The project's configuration in the current directory.
+    Project,
 }
 
 /// `mandate audit ...`

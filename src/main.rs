@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,9 +25,9 @@ use mandate_types::{
 };
 
 /// A failure with the exit code to leave with.
-struct Failure {
-    code: u8,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl<E: std::fmt::Display> From<E> for Failure {
@@ -38,9 +39,9 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-type Result<T> = std::result::Result<T, Failure>;
+pub(crate) type Result<T> = std::result::Result<T, Failure>;
 
-fn fail<T>(message: impl Into<String>) -> Result<T> {
+pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T> {
     Err(Failure {
         code: 1,
         message: message.into(),
@@ -78,7 +79,7 @@ fn data_dir(flag: &Option<PathBuf>) -> PathBuf {
     home.join(".local/share/mandate")
 }
 
-fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -88,7 +89,7 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn abs_path(field: &'static str, p: &Path) -> Result<AbsPath> {
+pub(crate) fn abs_path(field: &'static str, p: &Path) -> Result<AbsPath> {
     let p = absolute(p);
     let text = p
         .to_str()
@@ -105,10 +106,36 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Check(c) => check(&dir, c, json),
         Command::Audit { cmd } => audit(&dir, cmd, json),
         Command::Policy { cmd } => policy(&dir, cmd, json),
+        Command::Hook { assistant, event } => hook(&dir, &assistant, event),
+        Command::Run(args) => run::run(&dir, args),
+        Command::Install { assistant, scope } => run::install(&dir, &assistant, scope, true),
+        Command::Uninstall { assistant, scope } => run::install(&dir, &assistant, scope, false),
     }
 }
 
-fn settings(dir: &Path, o: &Overrides) -> Result<Settings> {
+/// `mandate hook <assistant>`: the hot path of every tool call. No async runtime, no
+/// policy loading: read stdin, ask the broker, print, exit.
+fn hook(dir: &Path, assistant: &str, event: Option<String>) -> Result<u8> {
+    use mandate_adapters::{Assistant, runner};
+    let Some(a) = Assistant::parse(assistant) else {
+        return fail(format!(
+            "unknown assistant {assistant:?}; use claude, cursor, gemini, codex or copilot"
+        ));
+    };
+    let env = runner::HookEnv::from_env(dir.join("mandate.sock"));
+    let stdin = std::io::stdin();
+    let out = runner::run_with_hint(a, env, event, stdin);
+    use std::io::Write;
+    let mut so = std::io::stdout().lock();
+    let _ = so.write_all(out.stdout.as_bytes());
+    let _ = so.flush();
+    if !out.stderr.is_empty() {
+        eprintln!("{}", out.stderr);
+    }
+    Ok(u8::try_from(out.exit_code).unwrap_or(2))
+}
+
+pub(crate) fn settings(dir: &Path, o: &Overrides) -> Result<Settings> {
     config::load_settings(dir, o).map_err(|e| Failure {
         code: 2,
         message: e.to_string(),
@@ -199,7 +226,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
-fn parse_all<T>(
+pub(crate) fn parse_all<T>(
     items: &[String],
     f: impl Fn(&str) -> std::result::Result<T, mandate_types::InvalidInput>,
 ) -> Result<Vec<T>> {

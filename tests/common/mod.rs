@@ -184,3 +184,4 @@ pub fn http_post(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
     req.extend_from_slice(body);
     http_raw(addr, &req)
 }
+pub mod fake;

@@ -8,6 +8,7 @@
 
 pub mod git;
 pub mod paths;
+pub mod secrets;
 pub mod sensitive;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use mandate_types::{
 };
 
 pub use paths::{Environment, resolve, resolve_under};
+pub use secrets::{SecretRuleError, SecretScanner};
 pub use sensitive::{RuleError, SensitivePaths};
 
 /// Most files one glob is expanded to.

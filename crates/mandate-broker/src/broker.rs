@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use mandate_store::{AuditEntry, Store, StoreError, TaskRecord};
 use mandate_token::{BrokerKey, Claims, TokenError, Verified, Verifier};
-use mandate_types::api::{StartTaskRequest, StartedTask, TaskDetail, TaskSummary, TimelineEntry};
+use mandate_types::api::{
+    ReportAnswer, StartTaskRequest, StartedTask, TaskDetail, TaskEvent, TaskSummary, TimelineEntry,
+    ToolReport,
+};
 use mandate_types::{
     AbsPath, Action, AgentId, BranchPattern, Decision, DecisionId, HostPattern, Mandate,
     PrincipalId, Reason, Scope, TaskId, Verdict,
@@ -46,6 +49,7 @@ pub enum BrokerError {
 #[derive(Debug)]
 pub struct Broker {
     engine: Engine,
+    secrets: mandate_analysis::SecretScanner,
     store: Arc<dyn Store>,
     key: Arc<BrokerKey>,
     verifier: Verifier,
@@ -94,6 +98,7 @@ impl Broker {
         );
         Ok(Arc::new(Self {
             engine,
+            secrets: mandate_analysis::SecretScanner::builtin(),
             store,
             key,
             verifier,
@@ -424,6 +429,80 @@ impl Broker {
             })
             .await
             .map_err(|e| BrokerError::Audit(e.to_string()))
+    }
+
+    /// Records what a tool produced: scans the output for secrets, adds the labels to the
+    /// task's flow state (so later sends are judged with them) and records a
+    /// `tool.result` (length and digest of the output, never the output itself).
+    pub async fn report(&self, token: &str, r: ToolReport) -> Result<ReportAnswer, BrokerError> {
+        let v = self
+            .verify(token)
+            .map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        let state = self
+            .task_state(&v)
+            .map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        let matched: Vec<String> = self
+            .secrets
+            .scan(&r.output)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut labels = mandate_types::Labels::NONE;
+        if !matched.is_empty() {
+            labels.insert(mandate_types::Label::Secret);
+        }
+        if r.untrusted {
+            labels.insert(mandate_types::Label::Untrusted);
+        }
+        state.add_flow(labels);
+        let digest = {
+            use sha2::Digest;
+            let d = sha2::Sha256::digest(r.output.as_bytes());
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        let task = v.claims().sub.clone();
+        self.record(
+            "tool.result",
+            Some(&task),
+            json!({
+                "task": task, "agent": v.mandate().agent, "tool": r.tool, "tool_use_id": r.tool_use_id,
+                "succeeded": r.succeeded, "exit_code": r.exit_code, "output_bytes": r.output.len(),
+                "output_sha256": digest, "labels": labels, "secret_rules": matched, "flow": state.flow(),
+                "device": self.hostname,
+            }),
+        )
+        .await?;
+        Ok(ReportAnswer {
+            labels,
+            matched,
+            flow: state.flow(),
+        })
+    }
+
+    /// Records a session event (start, stop, end) in the task's timeline.
+    pub async fn event(&self, token: &str, e: TaskEvent) -> Result<(), BrokerError> {
+        let v = self
+            .verify(token)
+            .map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        if e.kind.is_empty()
+            || e.kind.len() > 64
+            || !e
+                .kind
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+        {
+            return Err(BrokerError::Invalid(
+                "event kind: lower-case words joined by '.', at most 64 bytes".into(),
+            ));
+        }
+        let task = v.claims().sub.clone();
+        self.record(
+            &e.kind,
+            Some(&task),
+            json!({"task": task, "agent": v.mandate().agent, "detail": e.detail}),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Task summaries, newest first.

@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use mandate_broker::{Broker, BrokerError};
 use mandate_types::api::{
     ApiError, BatchRequest, BatchResponse, EvaluationRequest, EvaluationResponse, StartTaskRequest,
+    TaskEvent, ToolReport,
 };
 use mandate_types::{PrincipalId, TaskId};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -180,6 +181,30 @@ async fn evaluations(State(app): State<App>, headers: HeaderMap, body: Bytes) ->
         }
     }
     Json(BatchResponse { evaluations: out }).into_response()
+}
+
+async fn report(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let r: ToolReport = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let token = bearer(&headers).unwrap_or_default();
+    match app.broker.report(&token, r).await {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
+async fn event(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let e: TaskEvent = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let token = bearer(&headers).unwrap_or_default();
+    match app.broker.event(&token, e).await {
+        Ok(()) => Json(serde_json::json!({"recorded": true})).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
 }
 
 async fn start_task(
@@ -387,6 +412,8 @@ fn public_routes() -> Router<App> {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/oauth/revoke", post(revoke))
+        .route("/v1/report", post(report))
+        .route("/v1/events", post(event))
         .fallback(not_found)
 }
 

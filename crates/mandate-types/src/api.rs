@@ -432,3 +432,48 @@ mod tests {
         assert_eq!(e[1].to_action().unwrap().cwd.as_str(), "/s");
     }
 }
+
+/// `POST /v1/report`: what happened after a tool ran (PostToolUse and equivalents).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolReport {
+    /// The assistant's tool name (`Bash`, `Read`, `mcp__github__create_issue`, ...).
+    pub tool: String,
+    /// The assistant's id for the call, to join with the pre-tool decision.
+    #[serde(default)]
+    pub tool_use_id: Option<String>,
+    /// Whether the tool succeeded, when known.
+    #[serde(default)]
+    pub succeeded: Option<bool>,
+    /// The exit status of a command, when known.
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+    /// The tool's output (scanned for secrets; only its length and digest are recorded).
+    #[serde(default)]
+    pub output: String,
+    /// The output came from outside the trust boundary (web page, MCP server, issue text).
+    #[serde(default)]
+    pub untrusted: bool,
+}
+
+/// The answer to a [`ToolReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportAnswer {
+    /// Labels found in this output.
+    pub labels: crate::Labels,
+    /// The secret rules that matched.
+    pub matched: Vec<String>,
+    /// The task's flow labels after this report.
+    pub flow: crate::Labels,
+}
+
+/// `POST /v1/events`: a session event for the task's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskEvent {
+    /// `session.start`, `session.end`, `session.stop`, ...
+    pub kind: String,
+    /// Details from the assistant (session id, reason, ...).
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}

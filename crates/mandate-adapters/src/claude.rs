@@ -1,0 +1,300 @@
+//! Claude Code hooks (`PreToolUse`, `PostToolUse`, `SessionStart`, `Stop`, `SessionEnd`).
+//!
+//! Wire format: `../shared/integrations/README.md` §1. A deny is answered twice over: the
+//! JSON `permissionDecision: "deny"` on stdout and exit status 2 with the reason on
+//! stderr, so a schema change on either channel still blocks. Exit 1 is never used:
+//! Claude Code treats it as "go on".
+
+use serde_json::{Value, json};
+
+use crate::{
+    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, cwd_of, fetch, field,
+    output_text, read, required, shell, tool_call, write,
+};
+
+/// Claude Code's own tools that touch nothing outside the session (to-do lists,
+/// sub-agents whose own tool calls are hooked, questions to the user).
+pub const INTERNAL_TOOLS: &[&str] = &[
+    "TodoWrite",
+    "Agent",
+    "Task",
+    "AskUserQuestion",
+    "ExitPlanMode",
+    "EnterPlanMode",
+    "TaskCreate",
+    "TaskGet",
+    "TaskList",
+    "TaskUpdate",
+    "TaskOutput",
+    "TaskStop",
+    "SendMessage",
+    "Skill",
+    "ScheduleWakeup",
+    "CronCreate",
+    "CronDelete",
+    "CronList",
+    "ReportFindings",
+    "Workflow",
+    "EnterWorktree",
+    "ExitWorktree",
+    "ListMcpResourcesTool",
+    "ReadMcpResourceTool",
+];
+
+fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
+    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: Assistant::Claude,
+        detail: "PreToolUse without tool_name".into(),
+    })?;
+    let input = v
+        .get("tool_input")
+        .cloned()
+        .unwrap_or(Value::Object(Default::default()));
+    let cwd = cwd_of(Assistant::Claude, v, &["cwd"])?;
+    let actions = match tool {
+        "Bash" | "PowerShell" => vec![shell(tool, &cwd, required(tool, &input, "command")?)?],
+        "Read" => vec![read(tool, &cwd, required(tool, &input, "file_path")?)?],
+        "Write" | "Edit" | "MultiEdit" => {
+            vec![write(tool, &cwd, required(tool, &input, "file_path")?)?]
+        }
+        "NotebookEdit" => vec![write(tool, &cwd, required(tool, &input, "notebook_path")?)?],
+        "NotebookRead" => vec![read(tool, &cwd, required(tool, &input, "notebook_path")?)?],
+        "Glob" | "Grep" | "LS" => {
+            let dir = field(&input, "path").unwrap_or(".");
+            vec![read(tool, &cwd, dir)?]
+        }
+        "WebFetch" => vec![fetch(tool, &cwd, required(tool, &input, "url")?)?],
+        "WebSearch" => vec![tool_call(tool, &cwd, "web", "search", &input)?],
+        t if t.starts_with("mcp__") => {
+            let rest = &t["mcp__".len()..];
+            let (server, name) = rest
+                .split_once("__")
+                .ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
+            vec![tool_call(tool, &cwd, server, name, &input)?]
+        }
+        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, &cwd, "assistant", t, &input)?],
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    };
+    Ok(PreTool {
+        tool: tool.to_owned(),
+        tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+        actions,
+        event_name: "PreToolUse".into(),
+    })
+}
+
+/// Parses a Claude Code hook payload.
+pub fn parse(v: &Value) -> Result<Event, AdapterError> {
+    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: Assistant::Claude,
+        detail: "no hook_event_name".into(),
+    })?;
+    Ok(match event {
+        "PreToolUse" => Event::PreTool(pre_tool(v)?),
+        "PostToolUse" | "PostToolUseFailure" => {
+            let tool = field(v, "tool_name").unwrap_or("?").to_owned();
+            let failed = event == "PostToolUseFailure";
+            let output = if failed {
+                field(v, "error").unwrap_or("").to_owned()
+            } else {
+                output_text(v.get("tool_response"))
+            };
+            let exit_code = field(v, "error")
+                .and_then(|e| e.strip_prefix("Exit code "))
+                .and_then(|e| e.split_whitespace().next())
+                .and_then(|n| n.parse().ok());
+            Event::PostTool(PostTool {
+                untrusted: tool == "WebFetch" || tool == "WebSearch" || tool.starts_with("mcp__"),
+                tool,
+                tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+                output,
+                succeeded: Some(!failed),
+                exit_code,
+            })
+        }
+        "SessionStart" => Event::Session {
+            kind: "session.start".into(),
+            detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "source": v.get("source")}),
+        },
+        "SessionEnd" => Event::Session {
+            kind: "session.end".into(),
+            detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "reason": v.get("reason")}),
+        },
+        "Stop" => Event::Session {
+            kind: "session.stop".into(),
+            detail: json!({"assistant": "claude", "session_id": v.get("session_id")}),
+        },
+        other => Event::Ignored(other.to_owned()),
+    })
+}
+
+/// Renders Claude Code's answer.
+pub fn render(event_name: &str, answer: &Answer) -> HookOutput {
+    let event = if event_name.is_empty() {
+        "PreToolUse"
+    } else {
+        event_name
+    };
+    let (decision, reason, exit_code) = match answer {
+        Answer::Allow(r) => ("allow", r, 0),
+        Answer::Ask(r) => ("ask", r, 0),
+        Answer::Deny(r) => ("deny", r, 2),
+    };
+    let stdout = json!({"hookSpecificOutput": {
+        "hookEventName": event,
+        "permissionDecision": decision,
+        "permissionDecisionReason": reason,
+    }})
+    .to_string();
+    HookOutput {
+        stdout,
+        stderr: if exit_code == 2 {
+            reason.clone()
+        } else {
+            String::new()
+        },
+        exit_code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandate_types::ActionKind;
+
+    fn pre(v: Value) -> PreTool {
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn base(tool: &str, input: Value) -> Value {
+        json!({"session_id":"s","transcript_path":"/t","cwd":"/work","permission_mode":"default",
+               "hook_event_name":"PreToolUse","tool_name":tool,"tool_input":input,"tool_use_id":"toolu_1"})
+    }
+
+    #[test]
+    fn captured_bash_payload_maps_to_a_shell_action() {
+        let p = pre(serde_json::from_str(r#"{"session_id":"10b4f9bb","transcript_path":"/x","cwd":"/work",
+            "prompt_id":"4195556e","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash",
+            "tool_input":{"command":"echo hello-from-fake-model > probe.txt","description":"probe"},
+            "tool_use_id":"toolu_253a7eb6115342299774"}"#).unwrap());
+        assert_eq!(p.tool_use_id.as_deref(), Some("toolu_253a7eb6115342299774"));
+        assert_eq!(
+            p.actions[0].kind,
+            ActionKind::Shell {
+                command: "echo hello-from-fake-model > probe.txt".into()
+            }
+        );
+        assert_eq!(p.actions[0].cwd.as_str(), "/work");
+    }
+
+    #[test]
+    fn every_file_and_web_tool_maps() {
+        let k = |t: &str, i: Value| pre(base(t, i)).actions[0].kind.clone();
+        assert_eq!(
+            k("Read", json!({"file_path":"/work/.env"})),
+            ActionKind::FileRead {
+                path: "/work/.env".into()
+            }
+        );
+        for t in ["Write", "Edit", "MultiEdit"] {
+            assert_eq!(
+                k(t, json!({"file_path":"/work/a.rs"})),
+                ActionKind::FileWrite {
+                    path: "/work/a.rs".into()
+                }
+            );
+        }
+        assert_eq!(
+            k("NotebookEdit", json!({"notebook_path":"/work/n.ipynb"})),
+            ActionKind::FileWrite {
+                path: "/work/n.ipynb".into()
+            }
+        );
+        assert!(matches!(
+            k(
+                "WebFetch",
+                json!({"url":"https://x.example/a","prompt":"p"})
+            ),
+            ActionKind::Http { .. }
+        ));
+        match k("mcp__github__create_issue", json!({"title":"t"})) {
+            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "github/create_issue"),
+            other => panic!("{other:?}"),
+        }
+        match k("WebSearch", json!({"query":"q"})) {
+            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "web/search"),
+            other => panic!("{other:?}"),
+        }
+        match k("Agent", json!({"prompt":"p","description":"d"})) {
+            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "assistant/Agent"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_tools_and_missing_fields_are_errors() {
+        assert_eq!(
+            parse(&base("Teleport", json!({}))),
+            Err(AdapterError::UnknownTool("Teleport".into()))
+        );
+        assert!(matches!(
+            parse(&base("Bash", json!({}))),
+            Err(AdapterError::BadToolInput { .. })
+        ));
+        assert!(matches!(
+            parse(&base("Bash", json!({"command":"a\u{0}b"}))),
+            Err(AdapterError::BadToolInput { .. })
+        ));
+        let mut no_cwd = base("Bash", json!({"command":"ls"}));
+        no_cwd["cwd"] = json!("relative/dir");
+        assert!(matches!(
+            parse(&no_cwd),
+            Err(AdapterError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn post_tool_and_session_events() {
+        let post: Value = serde_json::from_str(r#"{"session_id":"s","cwd":"/w","hook_event_name":"PostToolUse","tool_name":"Bash",
+            "tool_input":{"command":"cat x"},"tool_response":{"stdout":"AKIAIOSFODNN7EXAMPLE","stderr":"","interrupted":false},
+            "tool_use_id":"toolu_9","duration_ms":7}"#).unwrap();
+        match parse(&post).unwrap() {
+            Event::PostTool(p) => {
+                assert_eq!(p.output, "AKIAIOSFODNN7EXAMPLE\n");
+                assert!(!p.untrusted);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mcp = json!({"hook_event_name":"PostToolUse","tool_name":"mcp__probe__echo","cwd":"/w",
+            "tool_response":[{"type":"text","text":"echo: hi"}]});
+        match parse(&mcp).unwrap() {
+            Event::PostTool(p) => assert!(p.untrusted && p.output == "echo: hi"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(&json!({"hook_event_name":"SessionStart","cwd":"/w"})).unwrap(),
+            Event::Session { .. }
+        ));
+        assert!(matches!(
+            parse(&json!({"hook_event_name":"Notification"})).unwrap(),
+            Event::Ignored(_)
+        ));
+    }
+
+    #[test]
+    fn deny_blocks_on_both_channels() {
+        let o = render("PreToolUse", &Answer::Deny("no".into()));
+        assert_eq!(o.exit_code, 2);
+        assert_eq!(o.stderr, "no");
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+        assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PreToolUse");
+        let a = render("PreToolUse", &Answer::Allow("ok".into()));
+        assert_eq!(a.exit_code, 0);
+        let q = render("PreToolUse", &Answer::Ask("?".into()));
+        assert!(q.stdout.contains("\"ask\""));
+    }
+}

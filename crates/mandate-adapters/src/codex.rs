@@ -1,0 +1,269 @@
+//! Codex CLI hooks (Claude-compatible `PreToolUse`, `PostToolUse`, `SessionStart`,
+//! `Stop`, `SessionEnd`).
+//!
+//! Wire format: `../shared/integrations/README.md` §5. Codex's output schemas reject
+//! unknown fields, and an `ask` decision *fails* the hook (the tool then runs), so ask is
+//! rendered as a deny that says approval is needed. For one session, hooks are passed as
+//! `-c hooks.<Event>=...` overrides with `--dangerously-bypass-hook-trust` (the hooks
+//! come from the command line, not from a file anyone could edit).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::{
+    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, field,
+    output_text, read, required, shell, tool_call, write,
+};
+
+/// The files an `apply_patch` envelope touches: (path, deleted).
+pub fn patch_files(patch: &str) -> Vec<(String, bool)> {
+    patch
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_end();
+            if let Some(p) = l
+                .strip_prefix("*** Add File: ")
+                .or_else(|| l.strip_prefix("*** Update File: "))
+            {
+                Some((p.trim().to_owned(), false))
+            } else if let Some(p) = l.strip_prefix("*** Move to: ") {
+                Some((p.trim().to_owned(), false))
+            } else {
+                l.strip_prefix("*** Delete File: ")
+                    .map(|p| (p.trim().to_owned(), true))
+            }
+        })
+        .collect()
+}
+
+fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
+    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: Assistant::Codex,
+        detail: "PreToolUse without tool_name".into(),
+    })?;
+    let input = v.get("tool_input").cloned().unwrap_or(json!({}));
+    let cwd = cwd_of(Assistant::Codex, v, &["cwd"])?;
+    let actions = match tool {
+        "Bash" | "exec_command" | "shell" | "local_shell" => {
+            let cmd = field(&input, "command").or_else(|| field(&input, "cmd"));
+            let cmd = match (cmd, input.get("command").and_then(|c| c.as_array())) {
+                (Some(c), _) => c.to_owned(),
+                (None, Some(argv)) => argv
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .map(crate::settings::shell_quote)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => return Err(bad(tool, "missing command")),
+            };
+            vec![shell(tool, &cwd, &cmd)?]
+        }
+        "apply_patch" | "Edit" | "Write" => {
+            let patch = required(tool, &input, "command")?;
+            let files = patch_files(patch);
+            if files.is_empty() {
+                return Err(bad(tool, "the patch names no files"));
+            }
+            files
+                .iter()
+                .map(|(p, _deleted)| write(tool, &cwd, p))
+                .collect::<Result<_, _>>()?
+        }
+        "Read" | "view_image" => vec![read(
+            tool,
+            &cwd,
+            field(&input, "path")
+                .or_else(|| field(&input, "file_path"))
+                .unwrap_or("."),
+        )?],
+        t if t.starts_with("mcp__") => {
+            let rest = &t["mcp__".len()..];
+            let (server, name) = rest
+                .split_once("__")
+                .ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
+            vec![tool_call(tool, &cwd, server, name, &input)?]
+        }
+        t @ ("spawn_agent" | "Agent" | "update_plan" | "request_user_input" | "write_stdin"
+        | "get_goal" | "create_goal" | "update_goal" | "multi_agent_v1") => {
+            vec![tool_call(tool, &cwd, "assistant", t, &input)?]
+        }
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    };
+    Ok(PreTool {
+        tool: tool.to_owned(),
+        tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+        actions,
+        event_name: "PreToolUse".into(),
+    })
+}
+
+/// Parses a Codex hook payload.
+pub fn parse(v: &Value) -> Result<Event, AdapterError> {
+    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: Assistant::Codex,
+        detail: "no hook_event_name".into(),
+    })?;
+    Ok(match event {
+        "PreToolUse" => Event::PreTool(pre_tool(v)?),
+        "PostToolUse" => {
+            let tool = field(v, "tool_name").unwrap_or("?").to_owned();
+            Event::PostTool(PostTool {
+                untrusted: tool.starts_with("mcp__"),
+                output: output_text(v.get("tool_response")),
+                tool,
+                tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+                succeeded: None,
+                exit_code: None,
+            })
+        }
+        "SessionStart" => Event::Session {
+            kind: "session.start".into(),
+            detail: json!({"assistant": "codex", "session_id": v.get("session_id"), "source": v.get("source")}),
+        },
+        "SessionEnd" => Event::Session {
+            kind: "session.end".into(),
+            detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
+        },
+        "Stop" => Event::Session {
+            kind: "session.stop".into(),
+            detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
+        },
+        other => Event::Ignored(other.to_owned()),
+    })
+}
+
+/// Renders Codex's answer (only fields its schema accepts).
+pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
+    let (decision, reason) = match answer {
+        Answer::Allow(r) => ("allow", r.clone()),
+        Answer::Deny(r) => ("deny", r.clone()),
+        // Codex fails a hook that answers "ask" and then runs the tool: refuse instead.
+        Answer::Ask(r) => ("deny", format!("needs approval: {r}")),
+    };
+    let stdout = json!({"hookSpecificOutput": {
+        "hookEventName": "PreToolUse",
+        "permissionDecision": decision,
+        "permissionDecisionReason": reason,
+    }})
+    .to_string();
+    if decision == "deny" {
+        HookOutput {
+            stdout,
+            stderr: reason,
+            exit_code: 2,
+        }
+    } else {
+        HookOutput {
+            stdout,
+            ..Default::default()
+        }
+    }
+}
+
+fn hooks(exe: &Path) -> Value {
+    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Codex), "timeout": HOOK_TIMEOUT_SECS}]);
+    json!({
+        "PreToolUse": [{"matcher": "*", "hooks": handler}],
+        "PostToolUse": [{"matcher": "*", "hooks": handler}],
+        "SessionStart": [{"hooks": handler}],
+        "Stop": [{"hooks": handler}],
+    })
+}
+
+fn toml_value(v: &Value) -> String {
+    match v {
+        Value::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, x)| format!("{k} = {}", toml_value(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(toml_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::String(s) => Value::String(s.clone()).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The session wiring: `-c hooks.<Event>=[...]` overrides and the trust bypass for them.
+pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
+    let mut args = Vec::new();
+    if let Some(m) = hooks(exe).as_object() {
+        for (event, list) in m {
+            args.push("-c".to_owned());
+            args.push(format!("hooks.{event}={}", toml_value(list)));
+        }
+    }
+    args.push("--dangerously-bypass-hook-trust".into());
+    RunWiring {
+        args,
+        ..Default::default()
+    }
+}
+
+/// Entries for `mandate install codex` (`.codex/hooks.json`).
+pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
+    crate::settings::entries_of(&hooks(exe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandate_types::ActionKind;
+
+    #[test]
+    fn captured_pre_tool_use_maps() {
+        let v: Value = serde_json::from_str(r#"{"session_id":"01a213ac","turn_id":"01a213ac-d3ba","transcript_path":"/t",
+            "cwd":"/w","hook_event_name":"PreToolUse","model":"gpt-5","permission_mode":"bypassPermissions",
+            "tool_name":"Bash","tool_input":{"command":"echo hi-from-fake > c.txt"},"tool_use_id":"call_505a5da62223"}"#).unwrap();
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => assert_eq!(
+                p.actions[0].kind,
+                ActionKind::Shell {
+                    command: "echo hi-from-fake > c.txt".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_patch_names_every_file() {
+        let patch = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: src/b.rs\n@@\n-a\n+b\n*** Delete File: old.txt\n*** End Patch\n";
+        assert_eq!(
+            patch_files(patch),
+            vec![
+                ("a.txt".into(), false),
+                ("src/b.rs".into(), false),
+                ("old.txt".into(), true)
+            ]
+        );
+        let v = json!({"hook_event_name":"PreToolUse","cwd":"/w","tool_name":"apply_patch","tool_input":{"command":patch}});
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => assert_eq!(p.actions.len(), 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ask_becomes_a_deny_and_output_has_only_schema_fields() {
+        let o = render("PreToolUse", &Answer::Ask("x".into()));
+        assert_eq!(o.exit_code, 2);
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+        assert_eq!(v.as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn run_wiring_is_toml_overrides() {
+        let w = run_wiring(Path::new("/x/mandate"), Path::new("/tmp"));
+        let joined = w.args.join(" ");
+        assert!(joined.contains(r#"hooks.PreToolUse=[{ hooks = [{ command = "/x/mandate hook codex", timeout = 30, type = "command" }], matcher = "*" }]"#), "{joined}");
+        assert!(joined.ends_with("--dangerously-bypass-hook-trust"));
+    }
+}

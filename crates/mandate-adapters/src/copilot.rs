@@ -1,0 +1,239 @@
+//! GitHub Copilot CLI / coding agent hooks (`preToolUse`, `postToolUse`, `sessionStart`,
+//! `sessionEnd`, `agentStop`), in both payload dialects: camelCase (`toolName`,
+//! `toolArgs`) and the VS Code-compatible PascalCase one (`hook_event_name`,
+//! `tool_input`).
+//!
+//! Wire format: `../shared/integrations/README.md` §6 (from GitHub's documentation; not
+//! runnable here). Copilot logs and skips failing hooks, so only an explicit
+//! `permissionDecision: "deny"` blocks: every failure is rendered as one. For one session
+//! `mandate run` writes `.github/hooks/mandate-session.json` in the repository and removes
+//! it when the session ends.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::{
+    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, fetch,
+    field, output_text, read, required, shell, tool_call, write,
+};
+
+fn event_name(v: &Value) -> String {
+    if let Some(e) = field(v, "hook_event_name") {
+        let mut c = e.chars();
+        return c
+            .next()
+            .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+            .unwrap_or_default();
+    }
+    if let Some(e) = field(v, "event") {
+        return e.to_owned();
+    }
+    if v.get("toolName").is_some() {
+        return if v.get("toolResult").is_some() {
+            "postToolUse"
+        } else {
+            "preToolUse"
+        }
+        .into();
+    }
+    if v.get("source").is_some() || v.get("initialPrompt").is_some() {
+        return "sessionStart".into();
+    }
+    if v.get("reason").is_some() {
+        return "sessionEnd".into();
+    }
+    String::new()
+}
+
+fn args_of(v: &Value) -> Value {
+    match v.get("toolArgs").or_else(|| v.get("tool_input")) {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| json!({"command": s})),
+        Some(other) => other.clone(),
+        None => json!({}),
+    }
+}
+
+fn pre(v: &Value) -> Result<PreTool, AdapterError> {
+    let tool = field(v, "toolName")
+        .or_else(|| field(v, "tool_name"))
+        .ok_or_else(|| AdapterError::Malformed {
+            assistant: Assistant::Copilot,
+            detail: "preToolUse without toolName".into(),
+        })?;
+    let input = args_of(v);
+    let cwd = cwd_of(Assistant::Copilot, v, &["cwd"])?;
+    let path = |k: &[&str]| {
+        k.iter()
+            .find_map(|x| field(&input, x))
+            .ok_or_else(|| bad(tool, "missing path"))
+    };
+    let actions = match tool {
+        "bash" | "powershell" | "shell" => {
+            vec![shell(tool, &cwd, required(tool, &input, "command")?)?]
+        }
+        "view" | "read" => vec![read(tool, &cwd, path(&["path", "file_path"])?)?],
+        "create" | "edit" | "write" => vec![write(tool, &cwd, path(&["path", "file_path"])?)?],
+        "glob" | "grep" => vec![read(tool, &cwd, field(&input, "path").unwrap_or("."))?],
+        "web_fetch" => vec![fetch(tool, &cwd, required(tool, &input, "url")?)?],
+        t @ ("task" | "ask_user" | "report_intent" | "update_todo") => {
+            vec![tool_call(tool, &cwd, "assistant", t, &input)?]
+        }
+        t if t.contains('/') || t.contains("__") => {
+            let (server, name) = t
+                .split_once('/')
+                .or_else(|| t.split_once("__"))
+                .unwrap_or(("mcp", t));
+            vec![tool_call(tool, &cwd, server, name, &input)?]
+        }
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    };
+    Ok(PreTool {
+        tool: tool.to_owned(),
+        tool_use_id: None,
+        actions,
+        event_name: "preToolUse".into(),
+    })
+}
+
+/// Parses a Copilot hook payload (either dialect).
+pub fn parse(v: &Value) -> Result<Event, AdapterError> {
+    let event = event_name(v);
+    Ok(match event.as_str() {
+        "preToolUse" => Event::PreTool(pre(v)?),
+        "postToolUse" | "postToolUseFailure" => {
+            let tool = field(v, "toolName")
+                .or_else(|| field(v, "tool_name"))
+                .unwrap_or("?")
+                .to_owned();
+            let result = v.get("toolResult").or_else(|| v.get("tool_response"));
+            let output = result
+                .and_then(|r| r.get("textResultForLlm"))
+                .map(|t| output_text(Some(t)))
+                .unwrap_or_else(|| output_text(result));
+            Event::PostTool(PostTool {
+                untrusted: tool == "web_fetch",
+                tool,
+                tool_use_id: None,
+                output,
+                succeeded: result
+                    .and_then(|r| field(r, "resultType"))
+                    .map(|t| t == "success"),
+                exit_code: None,
+            })
+        }
+        "sessionStart" => Event::Session {
+            kind: "session.start".into(),
+            detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "source": v.get("source")}),
+        },
+        "sessionEnd" => Event::Session {
+            kind: "session.end".into(),
+            detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "reason": v.get("reason")}),
+        },
+        "agentStop" => Event::Session {
+            kind: "session.stop".into(),
+            detail: json!({"assistant": "copilot"}),
+        },
+        "" => {
+            return Err(AdapterError::Malformed {
+                assistant: Assistant::Copilot,
+                detail: "cannot tell which event this is".into(),
+            });
+        }
+        other => Event::Ignored(other.to_owned()),
+    })
+}
+
+/// Renders Copilot's answer.
+pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
+    let (d, r) = match answer {
+        Answer::Allow(r) => ("allow", r),
+        Answer::Deny(r) => ("deny", r),
+        Answer::Ask(r) => ("ask", r),
+    };
+    HookOutput {
+        stdout: json!({"permissionDecision": d, "permissionDecisionReason": r}).to_string(),
+        stderr: if d == "deny" {
+            r.clone()
+        } else {
+            String::new()
+        },
+        // Copilot ignores exit codes on preToolUse; the JSON is what blocks.
+        exit_code: 0,
+    }
+}
+
+fn hooks(exe: &Path) -> Value {
+    let h = |e: &str| json!([{"type": "command", "bash": format!("{} {e}", hook_command(exe, Assistant::Copilot)), "timeoutSec": HOOK_TIMEOUT_SECS}]);
+    json!({
+        "preToolUse": h("preToolUse"), "postToolUse": h("postToolUse"), "sessionStart": h("sessionStart"),
+        "sessionEnd": h("sessionEnd"), "agentStop": h("agentStop"),
+    })
+}
+
+/// The session wiring: a hooks file in the repository's `.github/hooks/`, removed after.
+pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
+    let dir = std::env::current_dir()
+        .unwrap_or_default()
+        .join(".github/hooks");
+    RunWiring {
+        files: vec![(
+            dir.join("mandate-session.json"),
+            json!({"version": 1, "hooks": hooks(exe)}).to_string(),
+        )],
+        ..Default::default()
+    }
+}
+
+/// Entries for `mandate install copilot` (`.github/hooks/mandate.json`).
+pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
+    crate::settings::entries_of(&hooks(exe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandate_types::ActionKind;
+
+    #[test]
+    fn both_dialects_parse() {
+        let camel: Value = serde_json::from_str(
+            r#"{"sessionId":"s","timestamp":1704614600000,"cwd":"/path","toolName":"bash",
+            "toolArgs":"{\"command\":\"rm -rf dist\",\"description\":\"Clean build directory\"}"}"#,
+        )
+        .unwrap();
+        match parse(&camel).unwrap() {
+            Event::PreTool(p) => assert_eq!(
+                p.actions[0].kind,
+                ActionKind::Shell {
+                    command: "rm -rf dist".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        let pascal = json!({"hook_event_name":"PreToolUse","session_id":"s","timestamp":"2026-01-01T00:00:00Z","cwd":"/p",
+            "tool_name":"view","tool_input":{"path":"/p/.env"}});
+        match parse(&pascal).unwrap() {
+            Event::PreTool(p) => assert_eq!(
+                p.actions[0].kind,
+                ActionKind::FileRead {
+                    path: "/p/.env".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(&json!({"x": 1})),
+            Err(AdapterError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn deny_is_the_documented_json() {
+        let o = render("preToolUse", &Answer::Deny("no".into()));
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert_eq!(v["permissionDecision"], "deny");
+        assert_eq!(v["permissionDecisionReason"], "no");
+    }
+}
