@@ -263,8 +263,17 @@ mod tests {
     fn run_wiring_is_toml_overrides() {
         let w = run_wiring(Path::new("/x/mandate"), Path::new("/tmp"));
         let joined = w.args.join(" ");
-        let pre = w.args.iter().find(|a| a.starts_with("hooks.PreToolUse=")).expect("PreToolUse override");
-        for piece in [r#"command = "/x/mandate hook codex""#, "timeout = 30", r#"type = "command""#, r#"matcher = "*""#] {
+        let pre = w
+            .args
+            .iter()
+            .find(|a| a.starts_with("hooks.PreToolUse="))
+            .expect("PreToolUse override");
+        for piece in [
+            r#"command = "/x/mandate hook codex""#,
+            "timeout = 30",
+            r#"type = "command""#,
+            r#"matcher = "*""#,
+        ] {
             assert!(pre.contains(piece), "{pre}");
         }
         assert!(joined.ends_with("--dangerously-bypass-hook-trust"));

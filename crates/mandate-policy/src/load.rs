@@ -586,9 +586,7 @@ mod tests {
         );
         let dev = p.profile("develop").unwrap();
         assert!(!dev.referenced.resource);
-        for raw in [
-            "path", "host", "port", "remote", "branch", "server", "tool", "reason",
-        ] {
+        for raw in ["path", "host", "port", "remote", "branch", "tool", "reason"] {
             assert!(!dev.referenced.attrs.contains(raw), "develop reads {raw}");
         }
         assert!(dev.referenced.attrs.contains("zone"));
