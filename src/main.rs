@@ -107,6 +107,12 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Audit { cmd } => audit(&dir, cmd, json),
         Command::Policy { cmd } => policy(&dir, cmd, json),
         Command::Hook { assistant, event } => hook(&dir, &assistant, event),
+        Command::Eval {
+            files,
+            profile,
+            misses,
+            thresholds,
+        } => eval(&dir, files, profile, misses, thresholds, json),
         Command::Run(args) => run::run(&dir, args),
         Command::Install { assistant, scope } => run::install(&dir, &assistant, scope, true),
         Command::Uninstall { assistant, scope } => run::install(&dir, &assistant, scope, false),
@@ -133,6 +139,113 @@ fn hook(dir: &Path, assistant: &str, event: Option<String>) -> Result<u8> {
         eprintln!("{}", out.stderr);
     }
     Ok(u8::try_from(out.exit_code).unwrap_or(2))
+}
+
+fn eval(
+    dir: &Path,
+    files: Vec<PathBuf>,
+    profile: Option<String>,
+    misses: bool,
+    thresholds: Option<PathBuf>,
+    json: bool,
+) -> Result<u8> {
+    use mandate_broker::eval;
+    let configured = config::load_settings(dir, &Overrides::default())
+        .ok()
+        .and_then(|s| s.policy_dir);
+    // A fixed, fictional machine: the corpora's paths must not meet this machine's files.
+    let env = mandate_analysis::Environment {
+        home: PathBuf::from("/home/user"),
+        temp_dirs: vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")],
+        mandate_dirs: vec![PathBuf::from("/home/user/.local/share/mandate")],
+    };
+    let engine = config::build_engine(configured.as_deref(), env)?;
+    let started = std::time::Instant::now();
+    let report = eval::evaluate(&engine, &files, &eval::EvalOptions { profile, misses })?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        let pct = |a: u64, b: u64| {
+            if b == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.1}%", 100.0 * a as f64 / b as f64)
+            }
+        };
+        println!(
+            "{:<28} {:>16} {:>16} {:>10} {:>10} {:>16} {:>16}",
+            "source",
+            "attacks stopped",
+            "benign allowed",
+            "asked",
+            "denied",
+            "traces stopped",
+            "traces allowed"
+        );
+        for (name, s) in &report.sources {
+            let c = &s.counts;
+            println!(
+                "{:<28} {:>16} {:>16} {:>10} {:>10} {:>16} {:>16}",
+                name,
+                format!(
+                    "{} / {}",
+                    pct(c.attack_stopped, c.attack_total),
+                    c.attack_total
+                ),
+                format!(
+                    "{} / {}",
+                    pct(c.benign_allowed, c.benign_total),
+                    c.benign_total
+                ),
+                pct(c.benign_asked, c.benign_total),
+                pct(c.benign_denied, c.benign_total),
+                format!(
+                    "{} / {}",
+                    pct(c.traces_attack_stopped, c.traces_attack_total),
+                    c.traces_attack_total
+                ),
+                format!(
+                    "{} / {}",
+                    pct(c.traces_benign_allowed, c.traces_benign_total),
+                    c.traces_benign_total
+                ),
+            );
+            for (apart, k) in &s.reported_apart {
+                println!(
+                    "  (apart) {:<18} {:>16} {:>16}",
+                    apart,
+                    format!(
+                        "{} / {}",
+                        pct(k.attack_stopped, k.attack_total),
+                        k.attack_total
+                    ),
+                    format!(
+                        "{} / {}",
+                        pct(k.benign_allowed, k.benign_total),
+                        k.benign_total
+                    )
+                );
+            }
+            if misses && !s.misses.is_empty() {
+                println!("  misses: {}", s.misses.join(" "));
+            }
+        }
+        eprintln!("evaluated in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    if let Some(t) = thresholds {
+        let failures = eval::check_thresholds(&report, &eval::load_thresholds(&t)?);
+        if !failures.is_empty() {
+            return Err(Failure {
+                code: 1,
+                message: format!(
+                    "evaluation below thresholds ({}):\n{}",
+                    t.display(),
+                    failures.join("\n")
+                ),
+            });
+        }
+    }
+    Ok(0)
 }
 
 pub(crate) fn settings(dir: &Path, o: &Overrides) -> Result<Settings> {
@@ -383,6 +496,7 @@ fn check(dir: &Path, c: cli::CheckArgs, json: bool) -> Result<u8> {
         ActionKind::McpCall {
             tool: McpToolRef::parse(&t)?,
             args,
+            annotation: None,
         }
     } else {
         return fail("give one action: --shell, --read, --write, --fetch or --mcp");

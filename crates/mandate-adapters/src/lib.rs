@@ -349,6 +349,7 @@ pub(crate) fn tool_call(
         kind: ActionKind::McpCall {
             tool: r,
             args: args.clone(),
+            annotation: None,
         },
         cwd: cwd.clone(),
     })

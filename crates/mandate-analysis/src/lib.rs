@@ -275,10 +275,13 @@ impl Analyzer {
                     });
                 }
             }
-            ActionKind::McpCall { tool, .. } => out.push(Effect::CallTool {
+            ActionKind::McpCall {
+                tool, annotation, ..
+            } => out.push(Effect::CallTool {
                 server: tool.server.clone(),
                 tool: tool.tool.clone(),
                 in_scope: task.mandate.scope.allows_tool(&tool.server, &tool.tool),
+                annotation: *annotation,
             }),
         }
         let mut seen = std::collections::HashSet::new();

@@ -49,7 +49,6 @@ pub enum BrokerError {
 #[derive(Debug)]
 pub struct Broker {
     engine: Engine,
-    secrets: mandate_analysis::SecretScanner,
     store: Arc<dyn Store>,
     key: Arc<BrokerKey>,
     verifier: Verifier,
@@ -98,7 +97,7 @@ impl Broker {
         );
         Ok(Arc::new(Self {
             engine,
-            secrets: mandate_analysis::SecretScanner::builtin(),
+
             store,
             key,
             verifier,
@@ -442,7 +441,8 @@ impl Broker {
             .task_state(&v)
             .map_err(|e| BrokerError::Invalid(e.to_string()))?;
         let matched: Vec<String> = self
-            .secrets
+            .engine
+            .secrets()
             .scan(&r.output)
             .into_iter()
             .map(str::to_owned)

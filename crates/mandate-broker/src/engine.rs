@@ -65,6 +65,7 @@ pub struct Outcome {
 pub struct Engine {
     analyzer: Arc<Analyzer>,
     policy: Arc<CompiledPolicy>,
+    secrets: Arc<mandate_analysis::SecretScanner>,
 }
 
 impl Engine {
@@ -73,7 +74,19 @@ impl Engine {
         Self {
             analyzer: Arc::new(analyzer),
             policy: Arc::new(policy),
+            secrets: Arc::new(mandate_analysis::SecretScanner::builtin()),
         }
+    }
+
+    /// Replaces the secret rules (organisation additions).
+    pub fn with_secrets(mut self, secrets: mandate_analysis::SecretScanner) -> Self {
+        self.secrets = Arc::new(secrets);
+        self
+    }
+
+    /// The secret rules applied to tool outputs.
+    pub fn secrets(&self) -> &mandate_analysis::SecretScanner {
+        &self.secrets
     }
 
     /// The compiled policy.

@@ -8,6 +8,7 @@ pub mod audit;
 mod broker;
 pub mod config;
 mod engine;
+pub mod eval;
 pub mod ocsf;
 pub mod policy_test;
 

@@ -121,6 +121,9 @@ pub struct CaseAction {
     /// MCP arguments.
     #[serde(default)]
     pub args: Option<serde_json::Value>,
+    /// The MCP tool's annotation (`read`, `read_external`, `write`, `egress`).
+    #[serde(default)]
+    pub annotation: Option<String>,
     /// The working directory (default `$REPO`).
     #[serde(default)]
     pub cwd: Option<String>,
@@ -332,6 +335,10 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
         (None, None, None, None, Some(t)) => McpToolRef::parse(t).map(|tool| ActionKind::McpCall {
             tool,
             args: a.args.clone().unwrap_or(serde_json::Value::Null),
+            annotation: a
+                .annotation
+                .as_deref()
+                .and_then(mandate_types::ToolAnnotation::parse),
         }),
         _ => {
             return Err(bad(

@@ -127,11 +127,16 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
             server,
             tool,
             in_scope,
+            annotation,
         } => {
             context.extend([
                 ("server", Val::Str(server.clone())),
                 ("tool", Val::Str(tool.clone())),
                 ("in_scope", Val::Bool(*in_scope)),
+                (
+                    "annotation",
+                    Val::Str(annotation.map_or("unknown", |a| a.as_str()).into()),
+                ),
             ]);
             ("call_tool", "Tool", format!("{server}/{tool}"))
         }
@@ -561,6 +566,7 @@ mod tests {
                 server: "s".into(),
                 tool: "t".into(),
                 in_scope: false,
+                annotation: None,
             },
             Effect::Unparseable { reason: "x".into() },
         ]

@@ -127,6 +127,19 @@ impl ShellAnalyzer {
     /// Analyses a command line as `bash -c` would run it. Never panics; input that cannot
     /// be analysed yields an [`ShellEffect::Unparseable`] effect.
     pub fn analyze(&self, command: &str) -> ShellAnalysis {
+        // Defence in depth: a bug in the walker must not take the broker down or let an
+        // action through; it makes the command unparseable.
+        match catch_unwind(AssertUnwindSafe(|| self.walk(command))) {
+            Ok(a) => a,
+            Err(_) => ShellAnalysis {
+                effects: vec![ShellEffect::Unparseable {
+                    reason: "the analyser failed on this command".into(),
+                }],
+            },
+        }
+    }
+
+    fn walk(&self, command: &str) -> ShellAnalysis {
         let mut w = Walker {
             kb: &self.kb,
             options: &self.options,
@@ -860,7 +873,7 @@ impl Walker<'_> {
                 out.positional.push(a.clone());
                 i += 1;
                 if stop_at_positional {
-                    return (out, i);
+                    return (out, i.min(args.len()));
                 }
                 continue;
             }
@@ -927,7 +940,7 @@ impl Walker<'_> {
             }
             i += if consumed_next { 2 } else { 1 };
         }
-        (out, i)
+        (out, i.min(args.len()))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -53,7 +53,47 @@ pub enum ActionKind {
         /// The call's arguments.
         #[serde(default)]
         args: serde_json::Value,
+        /// What the operator says the tool does, if known (MCP tool annotations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        annotation: Option<ToolAnnotation>,
     },
+}
+
+/// What an MCP tool does, as its operator (or its MCP annotations) declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolAnnotation {
+    /// Reads the operator's own data.
+    Read,
+    /// Reads content that outsiders can write (mail, web pages, issues): untrusted.
+    ReadExternal,
+    /// Changes data.
+    Write,
+    /// Sends data out (mail, messages, payments, uploads).
+    Egress,
+}
+
+impl ToolAnnotation {
+    /// Parses `read`, `read_external`, `write` or `egress`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "read" => Self::Read,
+            "read_external" => Self::ReadExternal,
+            "write" => Self::Write,
+            "egress" => Self::Egress,
+            _ => return None,
+        })
+    }
+
+    /// The name as used in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadExternal => "read_external",
+            Self::Write => "write",
+            Self::Egress => "egress",
+        }
+    }
 }
 
 impl ActionKind {

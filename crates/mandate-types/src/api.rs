@@ -289,8 +289,15 @@ impl EvaluationRequest {
                 aprops.insert("method".into(), method.to_string().into());
                 ("url", url.to_string())
             }
-            ActionKind::McpCall { tool, args } => {
+            ActionKind::McpCall {
+                tool,
+                args,
+                annotation,
+            } => {
                 rprops.insert("args".into(), args.clone());
+                if let Some(a) = annotation {
+                    rprops.insert("annotation".into(), a.as_str().into());
+                }
                 ("mcp_tool", tool.to_string())
             }
         };
@@ -354,6 +361,19 @@ impl EvaluationRequest {
                     .get("args")
                     .cloned()
                     .unwrap_or(serde_json::Value::Null),
+                annotation: match self.resource.properties.get("annotation") {
+                    None => None,
+                    Some(a) => Some(
+                        a.as_str()
+                            .and_then(crate::ToolAnnotation::parse)
+                            .ok_or_else(|| {
+                                InvalidInput::malformed(
+                                    "resource.properties.annotation",
+                                    "use read, read_external, write or egress",
+                                )
+                            })?,
+                    ),
+                },
             },
             other => {
                 return Err(InvalidInput::malformed(
@@ -386,6 +406,7 @@ mod tests {
             ActionKind::McpCall {
                 tool: McpToolRef::parse("github/create_issue").unwrap(),
                 args: serde_json::json!({"title": "t"}),
+                annotation: Some(crate::ToolAnnotation::Egress),
             },
         ];
         for kind in actions {

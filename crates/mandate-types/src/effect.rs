@@ -204,6 +204,8 @@ pub enum Effect {
         tool: String,
         /// Whether the task's scope names the tool.
         in_scope: bool,
+        /// What the tool does, if declared.
+        annotation: Option<crate::ToolAnnotation>,
     },
     /// Privileges change (sudo, su, doas, setuid).
     Privilege {

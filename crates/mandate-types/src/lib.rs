@@ -15,7 +15,9 @@ mod label;
 mod mandate;
 mod text;
 
-pub use action::{Action, ActionKind, HttpMethod, McpToolRef, Url, split_host_port};
+pub use action::{
+    Action, ActionKind, HttpMethod, McpToolRef, ToolAnnotation, Url, split_host_port,
+};
 pub use decision::{Decision, Reason, Verdict};
 pub use effect::{Effect, FileFacts, HostFacts, PathZone, ProgramClass, PushFacts, SpecialPath};
 pub use ids::{AgentId, DecisionId, PrincipalId, ProfileName, TaskId};
