@@ -383,6 +383,9 @@ impl Analyzer {
             ShellEffect::Unparseable { reason } => out.push(Effect::Unparseable {
                 reason: reason.clone(),
             }),
+            ShellEffect::Obfuscated { reason } => out.push(Effect::Obfuscated {
+                reason: reason.clone(),
+            }),
         }
     }
 

@@ -144,6 +144,10 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
             context.push(("reason", Val::Str(reason.clone())));
             ("unparseable", "Command", reason.clone())
         }
+        Effect::Obfuscated { reason } => {
+            context.push(("reason", Val::Str(reason.clone())));
+            ("obfuscated_exec", "Command", reason.clone())
+        }
     };
     context.push(("cwd_zone", Val::Str(cwd_zone.as_str().into())));
     context.push(("task_labels", labels(task_labels)));
@@ -569,6 +573,7 @@ mod tests {
                 annotation: None,
             },
             Effect::Unparseable { reason: "x".into() },
+            Effect::Obfuscated { reason: "y".into() },
         ]
     }
 

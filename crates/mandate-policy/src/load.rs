@@ -49,6 +49,7 @@ pub const ACTIONS: &[&str] = &[
     "push",
     "call_tool",
     "unparseable",
+    "obfuscated_exec",
 ];
 
 /// A policy file: its name (a path, for messages) and text.

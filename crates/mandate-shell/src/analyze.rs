@@ -58,6 +58,8 @@ enum Stdin {
     File(ShellPath),
     /// Inline text (here-document or here-string).
     Text(String),
+    /// A pipe from a stage that decodes data (`base64 -d`, `xxd -r`, ...).
+    Decoded,
 }
 
 impl Stdin {
@@ -279,6 +281,89 @@ impl Walker<'_> {
         }
     }
 
+    fn obfuscated(&mut self, reason: impl Into<String>) {
+        self.emit(ShellEffect::Obfuscated {
+            reason: reason.into(),
+        });
+    }
+
+    /// Inline code for an interpreter: inspected for processes, files and network.
+    fn code(&mut self, program: &str, code: &str, st: &mut State) {
+        use crate::code::{Finding, Lang, inspect};
+        let lang = Lang::of_program(program);
+        let mut reads = Vec::new();
+        let findings = inspect(lang, code);
+        for f in &findings {
+            let p = |w: &Walker<'_>, text: &str| {
+                w.path(
+                    st,
+                    &Expanded {
+                        text: text.to_owned(),
+                        ..Default::default()
+                    },
+                )
+            };
+            match f {
+                Finding::Shell(cmd) => {
+                    let mut sub = st.clone();
+                    self.script(cmd, &mut sub, &Stdin::Tty);
+                }
+                Finding::OpaqueProcess(r) | Finding::LoadsLibrary(r) => self.unparseable(r.clone()),
+                Finding::Obfuscated(r) => self.obfuscated(r.clone()),
+                Finding::Listen => {
+                    self.unparseable(format!("{program} code opens a listening socket"))
+                }
+                Finding::Read(path) => {
+                    let sp = p(self, path);
+                    reads.push(sp.clone());
+                    self.emit(ShellEffect::Read(sp));
+                }
+                Finding::Write(path) => {
+                    let sp = p(self, path);
+                    self.emit(ShellEffect::Write(sp));
+                }
+                Finding::Delete(path) => {
+                    let sp = p(self, path);
+                    self.emit(ShellEffect::Delete(sp));
+                }
+                Finding::Network { .. } => {}
+            }
+        }
+        for f in findings {
+            if let Finding::Network { targets, sends } = f {
+                let data_from = if sends { reads.clone() } else { Vec::new() };
+                let sends = sends || !data_from.is_empty();
+                if targets.is_empty() {
+                    self.emit(ShellEffect::Connect {
+                        target: NetTarget::Dynamic {
+                            text: format!("{program} code"),
+                        },
+                        sends,
+                        data_from: data_from.clone(),
+                    });
+                }
+                for t in targets {
+                    let target = if t.contains("://") {
+                        NetTarget::Url { url: t }
+                    } else {
+                        let (h, port) = t
+                            .rsplit_once(':')
+                            .map_or((t.as_str(), None), |(h, p)| (h, p.parse().ok()));
+                        NetTarget::Host {
+                            host: h.to_owned(),
+                            port,
+                        }
+                    };
+                    self.emit(ShellEffect::Connect {
+                        target,
+                        sends,
+                        data_from: data_from.clone(),
+                    });
+                }
+            }
+        }
+    }
+
     fn unparseable(&mut self, reason: impl Into<String>) {
         self.emit(ShellEffect::Unparseable {
             reason: reason.into(),
@@ -333,12 +418,16 @@ impl Walker<'_> {
             return self.command(&p.seq[0], st, stdin);
         }
         let mut upstream: Vec<ShellPath> = stdin.data();
+        let mut decoded = false;
         for (i, cmd) in p.seq.iter().enumerate() {
             let input = if i == 0 {
                 stdin.clone()
+            } else if decoded {
+                Stdin::Decoded
             } else {
                 Stdin::Pipe(upstream.clone())
             };
+            decoded |= is_decoder(cmd);
             let start = self.effects.len();
             // Each stage of a pipeline runs in a subshell.
             let mut sub = st.clone();
@@ -645,6 +734,9 @@ impl Walker<'_> {
             let ast::AssignmentName::VariableName(name) = &a.name else {
                 continue;
             };
+            if name == "IFS" {
+                self.obfuscated("IFS is reassigned, which changes how words split");
+            }
             let value = match &a.value {
                 ast::AssignmentValue::Scalar(w) => {
                     let (exp, _) = self.words(std::slice::from_ref(w), st, false);
@@ -696,6 +788,18 @@ impl Walker<'_> {
         dir: Option<&ShellPath>,
     ) {
         let Some(first) = argv.first() else { return };
+        if first.escaped {
+            self.obfuscated(format!(
+                "the program name {:?} is hidden in escape sequences",
+                first.text
+            ));
+        }
+        if first.dynamic && first.text.contains("${") {
+            return self.obfuscated(format!(
+                "the program name {:?} is taken from a variable's expansion",
+                first.text
+            ));
+        }
         if first.dynamic {
             return self.unparseable(format!(
                 "the program name {:?} is computed at run time, so what runs cannot be known",
@@ -726,6 +830,9 @@ impl Walker<'_> {
             ) {
                 self.unparseable(format!("{k} makes {} run another command", first.text));
             }
+        }
+        if st.vars.contains_key("IFS") {
+            self.unparseable("words split on a custom IFS after it was reassigned");
         }
         let name = basename(&first.text).to_owned();
         let args = &argv[1..];
@@ -816,7 +923,12 @@ impl Walker<'_> {
                 true
             }
             "eval" => {
-                if args.iter().any(|a| a.dynamic) {
+                if args
+                    .iter()
+                    .any(|a| a.substitutions.iter().any(|s| decodes(s)))
+                {
+                    self.obfuscated("eval runs a payload decoded at run time");
+                } else if args.iter().any(|a| a.dynamic) {
                     self.unparseable("eval runs text computed at run time");
                 } else {
                     let text = args
@@ -1058,9 +1170,11 @@ impl Walker<'_> {
                     }
                 }
                 FlagRole::Code => {
-                    self.unparseable(format!(
-                        "{name} {flag} runs inline code that Mandate does not analyse"
-                    ));
+                    if v.dynamic {
+                        self.unparseable(format!("{name} {flag} runs code computed at run time"));
+                    } else {
+                        self.code(name, &v.text.clone(), st);
+                    }
                 }
                 FlagRole::Pattern => pattern_given = true,
             }
@@ -1076,6 +1190,18 @@ impl Walker<'_> {
         }
         // Programs whose first positional is a pattern or script keep skipping it when a
         // switch changes what the rest are (`sed -i 's/a/b/' file`).
+        if spec.args == ArgsRole::PatternRead
+            && !pattern_given
+            && crate::code::Lang::of_program(name) == crate::code::Lang::Awk
+        {
+            if let Some(program) = parsed.positional.first() {
+                if program.dynamic {
+                    self.unparseable(format!("{name} runs a program computed at run time"));
+                } else {
+                    self.code(name, &program.text.clone(), st);
+                }
+            }
+        }
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
         let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
         dedup(&mut data_from);
@@ -1243,7 +1369,12 @@ impl Walker<'_> {
                         }
                     }
                     None => match stdin {
-                        Stdin::Pipe(_) | Stdin::Text(_) => self.unparseable(format!(
+                        Stdin::Text(t) => {
+                            let t = t.clone();
+                            self.code(name, &t, st);
+                        }
+                        Stdin::Decoded => self.obfuscated(format!("decoded data is piped into {name} and runs as code")),
+                        Stdin::Pipe(_) => self.unparseable(format!(
                             "data is fed to {name} on stdin and runs as code that Mandate does not analyse"
                         )),
                         Stdin::File(p) => {
@@ -1281,6 +1412,9 @@ impl Walker<'_> {
         if parsed.letters.contains(&'c') {
             match parsed.positional.first() {
                 Some(s) if !s.dynamic => self.script(&s.text.clone(), &mut sub, stdin),
+                Some(s) if s.substitutions.iter().any(|x| decodes(x)) => {
+                    self.obfuscated(format!("{name} -c runs a payload decoded at run time"))
+                }
                 Some(s) => self.unparseable(format!(
                     "{name} -c runs a command computed at run time ({:?})",
                     s.text
@@ -1299,6 +1433,9 @@ impl Walker<'_> {
                     let t = t.clone();
                     self.script(&t, &mut sub, &Stdin::Tty);
                 }
+                Stdin::Decoded => self.obfuscated(format!(
+                    "decoded data is piped into {name} and runs as a script"
+                )),
                 Stdin::Pipe(_) => self.unparseable(format!(
                     "data piped into {name} runs as a script that Mandate cannot see"
                 )),
@@ -1656,6 +1793,40 @@ impl Walker<'_> {
         }
         let _ = stdin;
     }
+}
+
+/// Whether a pipeline stage decodes data (so what it pipes on is a hidden payload).
+fn is_decoder(cmd: &Command) -> bool {
+    let Command::Simple(sc) = cmd else {
+        return false;
+    };
+    let mut words: Vec<&str> = Vec::new();
+    if let Some(w) = &sc.word_or_name {
+        words.push(&w.value);
+    }
+    if let Some(s) = &sc.suffix {
+        for item in &s.0 {
+            if let CommandPrefixOrSuffixItem::Word(w) = item {
+                words.push(&w.value);
+            }
+        }
+    }
+    decodes(&words.join(" "))
+}
+
+/// Whether shell text decodes data: `base64 -d`, `xxd -r`, `openssl enc -d`, hex escapes
+/// printed with `printf`/`echo -e`, `rev`, decompression.
+fn decodes(text: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?x)(?:\b(?:base64|base32|basenc)\b[^|;&]*\s(?:-d|-D|--decode)\b
+              |\bxxd\b[^|;&]*\s-r|\bopenssl\b[^|;&]*\s-d\b|\buudecode\b|\b(?:gunzip|zcat|bzcat|xzcat)\b|\brev\b
+              |\b(?:printf|echo)\b[^|;&]*\\x[0-9a-fA-F]{2}|\bperl\b[^|;&]*\bpack\b|\bpython3?\b[^|;&]*(?:b64decode|fromhex))",
+        )
+        .expect("decoder pattern compiles")
+    })
+    .is_match(text)
 }
 
 fn dedup(v: &mut Vec<ShellPath>) {

