@@ -293,6 +293,12 @@ const PERSISTENCE_SYSTEM: &[&str] = &[
     "/etc/sudoers.d",
 ];
 
+/// The machine's configuration and state.
+const SYSTEM_STATE: &[&str] = &[
+    "/etc", "/root", "/proc", "/sys", "/var/log", "/var/lib", "/var/spool", "/var/mail", "/var/backups", "/var/cache",
+    "/boot", "/dev", "/run",
+];
+
 /// The special role of a resolved path.
 pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
     let s = text(p);
@@ -331,6 +337,14 @@ pub fn special(env: &Environment, mandate: &Mandate, p: &Path) -> SpecialPath {
     }
     if PERSISTENCE_SYSTEM.iter().any(|d| under(s, d)) {
         return SpecialPath::Persistence;
+    }
+    let in_repo = mandate.scope.repos.iter().any(|r| under(s, r.as_str()));
+    let other_users_home = under(s, "/home") && !under(s, text(&env.home));
+    if !in_repo
+        && (other_users_home || SYSTEM_STATE.iter().any(|d| under(s, d)))
+        && !matches!(s, "/dev/null" | "/dev/zero" | "/dev/urandom" | "/dev/random" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr")
+    {
+        return SpecialPath::SystemState;
     }
     SpecialPath::None
 }

@@ -227,6 +227,15 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             "python code imports modules by computed name".into(),
         ));
     }
+    static RISKY: OnceLock<Regex> = OnceLock::new();
+    let risky = RISKY.get_or_init(|| {
+        Regex::new(r"(?x)\b(?:os\.kill|os\.killpg|signal\.SIG|psutil|\.kill\s*\(|process\.kill|Process\.kill|posix_kill
+            |pickle\.loads?|cPickle|marshal\.loads|yaml\.load\s*\((?:[^)]*Loader\s*=\s*yaml\.(?:Unsafe)?Loader)?|shelve\.open|jsonpickle
+            |unserialize\s*\(|Marshal\.load|YAML\.load\b|setuid|setgid|chroot\s*\()").expect("compiles")
+    });
+    if let Some(m) = risky.find(code) {
+        out.push(Finding::OpaqueProcess(format!("{lang:?} code uses {} (signals other processes, changes identity or runs deserialised code)", m.as_str().trim_end_matches('('))));
+    }
     if p.library.is_match(code) {
         out.push(Finding::LoadsLibrary(format!(
             "{lang:?} code loads native code"

@@ -61,6 +61,9 @@ pub enum SpecialPath {
     Persistence,
     /// Mandate's own data and policy directories.
     MandateData,
+    /// The machine's own configuration and state (`/etc`, `/root`, `/proc`, `/sys`,
+    /// `/var/log`, `/var/lib`, ...): nothing a coding task reads.
+    SystemState,
 }
 
 impl SpecialPath {
@@ -74,6 +77,7 @@ impl SpecialPath {
             Self::AgentConfig => "agent_config",
             Self::Persistence => "persistence",
             Self::MandateData => "mandate_data",
+            Self::SystemState => "system_state",
         }
     }
 }
