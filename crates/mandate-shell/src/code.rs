@@ -113,7 +113,7 @@ fn patterns() -> &'static Patterns {
                 (?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#),
             process: r(r"(?x)(?:\b(?:os\.system|os\.popen|os\.exec[lv]p?e?|os\.spawn\w*|subprocess\.\w+|pty\.spawn|commands\.getoutput
                 |shell_exec|passthru|proc_open|popen|pcntl_exec|execSync|spawnSync|execFileSync|execFile|system|syscmd|esyscmd
-                |IO\.popen|Kernel\.exec|Runtime\.getRuntime\(\)\.exec)\s*\(|\bProcessBuilder\b|child_process['\x22]\s*\)\s*\.\s*(?:exec|spawn)\w*\s*\()"),
+                |IO\.popen|Kernel\.exec|Runtime\.getRuntime\(\)\.exec|Popen)\s*\(|\bProcessBuilder\b|child_process['\x22]\s*\)\s*\.\s*(?:exec|spawn)\w*\s*\()"),
             network: r(r"(?xi)\b(?:socket|urllib|urlopen|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
                 |paramiko|xmlrpc|websocket|fsockopen|stream_socket_client|curl_init|file_get_contents\s*\(\s*['\x22]https?:
                 |net\.connect|net\.Socket|require\(\s*['\x22](?:https?|net|dgram|tls)['\x22]\s*\)|fetch\s*\(|XMLHttpRequest
@@ -231,7 +231,9 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     let risky = RISKY.get_or_init(|| {
         Regex::new(r"(?x)\b(?:os\.kill|os\.killpg|signal\.SIG|psutil|\.kill\s*\(|process\.kill|Process\.kill|posix_kill
             |pickle\.loads?|cPickle|marshal\.loads|yaml\.load\s*\((?:[^)]*Loader\s*=\s*yaml\.(?:Unsafe)?Loader)?|shelve\.open|jsonpickle
-            |unserialize\s*\(|Marshal\.load|YAML\.load\b|setuid|setgid|chroot\s*\()").expect("compiles")
+            |unserialize\s*\(|Marshal\.load|YAML\.load\b|setuid|setgid|chroot\s*\(
+            |dup2\s*\(\s*\w+\.fileno|pyperclip|pynput|pyautogui|ImageGrab|keyboard\.(?:on_press|hook|record)|watchdog\.observers
+            |getpass\.getpass|ctypes\.windll)").expect("compiles")
     });
     if let Some(m) = risky.find(code) {
         out.push(Finding::OpaqueProcess(format!("{lang:?} code uses {} (signals other processes, changes identity or runs deserialised code)", m.as_str().trim_end_matches('('))));
@@ -292,6 +294,33 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             out.push(Finding::Delete(path));
         }
     }
+    // Paths named anywhere in code that touches files: the code may read them (and, for
+    // copies and moves, write the last one).
+    static FILE_API: OnceLock<Regex> = OnceLock::new();
+    let file_api = FILE_API.get_or_init(|| {
+        Regex::new(r"(?x)\b(?:open|fopen|shutil|os\.(?:listdir|scandir|walk|stat|path|remove|unlink|rename|replace|chmod|chown|makedirs|mkdir)
+            |pathlib|Path\s*\(|glob|readFile|writeFile|readdir|File\.|Dir\.|IO\.|file_get_contents|file_put_contents|scandir|opendir
+            |fs\.|copyfile|copy2?|move)").expect("compiles")
+    });
+    if file_api.is_match(code) {
+        static PATH_LIT: OnceLock<Regex> = OnceLock::new();
+        let lit = PATH_LIT.get_or_init(|| Regex::new(r#"["']((?:/|~/)[^"'\s<>|;&*?]{0,240})["']"#).expect("compiles"));
+        let paths: Vec<String> = lit
+            .captures_iter(code)
+            .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+            .filter(|p| !p.starts_with("/dev/") && p != "/")
+            .collect();
+        let copies = Regex::new(r"\b(?:shutil\.(?:copy\w*|move)|copyfile|os\.(?:rename|replace)|copyFileSync|FileUtils\.(?:cp|mv))\s*\(")
+            .map(|r| r.is_match(code))
+            .unwrap_or(false);
+        for (i, path) in paths.iter().enumerate() {
+            let f = if copies && i + 1 == paths.len() && paths.len() > 1 { Finding::Write(path.clone()) } else { Finding::Read(path.clone()) };
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+
     // Perl's open(F, ">file") / open(F, "<file").
     if lang == Lang::Perl {
         static PERL_OPEN: OnceLock<Regex> = OnceLock::new();
