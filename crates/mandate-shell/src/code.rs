@@ -304,12 +304,17 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     });
     if file_api.is_match(code) {
         static PATH_LIT: OnceLock<Regex> = OnceLock::new();
-        let lit = PATH_LIT.get_or_init(|| Regex::new(r#"["']((?:/|~/)[^"'\s<>|;&*?]{0,240})["']"#).expect("compiles"));
+        let lit = PATH_LIT.get_or_init(|| Regex::new(r#"["']((?:/|~/)[^"'\s<>|;&]{0,240})["']"#).expect("compiles"));
         let paths: Vec<String> = lit
             .captures_iter(code)
             .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
-            .filter(|p| !p.starts_with("/dev/") && p != "/")
+            .map(|p| p.trim_end_matches("/**").trim_end_matches("/*").to_owned())
+            .filter(|p| !p.starts_with("/dev/") && !p.is_empty())
             .collect();
+        static WRITE_MODE: OnceLock<Regex> = OnceLock::new();
+        let writes_var = WRITE_MODE
+            .get_or_init(|| Regex::new(r#"\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax+]"#).expect("compiles"))
+            .is_match(code);
         let copies = Regex::new(r"\b(?:shutil\.(?:copy\w*|move)|copyfile|os\.(?:rename|replace)|copyFileSync|FileUtils\.(?:cp|mv))\s*\(")
             .map(|r| r.is_match(code))
             .unwrap_or(false);
@@ -317,6 +322,10 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             let f = if copies && i + 1 == paths.len() && paths.len() > 1 { Finding::Write(path.clone()) } else { Finding::Read(path.clone()) };
             if !out.contains(&f) {
                 out.push(f);
+            }
+            // A file opened for writing through a variable: any named path may be it.
+            if writes_var && !out.contains(&Finding::Write(path.clone())) {
+                out.push(Finding::Write(path.clone()));
             }
         }
     }
