@@ -806,7 +806,7 @@ impl Walker<'_> {
                 first.text
             ));
         }
-        for (k, _) in env {
+        for (k, v) in env {
             if matches!(
                 k.as_str(),
                 "LD_PRELOAD" | "LD_LIBRARY_PATH" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES"
@@ -829,6 +829,25 @@ impl Walker<'_> {
                     | "PROMPT_COMMAND"
             ) {
                 self.unparseable(format!("{k} makes {} run another command", first.text));
+                continue;
+            }
+            let runs_command = k.ends_with("PAGER")
+                || k.ends_with("EDITOR")
+                || k.ends_with("_COMMAND")
+                || k.ends_with("_CMD")
+                || matches!(k.as_str(), "LESSOPEN" | "LESSCLOSE" | "BROWSER");
+            if runs_command {
+                match v {
+                    VarValue::Static(cmd) => {
+                        let mut sub = st.clone();
+                        let cmd = cmd.trim_start_matches(['|', '-']).to_owned();
+                        self.script(&cmd, &mut sub, &Stdin::Tty);
+                    }
+                    VarValue::Dynamic => self.unparseable(format!(
+                        "{k} makes {} run a command computed at run time",
+                        first.text
+                    )),
+                }
             }
         }
         if st.vars.contains_key("IFS") {
@@ -842,7 +861,7 @@ impl Walker<'_> {
         if self.builtin(&name, args, st, stdin) {
             return;
         }
-        if first.text.contains('/') && !first.text.starts_with('/') {
+        if first.text.contains('/') {
             // A relative program path runs a file of the repository or cwd.
             let p = self.path_in(st, first, dir);
             self.emit(ShellEffect::Read(p));
@@ -871,6 +890,37 @@ impl Walker<'_> {
             self.emit(ShellEffect::Privilege {
                 program: name.clone(),
             });
+        }
+        if spec.listen {
+            self.unparseable(format!("{name} listens for connections"));
+        }
+        // Options whose value is a command the program runs (`--password-command=...`).
+        for a in args {
+            if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('=')) {
+                if flag.ends_with("-command") || flag.ends_with("-cmd") || flag.ends_with("-script") || flag == "exec" {
+                    if a.dynamic {
+                        self.unparseable(format!("{name} --{flag} runs a command computed at run time"));
+                    } else {
+                        let mut sub = st.clone();
+                        self.script(value, &mut sub, &Stdin::Tty);
+                    }
+                }
+            }
+        }
+        if name == "getent" {
+            for db in args.iter().filter(|a| matches!(a.text.as_str(), "shadow" | "gshadow" | "passwd" | "group")) {
+                let p = self.path(st, &Expanded { text: format!("/etc/{}", db.text), ..Default::default() });
+                self.emit(ShellEffect::Read(p));
+            }
+        }
+        if !spec.subcommands.is_empty() && spec.args != ArgsRole::Git {
+            let (global, consumed) = self.parse_args(spec, args, true);
+            if let Some(sub) = global.positional.first().and_then(|p| spec.subcommands.get(&p.text)) {
+                if sub.listen {
+                    self.unparseable(format!("{name} {} listens for connections", global.positional[0].text));
+                }
+                return self.run_spec(&name, sub, &args[consumed..], st, stdin, subst_reads, dir);
+            }
         }
         self.run_spec(&name, spec, args, st, stdin, subst_reads, dir);
     }
@@ -948,6 +998,12 @@ impl Walker<'_> {
                 if let Some(a) = args.first() {
                     let p = self.path(st, a);
                     self.emit(ShellEffect::Read(p));
+                }
+                true
+            }
+            "enable" => {
+                if args.iter().any(|a| a.text == "-f") {
+                    self.unparseable("enable -f loads a shared library into the shell");
                 }
                 true
             }
@@ -1177,6 +1233,8 @@ impl Walker<'_> {
                     }
                 }
                 FlagRole::Pattern => pattern_given = true,
+                FlagRole::Listen => self.unparseable(format!("{name} {flag} opens a listening socket")),
+                FlagRole::Library => self.unparseable(format!("{name} {flag} loads native code from {:?}", v.text)),
             }
         }
         if parsed.has("-X") || parsed.has("--request") {

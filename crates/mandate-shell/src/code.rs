@@ -118,7 +118,7 @@ fn patterns() -> &'static Patterns {
                 |paramiko|xmlrpc|websocket|fsockopen|stream_socket_client|curl_init|file_get_contents\s*\(\s*['\x22]https?:
                 |net\.connect|net\.Socket|require\(\s*['\x22](?:https?|net|dgram|tls)['\x22]\s*\)|fetch\s*\(|XMLHttpRequest
                 |IO::Socket|LWP|HTTP::Tiny|Net::HTTP|TCPSocket|UDPSocket|open-uri|/inet/tcp|/inet/udp|/dev/tcp/|/dev/udp/
-                |java\.net|URL\s*\(|cp\s*\(\s*['\x22]https?:)"),
+                |java\.net|URL\s*\(|cp\s*\(\s*['\x22]https?:|\bdownload\s*\(\s*['\x22]https?:|Downloads\.download)"),
             sends: r(r"(?xi)\b(?:sendall|send\s*\(|sendto|\.post\s*\(|\.put\s*\(|method\s*=\s*['\x22]post|data\s*=|upload
                 |write\s*\(|print\s*[^;]*\|&|printf\s*[^;]*\|&|fwrite|\.request\s*\()"),
             listen: r(r"(?xi)\b(?:\.bind\s*\(|\.listen\s*\(|createServer|http\.server|SimpleHTTPServer|socketserver|TCPServer

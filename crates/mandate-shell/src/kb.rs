@@ -13,6 +13,9 @@ use serde::Deserialize;
 
 /// The knowledge base shipped with Mandate.
 pub const BUILTIN_PROGRAMS: &str = include_str!("../data/programs.toml");
+/// Network clients, servers and command-running options, layered over
+/// [`BUILTIN_PROGRAMS`] (later entries win).
+pub const BUILTIN_PROGRAMS_NETWORK: &str = include_str!("../data/programs-network.toml");
 
 /// What a program's positional arguments are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -92,6 +95,10 @@ pub enum FlagRole {
     /// The pattern or script of `grep -e` / `sed -e`: not a path, but it means the
     /// first positional is not a pattern.
     Pattern,
+    /// An address to listen on (`--listen`, `php -S`): the program becomes a server.
+    Listen,
+    /// Native code to load (`openssl -engine`, `mysql --default-auth`).
+    Library,
 }
 
 /// One knowledge-base entry as written in TOML.
@@ -125,6 +132,9 @@ pub struct ProgramSpec {
     /// The program changes privileges (`sudo`).
     #[serde(default)]
     pub privilege: bool,
+    /// The program listens for connections when it runs (a server).
+    #[serde(default)]
+    pub listen: bool,
     /// Subcommands with their own spec (`git push`, `cargo publish`).
     #[serde(default)]
     pub subcommands: HashMap<String, ProgramSpec>,
@@ -171,6 +181,8 @@ impl KnowledgeBase {
         let mut kb = Self::default();
         kb.extend_from_toml(BUILTIN_PROGRAMS)
             .expect("the built-in program knowledge base parses (tested)");
+        kb.extend_from_toml(BUILTIN_PROGRAMS_NETWORK)
+            .expect("the built-in network knowledge base parses (tested)");
         kb
     }
 
