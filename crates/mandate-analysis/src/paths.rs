@@ -297,17 +297,56 @@ const PERSISTENCE_SYSTEM: &[&str] = &[
 /// ordinary development (library sources, headers, man pages). Everything else under a
 /// system root is the machine's own configuration and state.
 const CODE_ROOTS: &[&str] = &[
-    "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/local", "/usr/include", "/usr/src", "/usr/share/doc",
-    "/usr/share/man", "/usr/share/info", "/usr/share/zoneinfo", "/usr/share/java", "/usr/share/perl", "/usr/share/perl5",
-    "/usr/share/python3", "/usr/share/pyshared", "/usr/share/javascript", "/usr/share/cmake", "/usr/share/pkgconfig",
-    "/usr/share/aclocal", "/usr/share/gir-1.0", "/usr/share/ruby", "/usr/share/go", "/usr/share/dotnet", "/usr/share/fonts",
-    "/usr/share/locale", "/usr/share/misc", "/usr/share/mime", "/usr/share/terminfo", "/opt", "/nix", "/snap", "/usr/bin",
-    "/usr/sbin", "/bin", "/sbin",
+    "/usr/lib",
+    "/usr/lib32",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/local",
+    "/usr/include",
+    "/usr/src",
+    "/usr/share/doc",
+    "/usr/share/man",
+    "/usr/share/info",
+    "/usr/share/zoneinfo",
+    "/usr/share/java",
+    "/usr/share/perl",
+    "/usr/share/perl5",
+    "/usr/share/python3",
+    "/usr/share/pyshared",
+    "/usr/share/javascript",
+    "/usr/share/cmake",
+    "/usr/share/pkgconfig",
+    "/usr/share/aclocal",
+    "/usr/share/gir-1.0",
+    "/usr/share/ruby",
+    "/usr/share/go",
+    "/usr/share/dotnet",
+    "/usr/share/fonts",
+    "/usr/share/locale",
+    "/usr/share/misc",
+    "/usr/share/mime",
+    "/usr/share/terminfo",
+    "/opt",
+    "/nix",
+    "/snap",
+    "/usr/bin",
+    "/usr/sbin",
+    "/bin",
+    "/sbin",
 ];
 
 /// Whether a path outside the task's repositories is the machine's configuration or state.
 fn system_state(env: &Environment, s: &str) -> bool {
-    if matches!(s, "/dev/null" | "/dev/zero" | "/dev/urandom" | "/dev/random" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr") {
+    if matches!(
+        s,
+        "/dev/null"
+            | "/dev/zero"
+            | "/dev/urandom"
+            | "/dev/random"
+            | "/dev/stdin"
+            | "/dev/stdout"
+            | "/dev/stderr"
+    ) {
         return false;
     }
     if env.temp_dirs.iter().any(|t| under(s, text(t))) {
@@ -318,7 +357,9 @@ fn system_state(env: &Environment, s: &str) -> bool {
         return true; // other users' homes
     }
     // Directories that contain code roots (`/usr`, `/usr/share`) are listings of the system.
-    let inside_code = CODE_ROOTS.iter().any(|c| under(s, c) && s != "/bin" && s != "/sbin" && s != "/usr/bin" && s != "/usr/sbin");
+    let inside_code = CODE_ROOTS
+        .iter()
+        .any(|c| under(s, c) && s != "/bin" && s != "/sbin" && s != "/usr/bin" && s != "/usr/sbin");
     SYSTEM_ROOTS.iter().any(|r| under(s, r)) && !inside_code
 }
 

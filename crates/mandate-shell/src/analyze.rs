@@ -866,6 +866,25 @@ impl Walker<'_> {
             let p = self.path_in(st, first, dir);
             self.emit(ShellEffect::Read(p));
         }
+        // Options whose value is a command the program runs (`--password-command=...`).
+        for a in args {
+            if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('=')) {
+                if flag.ends_with("-command")
+                    || flag.ends_with("-cmd")
+                    || flag.ends_with("-script")
+                    || flag == "exec"
+                {
+                    if a.dynamic {
+                        self.unparseable(format!(
+                            "{name} --{flag} runs a command computed at run time"
+                        ));
+                    } else {
+                        let mut sub = st.clone();
+                        self.script(value, &mut sub, &Stdin::Tty);
+                    }
+                }
+            }
+        }
         let kb: &KnowledgeBase = self.kb;
         let Some(spec) = kb.get(&name) else {
             self.emit(ShellEffect::Exec {
@@ -894,30 +913,33 @@ impl Walker<'_> {
         if spec.listen {
             self.unparseable(format!("{name} listens for connections"));
         }
-        // Options whose value is a command the program runs (`--password-command=...`).
-        for a in args {
-            if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('=')) {
-                if flag.ends_with("-command") || flag.ends_with("-cmd") || flag.ends_with("-script") || flag == "exec" {
-                    if a.dynamic {
-                        self.unparseable(format!("{name} --{flag} runs a command computed at run time"));
-                    } else {
-                        let mut sub = st.clone();
-                        self.script(value, &mut sub, &Stdin::Tty);
-                    }
-                }
-            }
-        }
         if name == "getent" {
-            for db in args.iter().filter(|a| matches!(a.text.as_str(), "shadow" | "gshadow" | "passwd" | "group")) {
-                let p = self.path(st, &Expanded { text: format!("/etc/{}", db.text), ..Default::default() });
+            for db in args
+                .iter()
+                .filter(|a| matches!(a.text.as_str(), "shadow" | "gshadow" | "passwd" | "group"))
+            {
+                let p = self.path(
+                    st,
+                    &Expanded {
+                        text: format!("/etc/{}", db.text),
+                        ..Default::default()
+                    },
+                );
                 self.emit(ShellEffect::Read(p));
             }
         }
         if !spec.subcommands.is_empty() && spec.args != ArgsRole::Git {
             let (global, consumed) = self.parse_args(spec, args, true);
-            if let Some(sub) = global.positional.first().and_then(|p| spec.subcommands.get(&p.text)) {
+            if let Some(sub) = global
+                .positional
+                .first()
+                .and_then(|p| spec.subcommands.get(&p.text))
+            {
                 if sub.listen {
-                    self.unparseable(format!("{name} {} listens for connections", global.positional[0].text));
+                    self.unparseable(format!(
+                        "{name} {} listens for connections",
+                        global.positional[0].text
+                    ));
                 }
                 return self.run_spec(&name, sub, &args[consumed..], st, stdin, subst_reads, dir);
             }
@@ -1078,6 +1100,17 @@ impl Walker<'_> {
                 i += 1;
                 continue;
             }
+            // Single-dash long options (`openssl -engine`, `find -name`) as a whole token.
+            if t.len() > 2 {
+                if let Some(role) = spec.flag_role(t) {
+                    i += 1;
+                    if let Some(v) = args.get(i) {
+                        out.flags.push((t.to_owned(), role, v.clone()));
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
             // A cluster of short options: -abc, -n5, -ofile.
             let body = &t[1..];
             let mut consumed_next = false;
@@ -1233,8 +1266,12 @@ impl Walker<'_> {
                     }
                 }
                 FlagRole::Pattern => pattern_given = true,
-                FlagRole::Listen => self.unparseable(format!("{name} {flag} opens a listening socket")),
-                FlagRole::Library => self.unparseable(format!("{name} {flag} loads native code from {:?}", v.text)),
+                FlagRole::Listen => {
+                    self.unparseable(format!("{name} {flag} opens a listening socket"))
+                }
+                FlagRole::Library => {
+                    self.unparseable(format!("{name} {flag} loads native code from {:?}", v.text))
+                }
             }
         }
         if parsed.has("-X") || parsed.has("--request") {
@@ -1262,6 +1299,24 @@ impl Walker<'_> {
         }
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
         let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
+        if role != ArgsRole::Url {
+            for u in &urls {
+                let target = if u.dynamic {
+                    NetTarget::Dynamic {
+                        text: u.text.clone(),
+                    }
+                } else {
+                    NetTarget::Url {
+                        url: u.text.clone(),
+                    }
+                };
+                self.emit(ShellEffect::Connect {
+                    target,
+                    sends,
+                    data_from: data_from.clone(),
+                });
+            }
+        }
         dedup(&mut data_from);
         let d = dir_override.clone();
         let path = |w: &Walker<'_>, st: &State, e: &Expanded| w.path_in(st, e, d.as_ref());
@@ -1291,6 +1346,12 @@ impl Walker<'_> {
                 for a in &pos {
                     let p = path(self, st, a);
                     self.emit(ShellEffect::Read(p.clone()));
+                    self.emit(ShellEffect::Write(p));
+                }
+            }
+            ArgsRole::Target => {
+                if let Some(last) = pos.last() {
+                    let p = path(self, st, last);
                     self.emit(ShellEffect::Write(p));
                 }
             }

@@ -304,7 +304,9 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     });
     if file_api.is_match(code) {
         static PATH_LIT: OnceLock<Regex> = OnceLock::new();
-        let lit = PATH_LIT.get_or_init(|| Regex::new(r#"["']((?:/|~/)[^"'\s<>|;&]{0,240})["']"#).expect("compiles"));
+        let lit = PATH_LIT.get_or_init(|| {
+            Regex::new(r#"["']((?:/|~/)[^"'\s<>|;&]{0,240})["']"#).expect("compiles")
+        });
         let paths: Vec<String> = lit
             .captures_iter(code)
             .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
@@ -313,13 +315,22 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             .collect();
         static WRITE_MODE: OnceLock<Regex> = OnceLock::new();
         let writes_var = WRITE_MODE
-            .get_or_init(|| Regex::new(r#"\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax+]"#).expect("compiles"))
+            .get_or_init(|| {
+                Regex::new(
+                    r#"\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax+]"#,
+                )
+                .expect("compiles")
+            })
             .is_match(code);
         let copies = Regex::new(r"\b(?:shutil\.(?:copy\w*|move)|copyfile|os\.(?:rename|replace)|copyFileSync|FileUtils\.(?:cp|mv))\s*\(")
             .map(|r| r.is_match(code))
             .unwrap_or(false);
         for (i, path) in paths.iter().enumerate() {
-            let f = if copies && i + 1 == paths.len() && paths.len() > 1 { Finding::Write(path.clone()) } else { Finding::Read(path.clone()) };
+            let f = if copies && i + 1 == paths.len() && paths.len() > 1 {
+                Finding::Write(path.clone())
+            } else {
+                Finding::Read(path.clone())
+            };
             if !out.contains(&f) {
                 out.push(f);
             }

@@ -36,6 +36,8 @@ pub enum ArgsRole {
     Copy,
     /// All but the last are read and deleted; the last is written (`mv`).
     Move,
+    /// Only the last is written; the others are names, not files read (`ln -s TARGET LINK`).
+    Target,
     /// The first is a pattern (unless a pattern flag was given); the rest are read (`grep`).
     PatternRead,
     /// URLs to fetch (`curl`, `wget`).
