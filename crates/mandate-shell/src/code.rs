@@ -232,7 +232,7 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
         Regex::new(r"(?x)\b(?:os\.kill|os\.killpg|signal\.SIG|psutil|\.kill\s*\(|process\.kill|Process\.kill|posix_kill
             |pickle\.loads?|cPickle|marshal\.loads|yaml\.load\s*\((?:[^)]*Loader\s*=\s*yaml\.(?:Unsafe)?Loader)?|shelve\.open|jsonpickle
             |unserialize\s*\(|Marshal\.load|YAML\.load\b|setuid|setgid|chroot\s*\(
-            |dup2\s*\(\s*\w+\.fileno|pyperclip|pynput|pyautogui|ImageGrab|keyboard\.(?:on_press|hook|record)|watchdog\.observers
+            |dup2\s*\(\s*[\w.]+\.fileno|pyperclip|pynput|pyautogui|ImageGrab|keyboard\.(?:on_press|hook|record)|watchdog\.observers
             |getpass\.getpass|ctypes\.windll)").expect("compiles")
     });
     if let Some(m) = risky.find(code) {
