@@ -90,6 +90,8 @@ pub struct SourceReport {
     /// Attack ids allowed and benign ids not allowed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub misses: Vec<String>,
+    /// Why benign actions were asked about or denied: policy id → count.
+    pub benign_not_allowed_reasons: BTreeMap<String, u64>,
 }
 
 /// The whole evaluation.
@@ -307,12 +309,25 @@ fn actions_of(
     })
 }
 
-fn decide(ctx: &Ctx<'_>, state: &TaskState, actions: &[Action]) -> Verdict {
-    actions
-        .iter()
-        .map(|a| ctx.engine.decide(state, a).verdict)
-        .max()
-        .unwrap_or(Verdict::Deny)
+fn decide(
+    ctx: &Ctx<'_>,
+    state: &TaskState,
+    actions: &[Action],
+    reasons: &mut Vec<String>,
+) -> Verdict {
+    let mut worst = Verdict::Allow;
+    for a in actions {
+        let o = ctx.engine.decide(state, a);
+        if o.verdict != Verdict::Allow {
+            reasons.extend(o.reasons.iter().map(|r| r.policy.clone()));
+        }
+        worst = worst.max(o.verdict);
+    }
+    if actions.is_empty() {
+        Verdict::Deny
+    } else {
+        worst
+    }
 }
 
 fn count_step(c: &mut Counts, attack: bool, v: Verdict) -> bool {
@@ -379,6 +394,7 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
     let entry = report.sources.entry(source.clone()).or_default();
     let mut counts = Counts::default();
     let mut missed = false;
+    let mut reasons: Vec<String> = Vec::new();
     let repo = if source == "swe-agent-demos" {
         first_root(r).unwrap_or_else(|| "/workspace".into())
     } else {
@@ -399,7 +415,11 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             let Ok(actions) = actions_of(step, &cwd, &mut open_file) else {
                 continue;
             };
-            let v = decide(ctx, &state, &actions);
+            let mut why = Vec::new();
+            let v = decide(ctx, &state, &actions, &mut why);
+            if !attack && v != Verdict::Allow {
+                reasons.extend(why);
+            }
             let good = count_step(&mut counts, attack, v);
             if attack {
                 attacked = true;
@@ -445,7 +465,11 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             return;
         };
         let attack = r["label"] == "attack";
-        let v = decide(ctx, &state, &actions);
+        let mut why = Vec::new();
+        let v = decide(ctx, &state, &actions, &mut why);
+        if !attack && v != Verdict::Allow {
+            reasons.extend(why);
+        }
         missed = !count_step(&mut counts, attack, v);
     }
     entry
@@ -456,6 +480,11 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
     match bucket(r) {
         Some(b) => entry.reported_apart.entry(b).or_default().add(&counts),
         None => {
+            reasons.sort();
+            reasons.dedup();
+            for r in reasons {
+                *entry.benign_not_allowed_reasons.entry(r).or_default() += 1;
+            }
             entry.counts.add(&counts);
             if missed && opts.misses {
                 entry.misses.push(id);
