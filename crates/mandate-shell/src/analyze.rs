@@ -198,6 +198,45 @@ fn max_bracket_depth(s: &str) -> usize {
     max
 }
 
+/// Whether some `[[` in command position (at the start, or after `;`, `&`, `|`, `(`, `{`,
+/// a newline or `!`, and followed by a blank, `;` or the end) has no `]]` after it.
+fn unterminated_test(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = s[i..].find("[[") {
+        let at = i + off;
+        let before = b[..at].iter().rev().find(|c| !matches!(c, b' ' | b'\t'));
+        let command_position = matches!(
+            before,
+            None | Some(b';' | b'&' | b'|' | b'(' | b'{' | b'\n' | b'!')
+        );
+        let after = b.get(at + 2);
+        let word_end = matches!(after, None | Some(b' ' | b'\t' | b';' | b'\n'));
+        if command_position && word_end && !s[at + 2..].contains("]]") {
+            return true;
+        }
+        i = at + 2;
+    }
+    false
+}
+
+/// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
+fn has_huge_io_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut run = 0;
+    for &c in b {
+        if c.is_ascii_digit() {
+            run += 1;
+        } else {
+            if run > 9 && (c == b'<' || c == b'>') {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    false
+}
+
 fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
@@ -384,6 +423,16 @@ impl Walker<'_> {
         }
         if max_bracket_depth(text) > MAX_BRACKETS {
             return self.unparseable("brackets nested too deeply to analyse");
+        }
+        if unterminated_test(text) {
+            // brush-parser 0.4 backtracks exponentially (or hangs) on an unterminated
+            // `[[` after a command substitution; bash rejects it as a syntax error anyway.
+            return self.unparseable("a [[ test is not closed with ]]");
+        }
+        if has_huge_io_number(text) {
+            // brush-parser 0.4 panics on redirection fds that overflow an i32.
+            return self
+                .unparseable("a redirection names a file descriptor number too large to be real");
         }
         let options = self.options;
         let parsed = catch_unwind(AssertUnwindSafe(|| {

@@ -427,3 +427,31 @@ fn hostile_input_never_panics() {
         let _ = a.analyze(s);
     }
 }
+
+#[test]
+fn fuzzer_findings_are_unparseable_not_crashes() {
+    // Found by `cargo fuzz run shell_analyze`: brush-parser panics on fd numbers that
+    // overflow an i32.
+    let a = ShellAnalyzer::default();
+    for s in [
+        "find . 99999999999999999999999999999999999999>|-{} \\d .",
+        "echo 12345678901<in",
+        "cat 99999999999>x",
+    ] {
+        assert!(a.analyze(s).is_unparseable(), "{s}");
+    }
+    assert!(!a.analyze("echo 2>err.txt").is_unparseable());
+}
+
+#[test]
+fn fuzzer_timeout_input_finishes_quickly() {
+    // Found by `cargo fuzz run shell_analyze` (a 10 s timeout).
+    let input = "x$(=_o + 2g   1 + 2;  1  1$( 2; ).); unse_ora\0\0\0 $(21 (<<  ).);[[; ";
+    let t = std::time::Instant::now();
+    let _ = ShellAnalyzer::default().analyze(input);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+}
