@@ -455,3 +455,21 @@ fn fuzzer_timeout_input_finishes_quickly() {
         t.elapsed()
     );
 }
+
+#[test]
+fn deep_parentheses_are_refused_before_the_parser_backtracks() {
+    // Found by `cargo fuzz run shell_analyze`: 40 unmatched `(` took seconds to parse.
+    let input = format!("{}xx==~", "(".repeat(40));
+    let t = std::time::Instant::now();
+    assert!(ShellAnalyzer::default().analyze(&input).is_unparseable());
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(
+        !ShellAnalyzer::default()
+            .analyze("echo $( (cd a && (ls)) )")
+            .is_unparseable()
+    );
+}
