@@ -273,15 +273,7 @@ fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) -> Res
         code: 2,
         message: format!("refusing to start: {e}"),
     };
-    config::ensure_data_dir(&settings.data_dir).map_err(config_err)?;
-    let mut env = mandate_analysis::Environment::from_process();
-    env.mandate_dirs
-        .push(mandate_analysis::resolve(&settings.data_dir));
-    if let Some(p) = &settings.policy_dir {
-        env.mandate_dirs.push(mandate_analysis::resolve(p));
-    }
-    let engine = config::build_engine(settings.policy_dir.as_deref(), env).map_err(config_err)?;
-    let key = config::load_or_create_key(&settings.key_path()).map_err(config_err)?;
+    let (engine, key) = config::prepare(&settings).map_err(config_err)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -399,6 +399,26 @@ fn codex_home(s: &Session, base: &str) -> PathBuf {
     home
 }
 
+/// `mandate run -- codex exec …` against a fake Responses API.
+fn run_codex(s: &Session, codex: &Path, fake: &FakeModel) -> Output {
+    let home = codex_home(s, &fake.base);
+    let env = vec![
+        ("CODEX_HOME", home.to_string_lossy().into_owned()),
+        ("FAKE_KEY", "fake".to_owned()),
+    ];
+    let args: Vec<String> = [
+        codex.to_str().unwrap(),
+        "exec",
+        "--skip-git-repo-check",
+        "--json",
+        "do the task",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    mandate_run(s, &env, &[], &args)
+}
+
 #[test]
 fn codex_cli_under_mandate_run() {
     let Some(codex) = cli("codex") else { return };
@@ -417,22 +437,7 @@ fn codex_cli_under_mandate_run() {
         ],
         None,
     );
-    let home = codex_home(&s, &fake.base);
-    let env = vec![
-        ("CODEX_HOME", home.to_string_lossy().into_owned()),
-        ("FAKE_KEY", "fake".to_owned()),
-    ];
-    let args: Vec<String> = [
-        codex.to_str().unwrap(),
-        "exec",
-        "--skip-git-repo-check",
-        "--json",
-        "do the task",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
-    let out = mandate_run(&s, &env, &[], &args);
+    let out = run_codex(&s, &codex, &fake);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         s.repo.join("codex-allowed.txt").exists(),
@@ -477,22 +482,7 @@ fn codex_cli_fails_closed_when_the_broker_dies() {
         ],
         Some(on_turn),
     );
-    let home = codex_home(&s, &fake.base);
-    let env = vec![
-        ("CODEX_HOME", home.to_string_lossy().into_owned()),
-        ("FAKE_KEY", "fake".to_owned()),
-    ];
-    let args: Vec<String> = [
-        codex.to_str().unwrap(),
-        "exec",
-        "--skip-git-repo-check",
-        "--json",
-        "do the task",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
-    let out = mandate_run(&s, &env, &[], &args);
+    let out = run_codex(&s, &codex, &fake);
     assert!(
         s.repo.join("first.txt").exists(),
         "{}",

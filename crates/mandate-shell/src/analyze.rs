@@ -445,6 +445,26 @@ impl Walker<'_> {
         }
     }
 
+    /// A connection to each URL (computed ones become dynamic targets).
+    fn connect_urls(&mut self, urls: &[Expanded], sends: bool, data_from: &[ShellPath]) {
+        for u in urls {
+            let target = if u.dynamic {
+                NetTarget::Dynamic {
+                    text: u.text.clone(),
+                }
+            } else {
+                NetTarget::Url {
+                    url: u.text.clone(),
+                }
+            };
+            self.emit(ShellEffect::Connect {
+                target,
+                sends,
+                data_from: data_from.to_vec(),
+            });
+        }
+    }
+
     fn unparseable(&mut self, reason: impl Into<String>) {
         self.emit(ShellEffect::Unparseable {
             reason: reason.into(),
@@ -1392,22 +1412,7 @@ impl Walker<'_> {
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
         let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
         if role != ArgsRole::Url {
-            for u in &urls {
-                let target = if u.dynamic {
-                    NetTarget::Dynamic {
-                        text: u.text.clone(),
-                    }
-                } else {
-                    NetTarget::Url {
-                        url: u.text.clone(),
-                    }
-                };
-                self.emit(ShellEffect::Connect {
-                    target,
-                    sends,
-                    data_from: data_from.clone(),
-                });
-            }
+            self.connect_urls(&urls, sends, &data_from);
         }
         dedup(&mut data_from);
         let d = dir_override.clone();
@@ -1475,22 +1480,7 @@ impl Walker<'_> {
                 }
                 dedup(&mut data_from);
                 let sends = sends || !data_from.is_empty();
-                for u in &urls {
-                    let target = if u.dynamic {
-                        NetTarget::Dynamic {
-                            text: u.text.clone(),
-                        }
-                    } else {
-                        NetTarget::Url {
-                            url: u.text.clone(),
-                        }
-                    };
-                    self.emit(ShellEffect::Connect {
-                        target,
-                        sends,
-                        data_from: data_from.clone(),
-                    });
-                }
+                self.connect_urls(&urls, sends, &data_from);
             }
             ArgsRole::Netcat => {
                 if parsed.letters.contains(&'l') {
