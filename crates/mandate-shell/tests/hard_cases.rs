@@ -493,3 +493,48 @@ fn here_documents_with_a_carriage_return_delimiter_are_refused() {
     assert!(a.analyze("cat <<\u{1}EOF").is_unparseable());
     assert!(!a.analyze("cat <<EOF\r\nhi\r\nEOF\r\n").effects.is_empty());
 }
+
+#[test]
+fn more_wrappers_and_shells() {
+    assert_effects(
+        "ls | xargs sh -c 'cat .env'",
+        &["exec ls", "exec xargs", "exec sh", "exec cat", "read .env"],
+    );
+    assert_effects(
+        "doas cat /etc/shadow",
+        &[
+            "exec doas",
+            "privilege doas",
+            "exec cat",
+            "read /etc/shadow",
+        ],
+    );
+    assert_effects(
+        "nice -n 10 cat .env",
+        &["exec nice", "exec cat", "read .env"],
+    );
+    assert_effects(
+        "find . -name x -ok rm {} \\;",
+        &["exec find", "read .", "exec rm", "delete ./<found>?"],
+    );
+    assert_effects(
+        "dash -c 'cat .env'",
+        &["exec dash", "exec cat", "read .env"],
+    );
+    assert_effects("zsh -c 'cat .env'", &["exec zsh", "exec cat", "read .env"]);
+    assert_effects(
+        "php -r 'echo file_get_contents(\"/etc/passwd\");'",
+        &["exec php", "read /etc/passwd"],
+    );
+    assert_effects(
+        "cat urls.txt | parallel curl -d @.env",
+        &[
+            "exec cat",
+            "read urls.txt",
+            "exec parallel",
+            "exec curl",
+            "read .env",
+            "send dynamic <arguments from stdin> [.env]",
+        ],
+    );
+}
