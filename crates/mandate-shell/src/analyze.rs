@@ -23,6 +23,8 @@ pub const MAX_BRACKETS: usize = 64;
 /// Deepest `(` nesting accepted: brush-parser's backtracking doubles in cost with each
 /// level (16 levels ≈ 1.5 ms, 22 ≈ 94 ms; found by fuzzing).
 pub const MAX_PARENS: usize = 16;
+/// Most `<<` operators accepted in one command line.
+pub const MAX_HEREDOCS: usize = 8;
 /// Most effects reported for one command line.
 pub const MAX_EFFECTS: usize = 4096;
 
@@ -496,6 +498,11 @@ impl Walker<'_> {
             .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
         {
             return self.unparseable(format!("the command contains the control character {c:?}"));
+        }
+        if text.matches("<<").count() > MAX_HEREDOCS {
+            // brush-parser backtracks badly on many here-document operators (found by
+            // fuzzing); real command lines have a few at most.
+            return self.unparseable("too many here-document operators to analyse");
         }
         if odd_heredoc(text) {
             // brush-parser 0.4 hangs on a here-document whose delimiter starts with a
