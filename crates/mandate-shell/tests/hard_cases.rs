@@ -542,8 +542,13 @@ fn more_wrappers_and_shells() {
 #[test]
 fn many_here_documents_are_refused_quickly() {
     // Found by `cargo fuzz run shell_analyze` (a 6 s timeout).
-    let input = "x=$ \"# 2n *.r<<- (2 x=$(r<<- (2 fo<<>|doT  <<o<<- ;;&d fo<<- d <<- ffo<<- don <<-Edon ";
+    let input =
+        "x=$ \"# 2n *.r<<- (2 x=$(r<<- (2 fo<<>|doT  <<o<<- ;;&d fo<<- d <<- ffo<<- don <<-Edon ";
     let t = std::time::Instant::now();
     assert!(ShellAnalyzer::default().analyze(input).is_unparseable());
-    assert!(t.elapsed() < std::time::Duration::from_millis(500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
 }
