@@ -335,6 +335,22 @@ pub fn build_engine(policy_dir: Option<&Path>, env: Environment) -> Result<Engin
     ))
 }
 
+/// Everything a broker needs from its settings, validated before any port is bound: the
+/// data directory (created 0700), the decision engine (Mandate's own directories marked
+/// as such) and the signing key (created 0600 on first start).
+pub fn prepare(settings: &Settings) -> Result<(Engine, BrokerKey), ConfigError> {
+    ensure_data_dir(&settings.data_dir)?;
+    let mut env = Environment::from_process();
+    env.mandate_dirs
+        .push(mandate_analysis::resolve(&settings.data_dir));
+    if let Some(p) = &settings.policy_dir {
+        env.mandate_dirs.push(mandate_analysis::resolve(p));
+    }
+    let engine = build_engine(settings.policy_dir.as_deref(), env)?;
+    let key = load_or_create_key(&settings.key_path())?;
+    Ok((engine, key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,20 +411,4 @@ mod tests {
             .to_string();
         assert!(e.contains("org.cedar:3"), "{e}");
     }
-}
-
-/// Everything a broker needs from its settings, validated before any port is bound: the
-/// data directory (created 0700), the decision engine (Mandate's own directories marked
-/// as such) and the signing key (created 0600 on first start).
-pub fn prepare(settings: &Settings) -> Result<(Engine, BrokerKey), ConfigError> {
-    ensure_data_dir(&settings.data_dir)?;
-    let mut env = Environment::from_process();
-    env.mandate_dirs
-        .push(mandate_analysis::resolve(&settings.data_dir));
-    if let Some(p) = &settings.policy_dir {
-        env.mandate_dirs.push(mandate_analysis::resolve(p));
-    }
-    let engine = build_engine(settings.policy_dir.as_deref(), env)?;
-    let key = load_or_create_key(&settings.key_path())?;
-    Ok((engine, key))
 }

@@ -441,10 +441,10 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             if step["effect"] == "read_external" || step["output_contains_injection"] == true {
                 labels.insert(Label::Untrusted);
             }
-            if let Some(out) = step["output"].as_str() {
-                if !ctx.engine.secrets().scan(out).is_empty() {
-                    labels.insert(Label::Secret);
-                }
+            if let Some(out) = step["output"].as_str()
+                && !ctx.engine.secrets().scan(out).is_empty()
+            {
+                labels.insert(Label::Secret);
             }
             state.add_flow(labels);
         }

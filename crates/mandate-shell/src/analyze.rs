@@ -987,20 +987,19 @@ impl Walker<'_> {
         }
         // Options whose value is a command the program runs (`--password-command=...`).
         for a in args {
-            if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('=')) {
-                if flag.ends_with("-command")
+            if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('='))
+                && (flag.ends_with("-command")
                     || flag.ends_with("-cmd")
                     || flag.ends_with("-script")
-                    || flag == "exec"
-                {
-                    if a.dynamic {
-                        self.unparseable(format!(
-                            "{name} --{flag} runs a command computed at run time"
-                        ));
-                    } else {
-                        let mut sub = st.clone();
-                        self.script(value, &mut sub, &Stdin::Tty);
-                    }
+                    || flag == "exec")
+            {
+                if a.dynamic {
+                    self.unparseable(format!(
+                        "{name} --{flag} runs a command computed at run time"
+                    ));
+                } else {
+                    let mut sub = st.clone();
+                    self.script(value, &mut sub, &Stdin::Tty);
                 }
             }
         }
@@ -1220,15 +1219,15 @@ impl Walker<'_> {
                 continue;
             }
             // Single-dash long options (`openssl -engine`, `find -name`) as a whole token.
-            if t.len() > 2 {
-                if let Some(role) = spec.flag_role(t) {
-                    i += 1;
-                    if let Some(v) = args.get(i) {
-                        out.flags.push((t.to_owned(), role, v.clone()));
-                    }
-                    i += 1;
-                    continue;
+            if t.len() > 2
+                && let Some(role) = spec.flag_role(t)
+            {
+                i += 1;
+                if let Some(v) = args.get(i) {
+                    out.flags.push((t.to_owned(), role, v.clone()));
                 }
+                i += 1;
+                continue;
             }
             // A cluster of short options: -abc, -n5, -ofile.
             let body = &t[1..];
@@ -1407,13 +1406,12 @@ impl Walker<'_> {
         if spec.args == ArgsRole::PatternRead
             && !pattern_given
             && crate::code::Lang::of_program(name) == crate::code::Lang::Awk
+            && let Some(program) = parsed.positional.first()
         {
-            if let Some(program) = parsed.positional.first() {
-                if program.dynamic {
-                    self.unparseable(format!("{name} runs a program computed at run time"));
-                } else {
-                    self.code(name, &program.text.clone(), st);
-                }
+            if program.dynamic {
+                self.unparseable(format!("{name} runs a program computed at run time"));
+            } else {
+                self.code(name, &program.text.clone(), st);
             }
         }
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);

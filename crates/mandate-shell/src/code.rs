@@ -369,10 +369,11 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             )
         });
         for c in to_file.captures_iter(code) {
-            if let Some(p) = c.get(2) {
-                if !p.as_str().starts_with("/inet/") && !p.as_str().starts_with("/dev/std") {
-                    out.push(Finding::Write(p.as_str().to_owned()));
-                }
+            if let Some(p) = c.get(2)
+                && !p.as_str().starts_with("/inet/")
+                && !p.as_str().starts_with("/dev/std")
+            {
+                out.push(Finding::Write(p.as_str().to_owned()));
             }
         }
         for c in pipe.captures_iter(code) {
