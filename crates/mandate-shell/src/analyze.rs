@@ -1830,7 +1830,7 @@ impl Walker<'_> {
                             ));
                         } else if !value.is_empty() && value != "none" {
                             let mut sub = st.clone();
-                            self.script(&value.to_owned(), &mut sub, &Stdin::Tty);
+                            self.script(value, &mut sub, &Stdin::Tty);
                         }
                     } else if key == "port" {
                         port = value.parse().ok().or(port);
