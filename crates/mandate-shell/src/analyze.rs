@@ -25,6 +25,9 @@ pub const MAX_BRACKETS: usize = 64;
 pub const MAX_PARENS: usize = 16;
 /// Most `<<` operators accepted in one command line.
 pub const MAX_HEREDOCS: usize = 8;
+/// Most `${name[` expansions with an unclosed subscript accepted in one command line
+/// (each one multiplies brush-parser's backtracking).
+pub const MAX_OPEN_SUBSCRIPTS: usize = 2;
 /// Most effects reported for one command line.
 pub const MAX_EFFECTS: usize = 4096;
 
@@ -223,6 +226,29 @@ fn unterminated_test(s: &str) -> bool {
         i = at + 2;
     }
     false
+}
+
+/// How many `${…}` expansions leave a `[` subscript open before their `}` (`${a[}`,
+/// `${a[@:1}`): bash rejects each as a bad substitution.
+fn open_subscripts(s: &str) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while let Some(off) = s[i..].find("${") {
+        let start = i + off + 2;
+        // Up to the closing `}`, or to a nested `${` if one comes first.
+        let rest = &s[start..];
+        let end = [rest.find('}'), rest.find("${")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(rest.len());
+        let body = &rest[..end];
+        if body.matches('[').count() > body.matches(']').count() {
+            count += 1;
+        }
+        i = start;
+    }
+    count
 }
 
 /// `<<` (not `<<<`) followed, after an optional `-` and blanks, by a carriage return.
@@ -503,6 +529,11 @@ impl Walker<'_> {
             // brush-parser backtracks badly on many here-document operators (found by
             // fuzzing); real command lines have a few at most.
             return self.unparseable("too many here-document operators to analyse");
+        }
+        if open_subscripts(text) > MAX_OPEN_SUBSCRIPTS {
+            // brush-parser 0.4's word parser backtracks exponentially on `${a[}` in
+            // double quotes and here-documents (found by fuzzing).
+            return self.unparseable("several ${name[ expansions leave their subscript open");
         }
         if odd_heredoc(text) {
             // brush-parser 0.4 hangs on a here-document whose delimiter starts with a

@@ -638,3 +638,31 @@ fn ssh_remote_commands_and_local_commands_in_options() {
         &["exec ssh", "send host.example:22 []", "unparseable"],
     );
 }
+
+#[test]
+fn open_subscripts_are_refused_before_the_parser_backtracks() {
+    // Found by `cargo fuzz run shell_analyze` (a 6 s timeout): each `${a[}` multiplies
+    // brush-parser's backtracking about twentyfold; bash rejects them as bad substitutions.
+    for input in [
+        " <<EOF\n>|${t[@:1}${alist[}\" ${at[toa \"${vOFn]\nEOF\n",
+        "echo \"${a0[} ${a1[} ${a2[} ${a3[} ${a4[} ${a5[} ${a6[}\"",
+        "x=\"${a0[@:1} ${a1[@:1} ${a2[@:1} ${a3[@:1} ${a4[@:1} ${a5[@:1}\"",
+        "cat <<EOF\n${a0[ ${a1[ ${a2[ ${a3[ ${a4[ ${a5[ ${a6[\nEOF\n",
+    ] {
+        let t = std::time::Instant::now();
+        assert!(
+            ShellAnalyzer::default().analyze(input).is_unparseable(),
+            "{input:?}"
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    // Ordinary subscripts are untouched.
+    assert_effects(
+        "echo \"${arr[@]}\" \"${arr[0]}\" \"${#arr[@]}\" > out.txt",
+        &["write out.txt", "exec echo"],
+    );
+}
