@@ -12,7 +12,7 @@ use mandate_types::ProgramClass;
 
 use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, KnowledgeBase, ProgramSpec};
-use crate::words::{Expanded, VarLookup, VarValue, expand_word};
+use crate::words::{Expanded, MAX_UNCLOSED, VarLookup, VarValue, expand_word, unclosed_brackets};
 
 /// Longest command line analysed; longer ones are unparseable.
 pub const MAX_ANALYSED: usize = 256 * 1024;
@@ -830,9 +830,22 @@ impl Walker<'_> {
                 }
                 IoRedirect::HereDocument(_fd, doc) => {
                     let body = &doc.doc.value;
-                    if doc.requires_expansion
-                        && let Ok(pieces) = brush_parser::word::parse_heredoc(body, self.options)
-                    {
+                    if doc.requires_expansion {
+                        // The body's `$(…)` and backticks run when the here-document is
+                        // read: a body we cannot parse is never passed over silently.
+                        let pieces = if unclosed_brackets(body) > MAX_UNCLOSED {
+                            Err("too many unclosed brackets to analyse".to_owned())
+                        } else {
+                            brush_parser::word::parse_heredoc(body, self.options)
+                                .map_err(|e| e.to_string())
+                        };
+                        let pieces = match pieces {
+                            Ok(p) => p,
+                            Err(e) => {
+                                self.unparseable(format!("cannot parse a here-document: {e}"));
+                                Vec::new()
+                            }
+                        };
                         for p in pieces {
                             if let brush_parser::word::WordPiece::CommandSubstitution(s)
                             | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) =

@@ -54,6 +54,34 @@ impl Builder {
     }
 }
 
+/// Most brackets (`(`, `{`, `[`, including those of `$(`, `${`) a word or here-document
+/// body may leave unclosed before it is refused unparsed: brush-parser 0.4's word parser
+/// backtracks exponentially on each (found by fuzzing), and bash rejects them anyway.
+pub const MAX_UNCLOSED: usize = 6;
+
+/// How many brackets in `s` are never closed, or are closed out of order (`${a[}`).
+pub fn unclosed_brackets(s: &str) -> usize {
+    let mut stack: Vec<u8> = Vec::new();
+    let mut unclosed = 0;
+    for b in s.bytes() {
+        let want = match b {
+            b'(' | b'{' | b'[' => {
+                stack.push(b);
+                continue;
+            }
+            b')' => b'(',
+            b'}' => b'{',
+            b']' => b'[',
+            _ => continue,
+        };
+        if let Some(at) = stack.iter().rposition(|&o| o == want) {
+            unclosed += stack.len() - at - 1;
+            stack.truncate(at);
+        }
+    }
+    unclosed + stack.len()
+}
+
 /// Parses and statically expands one word. `split` enables brace expansion (argument
 /// words); assignments and here-strings pass `false`.
 pub fn expand_word(
@@ -62,6 +90,9 @@ pub fn expand_word(
     vars: &dyn VarLookup,
     split: bool,
 ) -> Result<Vec<Expanded>, String> {
+    if unclosed_brackets(raw) > MAX_UNCLOSED {
+        return Err("too many unclosed brackets to analyse".into());
+    }
     let pieces = brush_parser::word::parse(raw, options).map_err(|e| e.to_string())?;
     let mut b = Builder::default();
     pieces_into(&pieces, &mut b, vars, false);
@@ -356,6 +387,14 @@ fn sequence(body: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unclosed_brackets_counts_what_bash_would_reject() {
+        assert_eq!(unclosed_brackets("${arr[@]} $(ls) ${x:-${y}}"), 0);
+        assert_eq!(unclosed_brackets("${a[}"), 1);
+        assert_eq!(unclosed_brackets(") ) $( $("), 2);
+        assert_eq!(unclosed_brackets("$( ${b:-"), 2);
+    }
 
     struct NoVars;
     impl VarLookup for NoVars {

@@ -648,6 +648,10 @@ fn open_subscripts_are_refused_before_the_parser_backtracks() {
         "echo \"${a0[} ${a1[} ${a2[} ${a3[} ${a4[} ${a5[} ${a6[}\"",
         "x=\"${a0[@:1} ${a1[@:1} ${a2[@:1} ${a3[@:1} ${a4[@:1} ${a5[@:1}\"",
         "cat <<EOF\n${a0[ ${a1[ ${a2[ ${a3[ ${a4[ ${a5[ ${a6[\nEOF\n",
+        "c/p/n.conf<<EOF\n[ \"${alist[@ :1}\"; dy${alist[$($(${value_list[to/temstart]\nEOF\n\nf -- r",
+        // Unclosed openers in an expanding here-document body, each doubling the work.
+        "cat <<EOF\n\"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$(\nEOF\n",
+        "cat <<EOF\n${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-\nEOF\n",
     ] {
         let t = std::time::Instant::now();
         assert!(
