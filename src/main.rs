@@ -49,8 +49,15 @@ pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    // The hook runs once per tool call: skip building the whole CLI for it.
+    if let Some((dir, assistant, event)) = hook_args() {
+        return exit(hook(&data_dir(&dir), &assistant, event));
+    }
+    exit(run(Cli::parse()))
+}
+
+fn exit(result: Result<u8>) -> ExitCode {
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             for line in f.message.lines() {
@@ -58,6 +65,29 @@ fn main() -> ExitCode {
             }
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// `[--data-dir DIR] hook ASSISTANT [EVENT]` exactly as the hook configuration writes it;
+/// anything else (help, other flags) goes through the full parser.
+fn hook_args() -> Option<(Option<PathBuf>, String, Option<String>)> {
+    let mut args = std::env::args_os().skip(1);
+    let mut dir = None;
+    let mut first = args.next()?;
+    if first == "--data-dir" {
+        dir = Some(PathBuf::from(args.next()?));
+        first = args.next()?;
+    }
+    if first != "hook" {
+        return None;
+    }
+    let rest: Vec<String> = args.map(|a| a.into_string().ok()).collect::<Option<_>>()?;
+    match rest.as_slice() {
+        [a] if !a.starts_with('-') => Some((dir, a.clone(), None)),
+        [a, e] if !a.starts_with('-') && !e.starts_with('-') => {
+            Some((dir, a.clone(), Some(e.clone())))
+        }
+        _ => None,
     }
 }
 
@@ -124,9 +154,13 @@ fn run(cli: Cli) -> Result<u8> {
 fn hook(dir: &Path, assistant: &str, event: Option<String>) -> Result<u8> {
     use mandate_adapters::{Assistant, runner};
     let Some(a) = Assistant::parse(assistant) else {
-        return fail(format!(
-            "unknown assistant {assistant:?}; use claude, cursor, gemini, codex or copilot"
-        ));
+        // Exit 2, not 1: the assistants that read exit codes treat 1 as "go on".
+        return Err(Failure {
+            code: 2,
+            message: format!(
+                "unknown assistant {assistant:?}; use claude, cursor, gemini, codex or copilot"
+            ),
+        });
     };
     let env = runner::HookEnv::from_env(dir.join("mandate.sock"));
     let stdin = std::io::stdin();

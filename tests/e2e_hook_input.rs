@@ -143,3 +143,11 @@ fn post_tool_and_session_events_never_block() {
     );
     assert_eq!((code, out.as_str()), (0, ""));
 }
+
+#[test]
+fn a_misconfigured_hook_blocks_instead_of_letting_the_action_through() {
+    // Claude Code and Gemini CLI treat exit 1 as "go on"; a typo in the hook command
+    // must not open the door.
+    let (code, _, _) = hook("claud", br#"{"hook_event_name":"PreToolUse"}"#, &[]);
+    assert_eq!(code, 2);
+}
