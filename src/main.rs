@@ -296,6 +296,8 @@ fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) -> Res
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, not for log files and journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let o = Overrides {
         listen,
