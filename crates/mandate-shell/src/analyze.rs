@@ -1860,6 +1860,11 @@ impl Walker<'_> {
                     self.emit(ShellEffect::Write(p));
                 }
                 _ if flag == "-p" => port = v.text.parse().ok().or(port),
+                // Forwarding opens a tunnel that other processes (or the remote host)
+                // can use past the task's network scope.
+                _ if matches!(flag.as_str(), "-L" | "-R" | "-D" | "-w") => {
+                    self.unparseable(format!("ssh {flag} {} opens a tunnel", v.text));
+                }
                 _ if flag == "-o" => {
                     let (key, value) = v
                         .text

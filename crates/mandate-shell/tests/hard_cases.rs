@@ -633,6 +633,15 @@ fn ssh_remote_commands_and_local_commands_in_options() {
             "send h.example:22 []",
         ],
     );
+    // Port forwarding is a tunnel past the task's network scope.
+    assert_effects(
+        "ssh -N -R 8080:localhost:3000 host.example",
+        &["exec ssh", "unparseable", "send host.example:22 []"],
+    );
+    assert_effects(
+        "ssh -fND 1080 host.example",
+        &["exec ssh", "unparseable", "send host.example:22 []"],
+    );
     assert_effects(
         "ssh host.example \"$CMD\"",
         &["exec ssh", "send host.example:22 []", "unparseable"],
