@@ -3,6 +3,19 @@
 
 #![forbid(unsafe_code)]
 
+/// `println!` for command output that a closed pipe (`mandate audit tail | head`) ends
+/// quietly, with the shell's SIGPIPE status, instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+        }
+    }};
+}
+
 mod cli;
 mod run;
 
@@ -197,7 +210,7 @@ fn eval(
     let started = std::time::Instant::now();
     let report = eval::evaluate(&engine, &files, &eval::EvalOptions { profile, misses })?;
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        out!("{}", serde_json::to_string(&report)?);
     } else {
         let pct = |a: u64, b: u64| {
             if b == 0 {
@@ -206,7 +219,7 @@ fn eval(
                 format!("{:.1}%", 100.0 * a as f64 / b as f64)
             }
         };
-        println!(
+        out!(
             "{:<28} {:>16} {:>16} {:>10} {:>10} {:>16} {:>16}",
             "source",
             "attacks stopped",
@@ -218,7 +231,7 @@ fn eval(
         );
         for (name, s) in &report.sources {
             let c = &s.counts;
-            println!(
+            out!(
                 "{:<28} {:>16} {:>16} {:>10} {:>10} {:>16} {:>16}",
                 name,
                 format!(
@@ -245,7 +258,7 @@ fn eval(
                 ),
             );
             for (apart, k) in &s.reported_apart {
-                println!(
+                out!(
                     "  (apart) {:<18} {:>16} {:>16}",
                     apart,
                     format!(
@@ -261,7 +274,7 @@ fn eval(
                 );
             }
             if misses && !s.misses.is_empty() {
-                println!("  misses: {}", s.misses.join(" "));
+                out!("  misses: {}", s.misses.join(" "));
             }
         }
         eprintln!("evaluated in {:.1} s", started.elapsed().as_secs_f64());
@@ -326,7 +339,7 @@ fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) -> Res
                 code: 2,
                 message: e.to_string(),
             })?;
-        println!(
+        out!(
             "mandate: listening on http://{} and unix:{} (data dir {}, policy {})",
             bound.addr,
             settings.socket_path().display(),
@@ -363,7 +376,7 @@ fn client(dir: &Path) -> Client {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    out!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -395,11 +408,13 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
             if json {
                 print_json(&t)?;
             } else {
-                println!(
+                out!(
                     "task {} started (profile {}, expires {})",
-                    t.task_id, t.mandate.profile, t.expires_at
+                    t.task_id,
+                    t.mandate.profile,
+                    t.expires_at
                 );
-                println!("export MANDATE_TOKEN={}", t.token);
+                out!("export MANDATE_TOKEN={}", t.token);
             }
             Ok(0)
         }
@@ -411,9 +426,9 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
             if json {
                 print_json(&v)?;
             } else if v["ended"] == true {
-                println!("task {id} ended; its token is revoked");
+                out!("task {id} ended; its token is revoked");
             } else {
-                println!("task {id} had already ended");
+                out!("task {id} had already ended");
             }
             Ok(0)
         }
@@ -423,14 +438,21 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
             if json {
                 print_json(&v)?;
             } else {
-                println!(
+                out!(
                     "{:<38} {:<8} {:<10} {:<20} PURPOSE",
-                    "TASK", "STATE", "PROFILE", "EXPIRES"
+                    "TASK",
+                    "STATE",
+                    "PROFILE",
+                    "EXPIRES"
                 );
                 for t in v {
-                    println!(
+                    out!(
                         "{:<38} {:<8} {:<10} {:<20} {}",
-                        t.task_id, t.state, t.profile, t.expires_at, t.purpose
+                        t.task_id,
+                        t.state,
+                        t.profile,
+                        t.expires_at,
+                        t.purpose
                     );
                 }
             }
@@ -443,23 +465,25 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
                 print_json(&d)?;
             } else {
                 let t = &d.task;
-                println!("task     {} ({})", t.task_id, t.state);
-                println!("purpose  {}", t.purpose);
-                println!(
+                out!("task     {} ({})", t.task_id, t.state);
+                out!("purpose  {}", t.purpose);
+                out!(
                     "profile  {}   agent {}   delegator {}",
-                    t.profile, t.agent, t.delegator
+                    t.profile,
+                    t.agent,
+                    t.delegator
                 );
                 if let Some(r) = &t.repo {
-                    println!("repo     {r}");
+                    out!("repo     {r}");
                 }
-                println!("issued   {}   expires {}", t.issued_at, t.expires_at);
+                out!("issued   {}   expires {}", t.issued_at, t.expires_at);
                 if let Some(e) = &t.ended_at {
-                    println!(
+                    out!(
                         "ended    {e} ({})",
                         t.end_reason.clone().unwrap_or_default()
                     );
                 }
-                println!();
+                out!();
                 for e in &d.timeline {
                     let r = &e.record;
                     match e.kind.as_str() {
@@ -472,7 +496,7 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
                                 .map(str::to_owned)
                                 .unwrap_or_else(|| action["tool"].to_string());
                             let why = r["reasons"][0]["message"].as_str().unwrap_or("");
-                            println!(
+                            out!(
                                 "{}  {:<5} {:<10} {}{}",
                                 e.time,
                                 r["decision"].as_str().unwrap_or("?"),
@@ -485,7 +509,7 @@ fn task(dir: &Path, cmd: TaskCmd, json: bool) -> Result<u8> {
                                 }
                             );
                         }
-                        other => println!("{}  {other}", e.time),
+                        other => out!("{}  {other}", e.time),
                     }
                 }
             }
@@ -536,13 +560,13 @@ fn check(dir: &Path, c: cli::CheckArgs, json: bool) -> Result<u8> {
     if json {
         print_json(&d)?;
     } else {
-        println!("{}  ({})", d.decision, d.decision_id);
+        out!("{}  ({})", d.decision, d.decision_id);
         for r in &d.reasons {
-            println!("  {}: {}", r.policy, r.message);
+            out!("  {}: {}", r.policy, r.message);
         }
         if !d.effects.is_empty() {
             let effects: Vec<String> = d.effects.iter().map(|e| e.to_string()).collect();
-            println!("  effects: {}", effects.join(", "));
+            out!("  effects: {}", effects.join(", "));
         }
     }
     Ok(match d.decision {
@@ -585,9 +609,11 @@ fn audit(dir: &Path, cmd: AuditCmd, json: bool) -> Result<u8> {
                             &serde_json::json!({"ok": true, "records": rep.records, "checkpoints": rep.checkpoints, "head": rep.head}),
                         )?;
                     } else {
-                        println!(
+                        out!(
                             "audit log OK: {} records, {} signed checkpoints, head {}",
-                            rep.records, rep.checkpoints, rep.head
+                            rep.records,
+                            rep.checkpoints,
+                            rep.head
                         );
                     }
                     Ok(0)
@@ -610,7 +636,7 @@ fn audit(dir: &Path, cmd: AuditCmd, json: bool) -> Result<u8> {
             let records = rt.block_on(store.audit_range((head - n as i64 + 1).max(1), n as i64))?;
             for r in records {
                 if json {
-                    println!("{}", serde_json::to_string(&r)?);
+                    out!("{}", serde_json::to_string(&r)?);
                 } else {
                     let b: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
                     let what = match r.kind.as_str() {
@@ -626,7 +652,7 @@ fn audit(dir: &Path, cmd: AuditCmd, json: bool) -> Result<u8> {
                         ),
                         _ => String::new(),
                     };
-                    println!(
+                    out!(
                         "{:>6} {} {:<10} {} {}",
                         r.seq,
                         r.time_ms,
@@ -691,7 +717,7 @@ fn policy(dir: &Path, cmd: PolicyCmd, json: bool) -> Result<u8> {
                             &serde_json::json!({"ok": true, "profiles": p.profile_names(), "hash": p.hash()}),
                         )?;
                     } else {
-                        println!("policy OK: {}; hash {}", counts.join(", "), p.hash());
+                        out!("policy OK: {}; hash {}", counts.join(", "), p.hash());
                     }
                     Ok(0)
                 }
@@ -717,9 +743,9 @@ fn policy(dir: &Path, cmd: PolicyCmd, json: bool) -> Result<u8> {
                 print_json(&v)?;
             } else {
                 for r in &failed {
-                    println!("FAIL {} / {}: {}", r.file, r.name, r.detail);
+                    out!("FAIL {} / {}: {}", r.file, r.name, r.detail);
                 }
-                println!(
+                out!(
                     "{} cases, {} passed, {} failed ({})",
                     results.len(),
                     results.len() - failed.len(),

@@ -355,7 +355,7 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope, add: bool) -> R
             hooks: entries,
         });
         std::fs::write(&record_path, serde_json::to_string_pretty(&record)?)?;
-        println!(
+        out!(
             "{} {} hooks in {}",
             if changed {
                 "installed"
@@ -365,7 +365,7 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope, add: bool) -> R
             a,
             path.display()
         );
-        println!(
+        out!(
             "The hooks deny every action until a task token is set: export MANDATE_TOKEN from `mandate task start`."
         );
     } else {
@@ -374,7 +374,7 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope, add: bool) -> R
             .iter()
             .position(|i| i.assistant == a.name() && i.path == path)
         else {
-            println!(
+            out!(
                 "nothing to remove: mandate did not install {a} hooks in {}",
                 path.display()
             );
@@ -393,7 +393,7 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope, add: bool) -> R
             std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")?;
         }
         std::fs::write(&record_path, serde_json::to_string_pretty(&record)?)?;
-        println!("removed {removed} {a} hook entries from {}", path.display());
+        out!("removed {removed} {a} hook entries from {}", path.display());
     }
     Ok(0)
 }

@@ -475,3 +475,42 @@ fn cli_errors_are_clear() {
     ]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("profile"));
 }
+
+#[test]
+fn a_decision_past_its_deadline_is_denied_and_the_broker_keeps_serving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "decision_timeout_ms = 1\n").unwrap();
+    let repo = scratch_repo(tmp.path());
+    let broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    // About 110 KB of distinct commands: milliseconds of analysis, far past 1 ms.
+    let long: String = (0..5000)
+        .map(|i| format!("echo {i} > f{i}.txt; "))
+        .collect();
+    let d = check(&data, &token, &repo, "--shell", &long);
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["reasons"][0]["policy"], "analysis.timeout", "{d}");
+    // The broker still answers.
+    let d = check(&data, &token, &repo, "--read", "src/main.rs");
+    assert!(d["decision"].is_string(), "{d}");
+    broker.stop();
+}
+
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    // `mandate … | head -1`: the reader is gone before the first line is written.
+    let tmp = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = mandate(&tmp.path().join("data"))
+        .args(["policy", "validate"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::audit::{AuditWriter, read_anchor};
 use crate::config::{Settings, parse_ttl};
-use crate::engine::{Engine, TaskState};
+use crate::engine::{Engine, Outcome, TaskState};
 use crate::{now_ms, now_secs, rfc3339};
 
 /// Most task states kept in memory (rebuilt from the token when evicted).
@@ -48,7 +48,7 @@ pub enum BrokerError {
 /// The running broker.
 #[derive(Debug)]
 pub struct Broker {
-    engine: Engine,
+    engine: Arc<Engine>,
     store: Arc<dyn Store>,
     key: Arc<BrokerKey>,
     verifier: Verifier,
@@ -96,8 +96,7 @@ impl Broker {
             Duration::from_secs(10),
         );
         Ok(Arc::new(Self {
-            engine,
-
+            engine: Arc::new(engine),
             store,
             key,
             verifier,
@@ -363,10 +362,10 @@ impl Broker {
         // A genuine but revoked token is still attributed to its task in the audit log.
         let (outcome, task, mandate) = match self.verify_signature(token) {
             Ok(v) => {
-                let outcome = self
-                    .check_revoked(&v)
-                    .and_then(|()| self.task_state(&v))
-                    .map(|state| self.engine.decide(&state, &action));
+                let outcome = match self.check_revoked(&v).and_then(|()| self.task_state(&v)) {
+                    Ok(state) => self.decide_bounded(state, &action).await,
+                    Err(r) => Err(r),
+                };
                 (
                     outcome,
                     Some(v.claims().sub.clone()),
@@ -411,6 +410,41 @@ impl Broker {
             .increment(1);
         metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
         decision
+    }
+
+    /// Runs the decision off the async workers, within `decision_timeout`: an analysis
+    /// that runs away (a parser blow-up nobody has found yet) is a denial for that action
+    /// and never stalls the broker's other requests.
+    async fn decide_bounded(
+        &self,
+        state: Arc<TaskState>,
+        action: &Action,
+    ) -> Result<Outcome, Reason> {
+        let engine = self.engine.clone();
+        let job_action = action.clone();
+        let job = tokio::task::spawn_blocking(move || engine.decide(&state, &job_action));
+        match tokio::time::timeout(self.settings.decision_timeout, job).await {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(e)) => Err(Reason::new(
+                "analysis.failed",
+                format!("the decision failed ({e}), so the action is refused"),
+            )),
+            Err(_) => {
+                metrics::counter!("mandate_decision_timeouts_total").increment(1);
+                tracing::warn!(
+                    timeout_ms = self.settings.decision_timeout.as_millis() as u64,
+                    "decision timed out; the action is denied"
+                );
+                Err(Reason::new(
+                    "analysis.timeout",
+                    format!(
+                        "analysing this action took longer than {} ms, so it is refused; \
+                         split it into simpler commands",
+                        self.settings.decision_timeout.as_millis()
+                    ),
+                ))
+            }
+        }
     }
 
     async fn record(

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mandate_analysis::{Analyzer, Environment, SensitivePaths};
 use mandate_policy::{CompiledPolicy, PolicyBundle, PolicySource};
@@ -20,6 +21,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 pub const DEFAULT_TTL_SECS: i64 = 2 * 3600;
 /// The longest task lifetime accepted.
 pub const MAX_TTL_SECS: i64 = 24 * 3600;
+/// Default longest time for one decision (analysis + policy), in milliseconds; a
+/// decision normally takes microseconds.
+pub const DEFAULT_DECISION_TIMEOUT_MS: u64 = 1000;
 
 /// A configuration or policy problem, naming the file (and line where known).
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +73,7 @@ struct ConfigFile {
     issuer: Option<String>,
     default_ttl: Option<String>,
     max_ttl: Option<String>,
+    decision_timeout_ms: Option<u64>,
 }
 
 /// Validated settings.
@@ -88,6 +93,8 @@ pub struct Settings {
     pub default_ttl: i64,
     /// Longest task lifetime (seconds).
     pub max_ttl: i64,
+    /// Longest one decision may take before it is a denial (`decision_timeout_ms`).
+    pub decision_timeout: Duration,
 }
 
 impl Settings {
@@ -163,6 +170,16 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
             "default_ttl must be positive and at most max_ttl",
         ));
     }
+    let decision_timeout_ms = file
+        .decision_timeout_ms
+        .unwrap_or(DEFAULT_DECISION_TIMEOUT_MS);
+    if !(1..=60_000).contains(&decision_timeout_ms) {
+        return Err(ConfigError::file(
+            &path,
+            None,
+            "decision_timeout_ms must be between 1 and 60000",
+        ));
+    }
     let policy_dir = o.policy_dir.clone().or(file.policy_dir);
     if let Some(d) = &policy_dir
         && !d.is_dir()
@@ -180,6 +197,7 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         audience: "mandate".to_owned(),
         default_ttl,
         max_ttl,
+        decision_timeout: Duration::from_millis(decision_timeout_ms),
     })
 }
 
