@@ -12,8 +12,8 @@ use mandate_types::api::{
     ToolReport,
 };
 use mandate_types::{
-    AbsPath, Action, AgentId, BranchPattern, Decision, DecisionId, HostPattern, Mandate,
-    PrincipalId, Reason, Scope, TaskId, Verdict,
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, DecisionId, HostPattern,
+    Mandate, PrincipalId, Reason, Scope, TaskId, Verdict,
 };
 use serde_json::json;
 
@@ -412,7 +412,7 @@ impl Broker {
         decision
     }
 
-    /// Runs the decision off the async workers, within `decision_timeout`: an analysis
+    /// Runs a shell or MCP decision off the async workers, within `decision_timeout`: an analysis
     /// that runs away (a parser blow-up nobody has found yet) is a denial for that action
     /// and never stalls the broker's other requests.
     async fn decide_bounded(
@@ -420,6 +420,14 @@ impl Broker {
         state: Arc<TaskState>,
         action: &Action,
     ) -> Result<Outcome, Reason> {
+        // File and HTTP actions are a path or URL to resolve: bounded work, decided
+        // inline (a thread hand-off costs more than the decision).
+        if matches!(
+            action.kind,
+            ActionKind::FileRead { .. } | ActionKind::FileWrite { .. } | ActionKind::Http { .. }
+        ) {
+            return Ok(self.engine.decide(&state, action));
+        }
         let engine = self.engine.clone();
         let job_action = action.clone();
         let job = tokio::task::spawn_blocking(move || engine.decide(&state, &job_action));
