@@ -12,7 +12,9 @@ use mandate_types::ProgramClass;
 
 use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, KnowledgeBase, ProgramSpec};
-use crate::words::{Expanded, MAX_UNCLOSED, VarLookup, VarValue, expand_word, unclosed_brackets};
+use crate::words::{
+    Expanded, MAX_UNCLOSED, VarLookup, VarValue, expand_word, parse_pieces, unclosed_brackets,
+};
 
 /// Longest command line analysed; longer ones are unparseable.
 pub const MAX_ANALYSED: usize = 256 * 1024;
@@ -836,8 +838,7 @@ impl Walker<'_> {
                         let pieces = if unclosed_brackets(body) > MAX_UNCLOSED {
                             Err("too many unclosed brackets to analyse".to_owned())
                         } else {
-                            brush_parser::word::parse_heredoc(body, self.options)
-                                .map_err(|e| e.to_string())
+                            parse_pieces(|| brush_parser::word::parse_heredoc(body, self.options))
                         };
                         let pieces = match pieces {
                             Ok(p) => p,

@@ -82,6 +82,17 @@ pub fn unclosed_brackets(s: &str) -> usize {
     unclosed + stack.len()
 }
 
+/// Runs one of brush-parser's word parsers, turning its errors and its panics (it
+/// unwraps in places, e.g. on `~99999999999999999999`) into an error for this word.
+pub fn parse_pieces<E: std::fmt::Display>(
+    parse: impl FnOnce() -> Result<Vec<brush_parser::word::WordPieceWithSource>, E>,
+) -> Result<Vec<brush_parser::word::WordPieceWithSource>, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err("the shell parser failed on it".into()),
+    }
+}
+
 /// Parses and statically expands one word. `split` enables brace expansion (argument
 /// words); assignments and here-strings pass `false`.
 pub fn expand_word(
@@ -93,7 +104,7 @@ pub fn expand_word(
     if unclosed_brackets(raw) > MAX_UNCLOSED {
         return Err("too many unclosed brackets to analyse".into());
     }
-    let pieces = brush_parser::word::parse(raw, options).map_err(|e| e.to_string())?;
+    let pieces = parse_pieces(|| brush_parser::word::parse(raw, options))?;
     let mut b = Builder::default();
     pieces_into(&pieces, &mut b, vars, false);
     let words = if split

@@ -679,3 +679,17 @@ fn open_subscripts_are_refused_before_the_parser_backtracks() {
         &["write out.txt", "exec echo"],
     );
 }
+
+#[test]
+fn a_parser_panic_inside_one_word_makes_it_unparseable() {
+    // Found by `cargo fuzz run shell_analyze`: brush-parser 0.4 unwraps the number in
+    // `~N` (a directory-stack reference) and panics when it overflows.
+    let a = ShellAnalyzer::default().analyze("cat ~111111111111111111111111111 .env");
+    assert!(a.is_unparseable());
+    assert!(
+        !format!("{a:?}").contains("the analyser failed"),
+        "the word, not the whole walker, failed: {a:?}"
+    );
+    // The rest of the command is still analysed.
+    assert!(effects("cat ~111111111111111111111111111 .env").contains(&"read .env".to_owned()));
+}
