@@ -12,9 +12,7 @@ use mandate_types::ProgramClass;
 
 use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, KnowledgeBase, ProgramSpec};
-use crate::words::{
-    Expanded, MAX_UNCLOSED, VarLookup, VarValue, expand_word, parse_pieces, unclosed_brackets,
-};
+use crate::words::{Expanded, VarLookup, VarValue, expand_word, parse_pieces};
 
 /// Longest command line analysed; longer ones are unparseable.
 pub const MAX_ANALYSED: usize = 256 * 1024;
@@ -48,6 +46,17 @@ struct State {
     cwd: Cwd,
     vars: HashMap<String, VarValue>,
     functions: HashSet<String>,
+}
+
+impl State {
+    /// A new shell in `cwd`, with no variables or functions set.
+    fn at(cwd: Cwd) -> Self {
+        Self {
+            cwd,
+            vars: HashMap::new(),
+            functions: HashSet::new(),
+        }
+    }
 }
 
 impl VarLookup for State {
@@ -152,19 +161,8 @@ impl ShellAnalyzer {
     }
 
     fn walk(&self, command: &str) -> ShellAnalysis {
-        let mut w = Walker {
-            kb: &self.kb,
-            options: &self.options,
-            effects: Vec::new(),
-            seen: HashSet::new(),
-            depth: 0,
-        };
-        let mut st = State {
-            cwd: Cwd::Known(None),
-            vars: HashMap::new(),
-            functions: HashSet::new(),
-        };
-        w.script(command, &mut st, &Stdin::Tty);
+        let mut w = Walker::new(&self.kb, &self.options, 0);
+        w.script(command, &mut State::at(Cwd::Known(None)), &Stdin::Tty);
         ShellAnalysis { effects: w.effects }
     }
 }
@@ -175,6 +173,19 @@ struct Walker<'a> {
     effects: Vec<ShellEffect>,
     seen: HashSet<ShellEffect>,
     depth: usize,
+}
+
+impl<'a> Walker<'a> {
+    /// A walker with nothing found yet, `depth` levels into nested commands.
+    fn new(kb: &'a KnowledgeBase, options: &'a ParserOptions, depth: usize) -> Self {
+        Self {
+            kb,
+            options,
+            effects: Vec::new(),
+            seen: HashSet::new(),
+            depth,
+        }
+    }
 }
 
 /// Arguments of one invocation split by a spec: positionals, flag values, switches.
@@ -835,24 +846,22 @@ impl Walker<'_> {
                     if doc.requires_expansion {
                         // The body's `$(…)` and backticks run when the here-document is
                         // read: a body we cannot parse is never passed over silently.
-                        let pieces = if unclosed_brackets(body) > MAX_UNCLOSED {
-                            Err("too many unclosed brackets to analyse".to_owned())
-                        } else {
-                            parse_pieces(|| brush_parser::word::parse_heredoc(body, self.options))
-                        };
-                        let pieces = match pieces {
-                            Ok(p) => p,
+                        match parse_pieces(body, |b| {
+                            brush_parser::word::parse_heredoc(b, self.options)
+                        }) {
+                            Ok(pieces) => {
+                                for p in pieces {
+                                    if let brush_parser::word::WordPiece::CommandSubstitution(s)
+                                    | brush_parser::word::WordPiece::BackquotedCommandSubstitution(
+                                        s,
+                                    ) = p.piece
+                                    {
+                                        self.substitution(&s, st);
+                                    }
+                                }
+                            }
                             Err(e) => {
                                 self.unparseable(format!("cannot parse a here-document: {e}"));
-                                Vec::new()
-                            }
-                        };
-                        for p in pieces {
-                            if let brush_parser::word::WordPiece::CommandSubstitution(s)
-                            | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) =
-                                p.piece
-                            {
-                                self.substitution(&s, st);
                             }
                         }
                     }
@@ -1916,19 +1925,8 @@ impl Walker<'_> {
             .map(|a| a.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        let mut far = Walker {
-            kb: self.kb,
-            options: self.options,
-            effects: Vec::new(),
-            seen: HashSet::new(),
-            depth: self.depth + 1,
-        };
-        let mut remote_st = State {
-            cwd: Cwd::Unknown,
-            vars: HashMap::new(),
-            functions: HashSet::new(),
-        };
-        far.script(&text, &mut remote_st, &Stdin::Tty);
+        let mut far = Walker::new(self.kb, self.options, self.depth + 1);
+        far.script(&text, &mut State::at(Cwd::Unknown), &Stdin::Tty);
         // A remote's git remotes are configured on that host: unknown here.
         let far_target = |t: NetTarget| match t {
             NetTarget::GitRemote { name, .. } => NetTarget::Dynamic {

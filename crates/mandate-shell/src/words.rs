@@ -57,10 +57,10 @@ impl Builder {
 /// Most brackets (`(`, `{`, `[`, including those of `$(`, `${`) a word or here-document
 /// body may leave unclosed before it is refused unparsed: brush-parser 0.4's word parser
 /// backtracks exponentially on each (found by fuzzing), and bash rejects them anyway.
-pub const MAX_UNCLOSED: usize = 6;
+const MAX_UNCLOSED: usize = 6;
 
 /// How many brackets in `s` are never closed, or are closed out of order (`${a[}`).
-pub fn unclosed_brackets(s: &str) -> usize {
+fn unclosed_brackets(s: &str) -> usize {
     let mut stack: Vec<u8> = Vec::new();
     let mut unclosed = 0;
     for b in s.bytes() {
@@ -82,12 +82,18 @@ pub fn unclosed_brackets(s: &str) -> usize {
     unclosed + stack.len()
 }
 
-/// Runs one of brush-parser's word parsers, turning its errors and its panics (it
-/// unwraps in places, e.g. on `~99999999999999999999`) into an error for this word.
+/// Runs one of brush-parser's word parsers on `text`, guarded: text with more than
+/// [`MAX_UNCLOSED`] unclosed brackets is refused before the parser sees it, and the
+/// parser's errors and panics (it unwraps in places, e.g. on `~99999999999999999999`)
+/// become an error for this text.
 pub fn parse_pieces<E: std::fmt::Display>(
-    parse: impl FnOnce() -> Result<Vec<brush_parser::word::WordPieceWithSource>, E>,
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<Vec<brush_parser::word::WordPieceWithSource>, E>,
 ) -> Result<Vec<brush_parser::word::WordPieceWithSource>, String> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+    if unclosed_brackets(text) > MAX_UNCLOSED {
+        return Err("too many unclosed brackets to analyse".into());
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(text))) {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(_) => Err("the shell parser failed on it".into()),
     }
@@ -101,10 +107,7 @@ pub fn expand_word(
     vars: &dyn VarLookup,
     split: bool,
 ) -> Result<Vec<Expanded>, String> {
-    if unclosed_brackets(raw) > MAX_UNCLOSED {
-        return Err("too many unclosed brackets to analyse".into());
-    }
-    let pieces = parse_pieces(|| brush_parser::word::parse(raw, options))?;
+    let pieces = parse_pieces(raw, |t| brush_parser::word::parse(t, options))?;
     let mut b = Builder::default();
     pieces_into(&pieces, &mut b, vars, false);
     let words = if split
