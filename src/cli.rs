@@ -73,26 +73,30 @@ pub enum Command {
     },
     /// Run corpora of agent actions through the decision pipeline and count what is
     /// stopped and what is let through.
-    Eval {
-        /// JSONL corpus files (the format of ../shared/corpus/README.md).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Evaluate under this profile (default develop).
-        #[arg(long)]
-        profile: Option<String>,
-        /// List the ids of attacks allowed and of benign actions not allowed.
-        #[arg(long)]
-        misses: bool,
-        /// Fail (exit 1) if a figure drops below the thresholds in this TOML file.
-        #[arg(long, value_name = "FILE")]
-        thresholds: Option<PathBuf>,
-    },
+    Eval(EvalArgs),
     /// Validate policies and run the golden corpus.
     Policy {
         /// Policy command.
         #[command(subcommand)]
         cmd: PolicyCmd,
     },
+}
+
+/// `mandate eval` arguments.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// JSONL corpus files (the format of ../shared/corpus/README.md).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Evaluate under this profile (default develop).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// List the ids of attacks allowed and of benign actions not allowed.
+    #[arg(long)]
+    pub misses: bool,
+    /// Fail (exit 1) if a figure drops below the thresholds in this TOML file.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
 }
 
 /// `mandate task ...`

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod git;
+pub mod machine;
 pub mod paths;
 pub mod secrets;
 pub mod sensitive;

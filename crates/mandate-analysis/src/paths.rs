@@ -125,7 +125,7 @@ impl Environment {
         let base = if user.is_empty() {
             self.home.clone()
         } else {
-            home_of(user)?
+            crate::machine::home_of(user)?
         };
         Some(if tail.is_empty() {
             base
@@ -133,15 +133,6 @@ impl Environment {
             base.join(tail)
         })
     }
-}
-
-/// The home directory of `user` from `/etc/passwd`.
-fn home_of(user: &str) -> Option<PathBuf> {
-    let text = std::fs::read_to_string("/etc/passwd").ok()?;
-    text.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() > 5 && f[0] == user).then(|| PathBuf::from(f[5]))
-    })
 }
 
 const SYSTEM_ROOTS: &[&str] = &[

@@ -11,6 +11,9 @@ use mandate_types::api::{
     ReportAnswer, StartTaskRequest, StartedTask, TaskDetail, TaskEvent, TaskSummary, TimelineEntry,
     ToolReport,
 };
+use mandate_types::audit::{
+    AuditEvent, DecisionMade, EventKind, SessionEvent, TaskEnded, TaskStarted, ToolResult,
+};
 use mandate_types::{
     AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, DecisionId, HostPattern,
     Mandate, PrincipalId, Reason, Scope, TaskId, Verdict,
@@ -64,12 +67,6 @@ fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".into())
-}
-
 impl Broker {
     /// Opens the broker over a store: loads the key, revocations and starts the audit
     /// writer. Must run inside a tokio runtime.
@@ -105,7 +102,7 @@ impl Broker {
             revoked: RwLock::new(revoked),
             audit,
             audit_task: std::sync::Mutex::new(Some(handle)),
-            hostname: hostname(),
+            hostname: mandate_analysis::machine::hostname(),
         }))
     }
 
@@ -222,16 +219,17 @@ impl Broker {
                 end_reason: None,
             })
             .await?;
-        self.record(
-            "task.start",
-            Some(&task),
-            json!({
-                "task": task, "delegator": mandate.delegator, "agent": mandate.agent,
-                "purpose": mandate.purpose, "profile": mandate.profile, "scope": mandate.scope,
-                "expires_at": mandate.expires_at, "policy_hash": self.engine.policy().hash(),
-                "device": self.hostname,
-            }),
-        )
+        self.record(AuditEvent::TaskStarted(TaskStarted {
+            task: task.clone(),
+            delegator: mandate.delegator.clone(),
+            agent: mandate.agent.clone(),
+            purpose: mandate.purpose.clone(),
+            profile: mandate.profile.clone(),
+            scope: mandate.scope.clone(),
+            expires_at: mandate.expires_at,
+            policy_hash: self.engine.policy().hash().to_owned(),
+            device: self.hostname.clone(),
+        }))
         .await?;
         self.cache_task(task.clone(), Arc::new(state));
         metrics::counter!("mandate_tasks_started_total").increment(1);
@@ -272,11 +270,11 @@ impl Broker {
             t.remove(id);
         }
         if ended {
-            self.record(
-                "task.end",
-                Some(id),
-                json!({"task": id, "reason": reason, "jti": record.jti}),
-            )
+            self.record(AuditEvent::TaskEnded(TaskEnded {
+                task: id.clone(),
+                reason: reason.to_owned(),
+                jti: record.jti,
+            }))
             .await?;
             metrics::counter!("mandate_tasks_ended_total").increment(1);
         }
@@ -384,22 +382,22 @@ impl Broker {
             decision_id,
             effects,
         };
-        let body = json!({
-            "decision_id": decision.decision_id,
-            "task": task,
-            "delegator": mandate.as_ref().map(|m| m.delegator.clone()),
-            "agent": mandate.as_ref().map(|m| m.agent.clone()),
-            "purpose": mandate.as_ref().map(|m| m.purpose.clone()),
-            "profile": mandate.as_ref().map(|m| m.profile.clone()),
-            "parent": mandate.as_ref().and_then(|m| m.parent.clone()),
-            "action": action,
-            "effects": decision.effects,
-            "decision": decision.decision,
-            "reasons": decision.reasons,
-            "policy_hash": self.engine.policy().hash(),
-            "device": self.hostname,
-        });
-        if let Err(e) = self.record("decision", task.as_ref(), body).await {
+        let record = DecisionMade {
+            decision_id: decision.decision_id.clone(),
+            task,
+            delegator: mandate.as_ref().map(|m| m.delegator.clone()),
+            agent: mandate.as_ref().map(|m| m.agent.clone()),
+            purpose: mandate.as_ref().map(|m| m.purpose.clone()),
+            profile: mandate.as_ref().map(|m| m.profile.clone()),
+            parent: mandate.as_ref().and_then(|m| m.parent.clone()),
+            action,
+            effects: decision.effects.clone(),
+            decision: decision.decision,
+            reasons: decision.reasons.clone(),
+            policy_hash: self.engine.policy().hash().to_owned(),
+            device: self.hostname.clone(),
+        };
+        if let Err(e) = self.record(AuditEvent::Decision(Box::new(record))).await {
             decision.decision = Verdict::Deny;
             decision.reasons = vec![Reason::new(
                 "audit.unavailable",
@@ -455,19 +453,9 @@ impl Broker {
         }
     }
 
-    async fn record(
-        &self,
-        kind: &str,
-        task: Option<&TaskId>,
-        body: serde_json::Value,
-    ) -> Result<i64, BrokerError> {
+    async fn record(&self, event: AuditEvent) -> Result<i64, BrokerError> {
         self.audit
-            .append(AuditEntry {
-                kind: kind.to_owned(),
-                task_id: task.cloned(),
-                time_ms: now_ms(),
-                body,
-            })
+            .append(AuditEntry::of(&event, now_ms()))
             .await
             .map_err(|e| BrokerError::Audit(e.to_string()))
     }
@@ -502,17 +490,20 @@ impl Broker {
             let d = sha2::Sha256::digest(r.output.as_bytes());
             d.iter().map(|b| format!("{b:02x}")).collect::<String>()
         };
-        let task = v.claims().sub.clone();
-        self.record(
-            "tool.result",
-            Some(&task),
-            json!({
-                "task": task, "agent": v.mandate().agent, "tool": r.tool, "tool_use_id": r.tool_use_id,
-                "succeeded": r.succeeded, "exit_code": r.exit_code, "output_bytes": r.output.len(),
-                "output_sha256": digest, "labels": labels, "secret_rules": matched, "flow": state.flow(),
-                "device": self.hostname,
-            }),
-        )
+        self.record(AuditEvent::ToolResult(ToolResult {
+            task: v.claims().sub.clone(),
+            agent: v.mandate().agent.clone(),
+            tool: r.tool,
+            tool_use_id: r.tool_use_id,
+            succeeded: r.succeeded,
+            exit_code: r.exit_code,
+            output_bytes: r.output.len(),
+            output_sha256: digest,
+            labels,
+            secret_rules: matched.clone(),
+            flow: state.flow(),
+            device: self.hostname.clone(),
+        }))
         .await?;
         Ok(ReportAnswer {
             labels,
@@ -526,23 +517,15 @@ impl Broker {
         let v = self
             .verify(token)
             .map_err(|e| BrokerError::Invalid(e.to_string()))?;
-        if e.kind.is_empty()
-            || e.kind.len() > 64
-            || !e
-                .kind
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
-        {
-            return Err(BrokerError::Invalid(
-                "event kind: lower-case words joined by '.', at most 64 bytes".into(),
-            ));
-        }
-        let task = v.claims().sub.clone();
-        self.record(
-            &e.kind,
-            Some(&task),
-            json!({"task": task, "agent": v.mandate().agent, "detail": e.detail}),
-        )
+        let kind = EventKind::parse(&e.kind).map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        self.record(AuditEvent::Session(
+            kind,
+            SessionEvent {
+                task: v.claims().sub.clone(),
+                agent: v.mandate().agent.clone(),
+                detail: e.detail,
+            },
+        ))
         .await?;
         Ok(())
     }

@@ -8,9 +8,8 @@ pub mod audit;
 mod broker;
 pub mod config;
 mod engine;
-pub mod eval;
+
 pub mod ocsf;
-pub mod policy_test;
 
 pub use broker::{Broker, BrokerError, verify_audit};
 pub use engine::{Engine, Outcome, TaskError, TaskState};

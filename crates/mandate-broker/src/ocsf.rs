@@ -14,165 +14,253 @@
 //! `unmapped.mandate`. `type_uid = class_uid × 100 + activity_id` always.
 
 use mandate_store::AuditRecord;
+use mandate_types::audit::{AuditEvent, DecisionMade};
+use mandate_types::{ActionKind, Effect, Verdict};
 use serde_json::{Value, json};
 
 /// The OCSF schema version events claim.
 pub const OCSF_VERSION: &str = "1.8.0";
 
-fn category(class: u32) -> u32 {
-    class / 1000
+/// An OCSF class and activity.
+#[derive(Clone, Copy)]
+struct Class {
+    uid: u32,
+    activity: u32,
+    activity_name: &'static str,
+}
+
+impl Class {
+    const fn new(uid: u32, activity: u32, activity_name: &'static str) -> Self {
+        Self {
+            uid,
+            activity,
+            activity_name,
+        }
+    }
+}
+
+const API_OTHER: Class = Class::new(6003, 99, "Other");
+
+fn decision_class(d: &DecisionMade) -> Class {
+    match &d.action.kind {
+        ActionKind::Shell { .. } => Class::new(1007, 1, "Launch"),
+        ActionKind::FileRead { .. } => Class::new(1001, 2, "Read"),
+        ActionKind::FileWrite { .. } => Class::new(1001, 3, "Update"),
+        ActionKind::Http { .. } if d.decision == Verdict::Allow => Class::new(4001, 1, "Open"),
+        ActionKind::Http { .. } => Class::new(4001, 5, "Refuse"),
+        ActionKind::McpCall { .. } => API_OTHER,
+    }
+}
+
+/// Who acted, as OCSF `actor`: the delegator as user, the agent as app, the task as session.
+fn actor(delegator: Option<&str>, agent: Option<&str>, task: Option<&str>) -> Value {
+    json!({
+        "user": {"uid": delegator, "name": delegator, "type_id": 1, "type": "User"},
+        "app_name": agent,
+        "session": {"uid": task},
+    })
+}
+
+fn metadata(r: &AuditRecord, uid: Value, task: Option<&str>) -> Value {
+    json!({
+        "version": OCSF_VERSION,
+        "product": {"name": "Mandate", "vendor_name": "Mandate", "version": env!("CARGO_PKG_VERSION")},
+        "uid": uid,
+        "correlation_uid": task,
+        "log_name": "mandate-audit",
+        "sequence": r.seq,
+    })
+}
+
+/// The event fields every class shares.
+fn base(r: &AuditRecord, class: Class, message: &str, device: &str) -> Value {
+    json!({
+        "category_uid": class.uid / 1000,
+        "class_uid": class.uid,
+        "activity_id": class.activity,
+        "activity_name": class.activity_name,
+        "type_uid": class.uid * 100 + class.activity,
+        "time": r.time_ms,
+        "message": message,
+        "device": {"hostname": device, "type_id": 0, "type": "Unknown"},
+    })
 }
 
 /// Maps one audit record to an OCSF event.
 pub fn to_ocsf(r: &AuditRecord) -> Value {
-    let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-    let s = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    let decision = s("decision");
-    let allowed = decision == "allow";
-    let action = body.get("action").cloned().unwrap_or(Value::Null);
-    let action_kind = action.get("kind").and_then(Value::as_str).unwrap_or("");
-    let cwd = action.get("cwd").and_then(Value::as_str).unwrap_or("");
-    let (class, activity, activity_name): (u32, u32, &str) = match (r.kind.as_str(), action_kind) {
-        ("decision", "shell") => (1007, 1, "Launch"),
-        ("decision", "file_read") => (1001, 2, "Read"),
-        ("decision", "file_write") => (1001, 3, "Update"),
-        ("decision", "http") if allowed => (4001, 1, "Open"),
-        ("decision", "http") => (4001, 5, "Refuse"),
-        ("task.start", _) => (6003, 1, "Create"),
-        ("task.end", _) => (6003, 4, "Delete"),
-        _ => (6003, 99, "Other"),
+    let event = match r.event() {
+        Ok(e) => e,
+        Err(e) => return unreadable_event(r, &e.to_string()),
     };
-    let severity = match decision.as_str() {
-        "deny" => (3, "Medium"),
-        "ask" => (2, "Low"),
-        _ => (1, "Informational"),
-    };
-    let (status_id, status) = if r.kind != "decision" || allowed {
-        (1, "Success")
-    } else {
-        (2, "Failure")
-    };
-    let policy_names: Vec<String> = body
-        .get("reasons")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.get("policy").and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let message = body
-        .get("reasons")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .and_then(|x| x.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{} {}", r.kind, s("task")));
-    let delegator = body.get("delegator").cloned().unwrap_or(Value::Null);
-    let agent = body.get("agent").cloned().unwrap_or(Value::Null);
-    let mut actor = json!({
-        "user": {"uid": delegator, "name": delegator, "type_id": 1, "type": "User"},
-        "app_name": agent,
-        "session": {"uid": body.get("task").cloned().unwrap_or(Value::Null)},
-    });
-    if r.kind == "decision" {
-        actor["authorizations"] = json!([{
-            "decision": decision,
-            "policy": {
-                "name": policy_names.join(","),
-                "uid": s("policy_hash"),
-                "desc": message,
-            }
-        }]);
-    }
-    let device = json!({"hostname": s("device"), "type_id": 0, "type": "Unknown"});
-    let mut ev = json!({
-        "category_uid": category(class),
-        "class_uid": class,
-        "activity_id": activity,
-        "activity_name": activity_name,
-        "type_uid": class * 100 + activity,
-        "severity_id": severity.0,
-        "severity": severity.1,
-        "status_id": status_id,
-        "status": status,
-        "time": r.time_ms,
-        "message": message,
-        "metadata": {
-            "version": OCSF_VERSION,
-            "product": {"name": "Mandate", "vendor_name": "Mandate", "version": env!("CARGO_PKG_VERSION")},
-            "uid": body.get("decision_id").cloned().unwrap_or(json!(format!("seq-{}", r.seq))),
-            "correlation_uid": body.get("task").cloned().unwrap_or(Value::Null),
-            "log_name": "mandate-audit",
-            "sequence": r.seq,
+    let about = match &event {
+        AuditEvent::Decision(d) => return decision_event(r, d),
+        AuditEvent::TaskStarted(t) => About {
+            class: Class::new(6003, 1, "Create"),
+            delegator: Some(t.delegator.as_str()),
+            agent: Some(t.agent.as_str()),
+            device: &t.device,
+            detail: json!({"purpose": t.purpose, "profile": t.profile}),
         },
+        AuditEvent::TaskEnded(t) => About {
+            class: Class::new(6003, 4, "Delete"),
+            delegator: None,
+            agent: None,
+            device: "",
+            detail: json!({"reason": t.reason}),
+        },
+        AuditEvent::ToolResult(t) => About {
+            class: API_OTHER,
+            delegator: None,
+            agent: Some(t.agent.as_str()),
+            device: &t.device,
+            detail: json!({"labels": t.labels, "secret_rules": t.secret_rules}),
+        },
+        AuditEvent::Session(_, s) => About {
+            class: API_OTHER,
+            delegator: None,
+            agent: Some(s.agent.as_str()),
+            device: "",
+            detail: json!({}),
+        },
+    };
+    lifecycle_event(r, event.task().map(|t| t.as_str()), about)
+}
+
+/// What a non-decision record says, for [`lifecycle_event`].
+struct About<'a> {
+    class: Class,
+    delegator: Option<&'a str>,
+    agent: Option<&'a str>,
+    device: &'a str,
+    detail: Value,
+}
+
+fn decision_event(r: &AuditRecord, d: &DecisionMade) -> Value {
+    let class = decision_class(d);
+    let allowed = d.decision == Verdict::Allow;
+    let task = d.task.as_ref().map(|t| t.as_str());
+    let delegator = d.delegator.as_ref().map(|p| p.as_str());
+    let agent = d.agent.as_ref().map(|a| a.as_str());
+    let message = d
+        .reasons
+        .first()
+        .map(|x| x.message.clone())
+        .unwrap_or_else(|| format!("decision {}", task.unwrap_or("")));
+    let (severity_id, severity) = match d.decision {
+        Verdict::Deny => (3, "Medium"),
+        Verdict::Ask => (2, "Low"),
+        Verdict::Allow => (1, "Informational"),
+    };
+    let policies: Vec<&str> = d.reasons.iter().map(|x| x.policy.as_str()).collect();
+    let mut actor = actor(delegator, agent, task);
+    actor["authorizations"] = json!([{
+        "decision": d.decision,
+        "policy": {"name": policies.join(","), "uid": d.policy_hash, "desc": message},
+    }]);
+    let mut ev = base(r, class, &message, &d.device);
+    let extra = json!({
+        "severity_id": severity_id,
+        "severity": severity,
+        "status_id": if allowed { 1 } else { 2 },
+        "status": if allowed { "Success" } else { "Failure" },
+        "metadata": metadata(r, json!(d.decision_id), task),
         "actor": actor,
-        "device": device,
-        "disposition_id": if r.kind != "decision" { 0 } else if allowed { 1 } else { 2 },
-        "disposition": if r.kind != "decision" { "Unknown" } else if allowed { "Allowed" } else { "Blocked" },
+        "disposition_id": if allowed { 1 } else { 2 },
+        "disposition": if allowed { "Allowed" } else { "Blocked" },
         "unmapped": {"mandate": {
-            "kind": r.kind, "decision": decision, "effects": body.get("effects"), "reasons": body.get("reasons"),
-            "purpose": body.get("purpose"), "profile": body.get("profile"), "parent": body.get("parent"),
+            "kind": r.kind, "decision": d.decision, "effects": d.effects, "reasons": d.reasons,
+            "purpose": d.purpose, "profile": d.profile, "parent": d.parent,
             "delegation_chain": [delegator, agent],
             "record_hash": r.hash, "prev_hash": r.prev_hash,
         }},
     });
-    let target = match action_kind {
-        "shell" => action.get("command"),
-        "file_read" | "file_write" => action.get("path"),
-        "http" => action.get("url"),
-        _ => None,
-    }
-    .and_then(Value::as_str)
-    .unwrap_or("")
-    .to_owned();
-    match class {
-        1007 => {
-            ev["process"] = json!({"cmd_line": target, "name": target.split_whitespace().next().unwrap_or(""), "working_directory": cwd});
+    merge(&mut ev, extra);
+    let cwd = d.action.cwd.as_str();
+    match &d.action.kind {
+        ActionKind::Shell { command } => {
+            ev["process"] = json!({
+                "cmd_line": command,
+                "name": command.split_whitespace().next().unwrap_or(""),
+                "working_directory": cwd,
+            });
         }
-        1001 => {
-            let name = target.rsplit('/').next().unwrap_or(&target).to_owned();
-            ev["file"] =
-                json!({"path": target, "name": name, "type_id": 1, "type": "Regular File"});
+        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            ev["file"] = json!({"path": path, "name": name, "type_id": 1, "type": "Regular File"});
         }
-        4001 => {
-            let host = body
-                .get("effects")
-                .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter().find_map(|e| {
-                        e.get("host")
-                            .or_else(|| e.get("to").and_then(|t| t.get("host")))
-                    })
-                })
-                .cloned()
-                .unwrap_or(Value::Null);
+        ActionKind::Http { url, .. } => {
+            let host = d.effects.iter().find_map(|e| match e {
+                Effect::Connect(h) => Some(h.host.as_str()),
+                Effect::Send { to, .. } => Some(to.host.as_str()),
+                _ => None,
+            });
             ev["dst_endpoint"] = json!({"hostname": host});
-            ev["url"] = json!({"url_string": target});
+            ev["url"] = json!({"url_string": url.as_str()});
         }
-        _ => {
-            let operation = match r.kind.as_str() {
-                "decision" => {
-                    let tool = action.get("tool");
-                    format!(
-                        "{}/{}",
-                        tool.and_then(|t| t.get("server"))
-                            .and_then(Value::as_str)
-                            .unwrap_or(""),
-                        tool.and_then(|t| t.get("tool"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                    )
-                }
-                other => other.to_owned(),
-            };
-            ev["api"] = json!({"operation": operation, "service": {"name": "mandate"}});
-            ev["src_endpoint"] = json!({"hostname": s("device")});
+        ActionKind::McpCall { tool, .. } => {
+            ev["api"] = json!({
+                "operation": format!("{}/{}", tool.server, tool.tool),
+                "service": {"name": "mandate"},
+            });
+            ev["src_endpoint"] = json!({"hostname": d.device});
         }
     }
     ev
+}
+
+/// Task starts and ends, tool results and session events: API Activity on Mandate itself.
+fn lifecycle_event(r: &AuditRecord, task: Option<&str>, about: About<'_>) -> Value {
+    let message = format!("{} {}", r.kind, task.unwrap_or(""));
+    let mut ev = base(r, about.class, &message, about.device);
+    let mut unmapped = json!({"kind": r.kind, "record_hash": r.hash, "prev_hash": r.prev_hash});
+    merge(&mut unmapped, about.detail);
+    merge(
+        &mut ev,
+        json!({
+            "severity_id": 1,
+            "severity": "Informational",
+            "status_id": 1,
+            "status": "Success",
+            "metadata": metadata(r, json!(format!("seq-{}", r.seq)), task),
+            "actor": actor(about.delegator, about.agent, task),
+            "disposition_id": 0,
+            "disposition": "Unknown",
+            "api": {"operation": r.kind, "service": {"name": "mandate"}},
+            "src_endpoint": {"hostname": about.device},
+            "unmapped": {"mandate": unmapped},
+        }),
+    );
+    ev
+}
+
+/// A record that does not read back (edited by hand, or written by a newer Mandate):
+/// exported anyway, so nothing disappears from the SIEM, with the reason.
+fn unreadable_event(r: &AuditRecord, error: &str) -> Value {
+    let task = r.task_id.as_deref();
+    let mut ev = base(r, API_OTHER, error, "");
+    merge(
+        &mut ev,
+        json!({
+            "severity_id": 3,
+            "severity": "Medium",
+            "status_id": 99,
+            "status": "Other",
+            "metadata": metadata(r, json!(format!("seq-{}", r.seq)), task),
+            "actor": actor(None, None, task),
+            "disposition_id": 0,
+            "disposition": "Unknown",
+            "api": {"operation": r.kind, "service": {"name": "mandate"}},
+            "src_endpoint": {"hostname": ""},
+            "unmapped": {"mandate": {"kind": r.kind, "body": r.body, "record_hash": r.hash, "prev_hash": r.prev_hash}},
+        }),
+    );
+    ev
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(a), Value::Object(b)) = (into.as_object_mut(), from) {
+        a.extend(b);
+    }
 }
 
 #[cfg(test)]
@@ -191,51 +279,82 @@ mod tests {
         }
     }
 
+    /// A decision record as the broker writes it.
+    fn decision(verdict: &str, action: Value, reasons: Value) -> AuditRecord {
+        rec(
+            "decision",
+            json!({
+                "decision_id": "dec_1", "task": "task_1", "delegator": "user:alice",
+                "agent": "claude-code@h", "purpose": "fix it", "profile": "develop", "parent": null,
+                "action": action, "effects": [], "decision": verdict, "reasons": reasons,
+                "policy_hash": "ab", "device": "h",
+            }),
+        )
+    }
+
     #[test]
     fn classes_and_required_fields() {
+        let started = json!({
+            "task": "task_1", "delegator": "user:alice", "agent": "claude-code@h",
+            "purpose": "fix it", "profile": "develop", "scope": {"repos": ["/r"]},
+            "expires_at": 1, "policy_hash": "ab", "device": "h",
+        });
         let cases = [
             (
-                rec(
-                    "decision",
-                    json!({"decision":"deny","action":{"kind":"shell","command":"cat .env","cwd":"/r"},"reasons":[{"policy":"develop.read.sensitive","message":"m"}]}),
+                decision(
+                    "deny",
+                    json!({"kind":"shell","command":"cat .env","cwd":"/r"}),
+                    json!([{"policy":"develop.read.sensitive","message":"m"}]),
                 ),
                 1007,
                 1,
             ),
             (
-                rec(
-                    "decision",
-                    json!({"decision":"allow","action":{"kind":"file_read","path":"src/a.rs","cwd":"/r"}}),
+                decision(
+                    "allow",
+                    json!({"kind":"file_read","path":"src/a.rs","cwd":"/r"}),
+                    json!([]),
                 ),
                 1001,
                 2,
             ),
             (
-                rec(
-                    "decision",
-                    json!({"decision":"deny","action":{"kind":"file_write","path":"../x","cwd":"/r"}}),
+                decision(
+                    "deny",
+                    json!({"kind":"file_write","path":"../x","cwd":"/r"}),
+                    json!([]),
                 ),
                 1001,
                 3,
             ),
             (
-                rec(
-                    "decision",
-                    json!({"decision":"deny","action":{"kind":"http","method":"GET","url":"https://e.x/","cwd":"/r"}}),
+                decision(
+                    "deny",
+                    json!({"kind":"http","method":"GET","url":"https://e.x/","cwd":"/r"}),
+                    json!([]),
                 ),
                 4001,
                 5,
             ),
             (
-                rec(
-                    "decision",
-                    json!({"decision":"ask","action":{"kind":"mcp_call","tool":{"server":"gh","tool":"t"},"cwd":"/r"}}),
+                decision(
+                    "ask",
+                    json!({"kind":"mcp_call","tool":{"server":"gh","tool":"t"},"cwd":"/r"}),
+                    json!([]),
                 ),
                 6003,
                 99,
             ),
-            (rec("task.start", json!({"task":"task_1"})), 6003, 1),
-            (rec("task.end", json!({"task":"task_1"})), 6003, 4),
+            (rec("task.start", started), 6003, 1),
+            (
+                rec(
+                    "task.end",
+                    json!({"task":"task_1","reason":"done","jti":"j"}),
+                ),
+                6003,
+                4,
+            ),
+            (rec("task.end", json!({"unexpected": true})), 6003, 99),
         ];
         for (r, class, activity) in cases {
             let e = to_ocsf(&r);
@@ -256,6 +375,8 @@ mod tests {
             }
             if r.kind == "decision" {
                 assert!(e["actor"]["authorizations"][0]["decision"].is_string());
+                assert_eq!(e["actor"]["user"]["uid"], "user:alice");
+                assert_eq!(e["metadata"]["uid"], "dec_1");
             }
         }
     }

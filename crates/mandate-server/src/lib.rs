@@ -7,6 +7,10 @@
 
 #![forbid(unsafe_code)]
 
+mod lifecycle;
+
+pub use lifecycle::{LaunchError, Running, launch};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -94,21 +98,11 @@ impl Connected<axum::serve::IncomingStream<'_, UnixListener>> for Peer {
     }
 }
 
-/// The user name for a uid, from `/etc/passwd` (or `uid<N>`).
-fn user_name(uid: u32) -> String {
-    std::fs::read_to_string("/etc/passwd")
-        .ok()
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_owned())
-            })
-        })
-        .unwrap_or_else(|| format!("uid{uid}"))
-}
-
 fn delegator(peer: Peer) -> PrincipalId {
-    let name = peer.uid.map(user_name).unwrap_or_else(|| "unknown".into());
+    let name = peer
+        .uid
+        .map(mandate_analysis::machine::user_name)
+        .unwrap_or_else(|| "unknown".into());
     PrincipalId::parse(&format!("user:{name}"))
         .unwrap_or_else(|_| PrincipalId::parse("user:unknown").expect("valid"))
 }

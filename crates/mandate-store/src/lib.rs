@@ -14,6 +14,7 @@ pub mod conformance;
 mod sqlite;
 
 use async_trait::async_trait;
+use mandate_types::audit::{AuditEvent, UnreadableRecord};
 use mandate_types::{Mandate, TaskId, UnixSeconds};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +95,18 @@ pub struct AuditEntry {
     pub body: serde_json::Value,
 }
 
+impl AuditEntry {
+    /// The entry that records `event` at `time_ms`.
+    pub fn of(event: &AuditEvent, time_ms: i64) -> Self {
+        Self {
+            kind: event.kind().to_owned(),
+            task_id: event.task().cloned(),
+            time_ms,
+            body: event.body(),
+        }
+    }
+}
+
 /// An audit record as stored, with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -111,6 +124,13 @@ pub struct AuditRecord {
     pub prev_hash: String,
     /// This record's hash.
     pub hash: String,
+}
+
+impl AuditRecord {
+    /// The record's content, typed.
+    pub fn event(&self) -> Result<AuditEvent, UnreadableRecord> {
+        AuditEvent::parse(&self.kind, &self.body)
+    }
 }
 
 /// A signed statement of the log's head at some record.

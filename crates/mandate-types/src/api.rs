@@ -103,6 +103,13 @@ pub struct TimelineEntry {
     pub record: serde_json::Value,
 }
 
+impl TimelineEntry {
+    /// The record's content, typed.
+    pub fn event(&self) -> Result<crate::audit::AuditEvent, crate::audit::UnreadableRecord> {
+        crate::audit::AuditEvent::parse(&self.kind, &self.record.to_string())
+    }
+}
+
 /// `GET /v1/tasks/{id}`: a task with its timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskDetail {

@@ -8,6 +8,7 @@
 
 mod action;
 pub mod api;
+pub mod audit;
 mod decision;
 mod effect;
 mod ids;

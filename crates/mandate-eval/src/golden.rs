@@ -29,7 +29,9 @@ use mandate_types::{
 };
 use serde::Deserialize;
 
-use crate::engine::Engine;
+use mandate_broker::Engine;
+
+use crate::EvalError;
 
 /// One golden case.
 #[derive(Debug, Clone, Deserialize)]
@@ -192,9 +194,9 @@ fn subst(s: &str, case_root: &Path, scratch: &Path) -> String {
 }
 
 /// Loads every case of a corpus directory, with its file name.
-pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Case)>, String> {
+pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Case)>, EvalError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|e| EvalError::read(dir, e))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -202,9 +204,9 @@ pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Case)>, String> {
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let cases: Vec<Case> = serde_json::from_str(&text)
-            .map_err(|e| format!("{}:{}: {e}", f.display(), e.line()))?;
+        let text = std::fs::read_to_string(&f).map_err(|e| EvalError::read(&f, e))?;
+        let cases: Vec<Case> =
+            serde_json::from_str(&text).map_err(|e| EvalError::parse(&f, Some(e.line()), e))?;
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -33,7 +33,9 @@ use mandate_types::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::{Engine, TaskState};
+use mandate_broker::{Engine, TaskState};
+
+use crate::EvalError;
 
 /// Counts for one source (or one category of it).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -362,24 +364,24 @@ pub fn evaluate(
     engine: &Engine,
     files: &[PathBuf],
     opts: &EvalOptions,
-) -> Result<EvalReport, String> {
+) -> Result<EvalReport, EvalError> {
     let ctx = Ctx {
         engine,
         profile: opts.profile.clone().unwrap_or_else(|| "develop".into()),
     };
     if engine.policy().profile(&ctx.profile).is_none() {
-        return Err(format!("unknown profile {}", ctx.profile));
+        return Err(EvalError::UnknownProfile(ctx.profile));
     }
     let mut report = EvalReport::default();
     let mut n = 0u64;
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let text = std::fs::read_to_string(f).map_err(|e| EvalError::read(f, e))?;
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let r: Value = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
+            let r: Value =
+                serde_json::from_str(line).map_err(|e| EvalError::parse(f, Some(i + 1), e))?;
             n += 1;
             record(&ctx, &r, n, opts, &mut report);
         }
@@ -577,14 +579,14 @@ pub fn check_thresholds(report: &EvalReport, thresholds: &[Threshold]) -> Vec<St
 }
 
 /// Reads a thresholds file (TOML, `[[threshold]]` entries).
-pub fn load_thresholds(path: &Path) -> Result<Vec<Threshold>, String> {
+pub fn load_thresholds(path: &Path) -> Result<Vec<Threshold>, EvalError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         threshold: Vec<Threshold>,
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| EvalError::read(path, e))?;
     toml::from_str::<File>(&text)
         .map(|f| f.threshold)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| EvalError::parse(path, None, e))
 }

@@ -1,7 +1,7 @@
 //! The golden policy corpus (`tests/policy/`) passes under the shipped profiles.
 
 use mandate_broker::config::build_engine;
-use mandate_broker::policy_test::{Scratch, load_corpus, run_corpus};
+use mandate_eval::golden::{Scratch, load_corpus, run_corpus};
 
 #[test]
 fn golden_corpus_passes() {

@@ -1,0 +1,273 @@
+//! `mandate run -- <assistant> ...`: run an assistant under a fresh task, with its hooks
+//! injected for the session only, and end the task (revoking its token) when it exits.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use mandate_adapters::{Assistant, settings};
+use mandate_broker::config::Overrides;
+use mandate_client::Client;
+use mandate_server::Running;
+use mandate_types::api::{StartTaskRequest, StartedTask};
+use mandate_types::{AgentId, BranchPattern, HostPattern, McpToolPattern, ProfileName, Purpose};
+use tokio::runtime::Runtime;
+
+use super::parse_all;
+use crate::cli::RunArgs;
+use crate::exit::{CliError, CliResult, Exit};
+use crate::paths::abs_path;
+use crate::signals::{Signal, Signals};
+
+/// A broker running inside this process for the length of one session.
+struct Embedded {
+    rt: Runtime,
+    running: Running,
+}
+
+impl Embedded {
+    fn start(dir: &Path) -> CliResult<Self> {
+        let o = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            policy_dir: None,
+        };
+        let settings = super::settings(dir, &o)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(CliError::io("starting the async runtime"))?;
+        let running = rt.block_on(mandate_server::launch(settings.clone()))?;
+        eprintln!(
+            "mandate: no broker was running; started one for this session (data dir {})",
+            settings.data_dir.display()
+        );
+        Ok(Self { rt, running })
+    }
+
+    fn stop(self) {
+        self.rt.block_on(self.running.stop());
+    }
+}
+
+fn broker_is_up(socket: &Path) -> bool {
+    Client::new(socket)
+        .with_timeout(Duration::from_secs(2))
+        .request("GET", "/healthz", None, &[])
+        .map(|(s, _)| s == 200)
+        .unwrap_or(false)
+}
+
+/// Runs an assistant under a fresh task; the exit status is the assistant's.
+pub fn run(dir: &Path, args: RunArgs) -> CliResult {
+    let program = args.command[0].clone();
+    let assistant = Assistant::from_program(&program);
+    let socket = dir.join("mandate.sock");
+    let embedded = if broker_is_up(&socket) {
+        None
+    } else {
+        Some(Embedded::start(dir)?)
+    };
+    let client = Client::new(&socket);
+    let started = task_request(&args, &program, assistant)
+        .and_then(|req| Ok(client.json::<_, StartedTask>("POST", "/v1/tasks", Some(&req))?));
+    let task = match started {
+        Ok(t) => t,
+        Err(e) => {
+            if let Some(b) = embedded {
+                b.stop();
+            }
+            return Err(CliError::Failed(format!("cannot start a task: {e}")));
+        }
+    };
+    eprintln!(
+        "mandate: task {} ({}) for {}",
+        task.task_id, task.mandate.profile, program
+    );
+
+    let outcome = run_child(dir, &program, &args.command[1..], assistant, &task, &socket);
+
+    let reason = match &outcome {
+        Ok(Exit::Status(code)) => format!("{program} exited with status {code}"),
+        Ok(other) => format!("{program} exited ({other:?})"),
+        Err(e) => format!("{program} could not run: {e}"),
+    };
+    let body = serde_json::json!({ "reason": reason });
+    match client.json::<_, serde_json::Value>(
+        "POST",
+        &format!("/v1/tasks/{}/end", task.task_id),
+        Some(&body),
+    ) {
+        Err(e) => eprintln!("mandate: could not end task {}: {e}", task.task_id),
+        Ok(_) => eprintln!("mandate: task {} ended; its token is revoked", task.task_id),
+    }
+    if let Some(b) = embedded {
+        b.stop();
+    }
+    outcome
+}
+
+fn task_request(
+    args: &RunArgs,
+    program: &str,
+    assistant: Option<Assistant>,
+) -> CliResult<StartTaskRequest> {
+    let repo = abs_path(
+        "repo",
+        &args.repo.clone().unwrap_or_else(|| PathBuf::from(".")),
+    )?;
+    let name = assistant.map(|a| a.agent_name()).unwrap_or("agent");
+    let host = mandate_analysis::machine::hostname();
+    let agent = AgentId::parse(&format!("{name}@{host}")).or_else(|_| AgentId::parse(name))?;
+    let purpose = args.purpose.clone().unwrap_or_else(|| {
+        format!(
+            "{} session in {}",
+            program.rsplit('/').next().unwrap_or(program),
+            repo
+        )
+    });
+    Ok(StartTaskRequest {
+        profile: ProfileName::parse(&args.profile)?,
+        repo,
+        purpose: Purpose::parse(&purpose)?,
+        ttl: args.ttl.clone(),
+        agent: Some(agent),
+        allow_hosts: parse_all(&args.allow_host, HostPattern::parse)?,
+        allow_read: Vec::new(),
+        allow_write: Vec::new(),
+        branches: parse_all(&args.branch, BranchPattern::parse)?,
+        mcp_tools: parse_all(&args.allow_tool, McpToolPattern::parse)?,
+        parent: None,
+    })
+}
+
+/// Files created for one session, removed (newest first) when it ends.
+#[derive(Default)]
+struct SessionFiles(Vec<PathBuf>);
+
+impl SessionFiles {
+    /// Creates `path` with `content` (and any missing parent directories); refuses to
+    /// overwrite anything.
+    fn create(&mut self, path: &Path, content: &str) -> CliResult<()> {
+        if path.exists() {
+            return Err(CliError::Failed(format!(
+                "{} already exists; refusing to overwrite it",
+                path.display()
+            )));
+        }
+        if let Some(parent) = path.parent() {
+            let mut missing = Vec::new();
+            let mut p = parent;
+            while !p.exists() {
+                missing.push(p.to_path_buf());
+                match p.parent() {
+                    Some(up) => p = up,
+                    None => break,
+                }
+            }
+            std::fs::create_dir_all(parent).map_err(CliError::io(parent.display().to_string()))?;
+            self.0.extend(missing.into_iter().rev());
+        }
+        std::fs::write(path, content).map_err(CliError::io(path.display().to_string()))?;
+        self.0.push(path.to_path_buf());
+        Ok(())
+    }
+}
+
+impl Drop for SessionFiles {
+    fn drop(&mut self) {
+        for p in self.0.iter().rev() {
+            let _ = if p.is_dir() {
+                std::fs::remove_dir(p)
+            } else {
+                std::fs::remove_file(p)
+            };
+        }
+    }
+}
+
+fn run_child(
+    dir: &Path,
+    program: &str,
+    rest: &[String],
+    assistant: Option<Assistant>,
+    task: &StartedTask,
+    socket: &Path,
+) -> CliResult {
+    let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
+    // Session files live in the private data directory: assistants refuse configuration
+    // from world-writable places such as /tmp (Gemini CLI checks every parent).
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).map_err(CliError::io(sessions.display().to_string()))?;
+    let session = tempfile::Builder::new()
+        .prefix("session-")
+        .tempdir_in(&sessions)
+        .map_err(CliError::io(sessions.display().to_string()))?;
+    let wiring = match assistant {
+        Some(a) => settings::run_wiring(a, &exe, session.path()),
+        None => settings::RunWiring {
+            notes: vec![format!(
+                "{program} is not an assistant Mandate knows; it gets MANDATE_TOKEN but no hooks"
+            )],
+            ..Default::default()
+        },
+    };
+    for n in &wiring.notes {
+        eprintln!("mandate: {n}");
+    }
+    let mut files = SessionFiles::default();
+    for (path, content) in &wiring.files {
+        files.create(path, content)?;
+    }
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&wiring.args)
+        .args(rest)
+        .env("MANDATE_TOKEN", &task.token)
+        .env("MANDATE_SOCKET", socket)
+        .env("MANDATE_TASK_ID", task.task_id.as_str())
+        .envs(wiring.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::io("starting the async runtime"))?;
+    let child = cmd
+        .spawn()
+        .map_err(|e| CliError::Failed(format!("cannot start {program}: {e}")))?;
+    let status = rt
+        .block_on(wait_forwarding_signals(child))
+        .map_err(CliError::io(format!("waiting for {program}")))?;
+    drop(files);
+    use std::os::unix::process::ExitStatusExt;
+    Ok(Exit::Status(match (status.code(), status.signal()) {
+        (Some(c), _) => u8::try_from(c).unwrap_or(1),
+        (None, Some(sig)) => u8::try_from(128 + sig).unwrap_or(255),
+        _ => 1,
+    }))
+}
+
+/// Waits for the assistant. Ctrl-C reaches it directly (same process group); this process
+/// survives it to end the task, and forwards SIGTERM and SIGHUP.
+async fn wait_forwarding_signals(
+    mut child: std::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    let mut signals = Signals::new();
+    let pid = child.id();
+    let waiter = tokio::task::spawn_blocking(move || child.wait());
+    tokio::pin!(waiter);
+    loop {
+        tokio::select! {
+            s = &mut waiter => return s.map_err(std::io::Error::other)?,
+            sig = signals.next() => {
+                let name = match sig {
+                    Signal::Interrupt => continue,
+                    Signal::Terminate => "-TERM",
+                    Signal::Hangup => "-HUP",
+                };
+                let _ = std::process::Command::new("kill").arg(name).arg(pid.to_string()).status();
+            }
+        }
+    }
+}
