@@ -3,31 +3,23 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use brush_parser::ParserOptions;
 use brush_parser::ast::{
     self, Command, CommandPrefixOrSuffixItem, CompoundCommand, IoFileRedirectKind,
     IoFileRedirectTarget, IoRedirect, Pipeline,
 };
-use brush_parser::{Parser, ParserOptions};
 use mandate_types::ProgramClass;
 
 use crate::effect::{NetTarget, ShellEffect, ShellPath};
+
+mod guards;
+
 use crate::kb::{ArgsRole, FlagRole, KnowledgeBase, ProgramSpec};
 use crate::words::{Expanded, VarLookup, VarValue, expand_word, parse_pieces};
+pub use guards::MAX_ANALYSED;
 
-/// Longest command line analysed; longer ones are unparseable.
-pub const MAX_ANALYSED: usize = 256 * 1024;
 /// Deepest nesting of `bash -c`, `eval` and substitutions followed.
 pub const MAX_DEPTH: usize = 12;
-/// Deepest bracket nesting accepted before parsing (protects the parser's stack).
-pub const MAX_BRACKETS: usize = 64;
-/// Deepest `(` nesting accepted: brush-parser's backtracking doubles in cost with each
-/// level (16 levels ≈ 1.5 ms, 22 ≈ 94 ms; found by fuzzing).
-pub const MAX_PARENS: usize = 16;
-/// Most `<<` operators accepted in one command line.
-pub const MAX_HEREDOCS: usize = 8;
-/// Most `${name[` expansions with an unclosed subscript accepted in one command line
-/// (each one multiplies brush-parser's backtracking).
-pub const MAX_OPEN_SUBSCRIPTS: usize = 2;
 /// Most effects reported for one command line.
 pub const MAX_EFFECTS: usize = 4096;
 
@@ -202,122 +194,6 @@ impl Parsed {
     fn has(&self, s: &str) -> bool {
         self.switches.iter().any(|x| x == s)
     }
-}
-
-fn max_bracket_depth(s: &str) -> usize {
-    let (mut d, mut max) = (0usize, 0usize);
-    for b in s.bytes() {
-        match b {
-            b'(' | b'{' | b'[' | b'`' => {
-                d += 1;
-                max = max.max(d);
-            }
-            b')' | b'}' | b']' => d = d.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
-/// Whether some `[[` in command position (at the start, or after `;`, `&`, `|`, `(`, `{`,
-/// a newline or `!`, and followed by a blank, `;` or the end) has no `]]` after it.
-fn unterminated_test(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(off) = s[i..].find("[[") {
-        let at = i + off;
-        let before = b[..at].iter().rev().find(|c| !matches!(c, b' ' | b'\t'));
-        let command_position = matches!(
-            before,
-            None | Some(b';' | b'&' | b'|' | b'(' | b'{' | b'\n' | b'!')
-        );
-        let after = b.get(at + 2);
-        let word_end = matches!(after, None | Some(b' ' | b'\t' | b';' | b'\n'));
-        if command_position && word_end && !s[at + 2..].contains("]]") {
-            return true;
-        }
-        i = at + 2;
-    }
-    false
-}
-
-/// How many `${…}` expansions leave a `[` subscript open before their `}` (`${a[}`,
-/// `${a[@:1}`): bash rejects each as a bad substitution.
-fn open_subscripts(s: &str) -> usize {
-    let mut count = 0;
-    let mut i = 0;
-    while let Some(off) = s[i..].find("${") {
-        let start = i + off + 2;
-        // Up to the closing `}`, or to a nested `${` if one comes first.
-        let rest = &s[start..];
-        let end = [rest.find('}'), rest.find("${")]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(rest.len());
-        let body = &rest[..end];
-        if body.matches('[').count() > body.matches(']').count() {
-            count += 1;
-        }
-        i = start;
-    }
-    count
-}
-
-/// `<<` (not `<<<`) followed, after an optional `-` and blanks, by a carriage return.
-fn odd_heredoc(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(off) = s[i..].find("<<") {
-        let mut j = i + off + 2;
-        if b.get(j) == Some(&b'<') {
-            i = j + 1;
-            continue;
-        }
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        while matches!(b.get(j), Some(b' ' | b'\t')) {
-            j += 1;
-        }
-        if b.get(j) == Some(&b'\r') {
-            return true;
-        }
-        i = j.max(i + off + 2);
-    }
-    false
-}
-
-/// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
-fn has_huge_io_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut run = 0;
-    for &c in b {
-        if c.is_ascii_digit() {
-            run += 1;
-        } else {
-            if run > 9 && (c == b'<' || c == b'>') {
-                return true;
-            }
-            run = 0;
-        }
-    }
-    false
-}
-
-fn max_paren_depth(s: &str) -> usize {
-    let (mut d, mut max) = (0usize, 0usize);
-    for b in s.bytes() {
-        match b {
-            b'(' => {
-                d += 1;
-                max = max.max(d);
-            }
-            b')' => d = d.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
 }
 
 fn basename(s: &str) -> &str {
@@ -517,55 +393,9 @@ impl Walker<'_> {
         if self.depth >= MAX_DEPTH {
             return self.unparseable("commands nested too deeply (bash -c, eval, substitutions)");
         }
-        if text.len() > MAX_ANALYSED {
-            return self.unparseable(format!(
-                "command is {} bytes; longer than the {} bytes Mandate analyses",
-                text.len(),
-                MAX_ANALYSED
-            ));
-        }
-        if max_bracket_depth(text) > MAX_BRACKETS || max_paren_depth(text) > MAX_PARENS {
-            return self.unparseable("brackets nested too deeply to analyse");
-        }
-        if unterminated_test(text) {
-            // brush-parser 0.4 backtracks exponentially (or hangs) on an unterminated
-            // `[[` after a command substitution; bash rejects it as a syntax error anyway.
-            return self.unparseable("a [[ test is not closed with ]]");
-        }
-        if let Some(c) = text
-            .chars()
-            .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        {
-            return self.unparseable(format!("the command contains the control character {c:?}"));
-        }
-        if text.matches("<<").count() > MAX_HEREDOCS {
-            // brush-parser backtracks badly on many here-document operators (found by
-            // fuzzing); real command lines have a few at most.
-            return self.unparseable("too many here-document operators to analyse");
-        }
-        if open_subscripts(text) > MAX_OPEN_SUBSCRIPTS {
-            // brush-parser 0.4's word parser backtracks exponentially on `${a[}` in
-            // double quotes and here-documents (found by fuzzing).
-            return self.unparseable("several ${name[ expansions leave their subscript open");
-        }
-        if odd_heredoc(text) {
-            // brush-parser 0.4 hangs on a here-document whose delimiter starts with a
-            // carriage return (found by fuzzing).
-            return self.unparseable("a here-document delimiter starts with a control character");
-        }
-        if has_huge_io_number(text) {
-            // brush-parser 0.4 panics on redirection fds that overflow an i32.
-            return self
-                .unparseable("a redirection names a file descriptor number too large to be real");
-        }
-        let options = self.options;
-        let parsed = catch_unwind(AssertUnwindSafe(|| {
-            Parser::new(std::io::BufReader::new(text.as_bytes()), options).parse_program()
-        }));
-        let program = match parsed {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => return self.unparseable(format!("cannot parse the command: {e}")),
-            Err(_) => return self.unparseable("the shell parser failed on this command"),
+        let program = match guards::parse_program(text, self.options) {
+            Ok(p) => p,
+            Err(reason) => return self.unparseable(reason),
         };
         self.depth += 1;
         for cc in &program.complete_commands {
