@@ -1,0 +1,285 @@
+//! `git [GLOBAL OPTIONS] SUBCOMMAND [ARGS]`: the global options (`-C DIR`,
+//! `-c KEY=VALUE` that makes git run a command), remotes given by name or URL, and the
+//! analysis of `push` (refspecs, force, all), `clone`, `fetch`, `config` and `remote`.
+
+use crate::effect::{NetTarget, ShellEffect, ShellPath};
+use crate::kb::{FlagRole, ProgramSpec};
+use crate::words::Expanded;
+
+use crate::analyze::args::{self, Parsed, Until};
+use crate::analyze::context::{ProgramModel, WalkCx};
+use crate::analyze::state::Stdin;
+use crate::analyze::targets::remote_spec;
+
+/// The kinds of git subcommand with effects of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Receives from a remote (`fetch`, `pull`, `ls-remote`).
+    Fetch,
+    /// `push`.
+    Push,
+    /// `clone`.
+    Clone,
+    /// `config`.
+    Config,
+    /// `remote`.
+    Remote,
+}
+
+fn kind(sub: &str) -> Option<Kind> {
+    match sub {
+        "push" => Some(Kind::Push),
+        "clone" => Some(Kind::Clone),
+        "fetch" | "pull" | "ls-remote" => Some(Kind::Fetch),
+        "config" => Some(Kind::Config),
+        "remote" => Some(Kind::Remote),
+        _ => None,
+    }
+}
+
+/// Config keys whose value is a command git runs, followed by `git -c` when known.
+const FOLLOWED_KEYS: &[&str] = &[
+    "core.sshcommand",
+    "core.pager",
+    "core.editor",
+    "core.askpass",
+    "core.gitproxy",
+    "diff.external",
+    "sequence.editor",
+    "credential.helper",
+    "gpg.program",
+];
+
+/// Git config keys whose value is a command git will run.
+const GIT_COMMAND_KEYS: &[&str] = &[
+    "core.sshcommand",
+    "core.pager",
+    "core.editor",
+    "core.hookspath",
+    "core.fsmonitor",
+    "core.gitproxy",
+    "core.askpass",
+    "credential.helper",
+    "diff.external",
+    "sequence.editor",
+    "uploadpack.packobjectshook",
+    "protocol.ext.allow",
+    "gpg.program",
+    "merge.tool",
+    "diff.tool",
+    "remote.origin.uploadpack",
+    "remote.origin.receivepack",
+];
+
+fn runs_command(key: &str) -> bool {
+    GIT_COMMAND_KEYS.contains(&key) || key.starts_with("alias.")
+}
+
+/// `git` (`args = "git"`).
+pub(crate) struct Git;
+
+impl ProgramModel for Git {
+    fn run(&self, cx: &mut WalkCx<'_>, _name: &str, spec: &ProgramSpec, args: &[Expanded]) {
+        let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
+        global_options(cx, &global);
+        let Some(sub) = global.positional.first() else {
+            return;
+        };
+        let Some(sub_spec) = spec.subcommands.get(&sub.text) else {
+            return cx.unparseable(format!(
+                "unknown git subcommand {:?} (an alias or an external git-{} program may run anything)",
+                sub.text, sub.text
+            ));
+        };
+        let (parsed, _) = args::parse(sub_spec, &args[consumed..], Until::End);
+        match kind(&sub.text) {
+            Some(Kind::Push) => push(cx, &parsed),
+            Some(Kind::Clone) => clone(cx, &parsed),
+            Some(Kind::Fetch) => fetch(cx, &parsed),
+            Some(Kind::Config) => config(cx, &parsed),
+            Some(Kind::Remote) => remote(cx, &parsed),
+            None => {}
+        }
+    }
+}
+
+/// `-C DIR` (and `--git-dir`, `--work-tree`) moves git; `-c KEY=VALUE` and
+/// `--config-env KEY=VAR` may make it run a command.
+fn global_options(cx: &mut WalkCx<'_>, global: &Parsed) {
+    for (flag, role, v) in &global.flags {
+        match role {
+            FlagRole::Dir => cx.dir = Some(cx.path(v)),
+            _ if flag == "-c" || flag == "--config-env" => {
+                let (key, value) = v.text.split_once('=').unwrap_or((&v.text, ""));
+                let key = key.to_ascii_lowercase();
+                if FOLLOWED_KEYS.contains(&key.as_str()) && !v.dynamic && !value.is_empty() {
+                    // Follow the command git will run (`credential.helper` may be a
+                    // `!`-prefixed shell snippet).
+                    let value = value.strip_prefix('!').unwrap_or(value);
+                    cx.child_script(value, &Stdin::Tty);
+                } else if runs_command(&key) {
+                    cx.unparseable(format!("git -c {key}=... makes git run a command"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A remote as written: a URL (`https://…`, `git@host:repo`), or the name of one
+/// configured in the repository at `dir`.
+fn remote_target(e: &Expanded, dir: Option<&ShellPath>) -> NetTarget {
+    if e.dynamic {
+        NetTarget::Dynamic {
+            text: e.text.clone(),
+        }
+    } else if e.text.contains("://") || remote_spec(&e.text).is_some() && e.text.contains(':') {
+        NetTarget::Url {
+            url: e.text.clone(),
+        }
+    } else {
+        NetTarget::GitRemote {
+            name: e.text.clone(),
+            dir: dir.cloned(),
+        }
+    }
+}
+
+/// `git push [REMOTE [REFSPEC...]]`.
+fn push(cx: &mut WalkCx<'_>, parsed: &Parsed) {
+    let force = parsed.switches.iter().any(|s| {
+        matches!(
+            s.as_str(),
+            "-f" | "--force"
+                | "--force-with-lease"
+                | "--force-if-includes"
+                | "--delete"
+                | "-d"
+                | "--mirror"
+                | "--prune"
+        )
+    }) || parsed
+        .positional
+        .iter()
+        .skip(1)
+        .any(|r| r.text.starts_with('+') || r.text.starts_with(':'));
+    let all = parsed.switches.iter().any(|s| {
+        matches!(
+            s.as_str(),
+            "--all" | "--mirror" | "--tags" | "--follow-tags"
+        )
+    });
+    let remote = parsed
+        .positional
+        .first()
+        .map(|r| remote_target(r, cx.dir.as_ref()));
+    let refspecs = parsed
+        .positional
+        .iter()
+        .skip(1)
+        .map(|r| r.text.clone())
+        .collect();
+    cx.emit(ShellEffect::Push {
+        remote,
+        refspecs,
+        force,
+        all,
+        dir: cx.dir.clone(),
+    });
+}
+
+/// `git clone URL [DIR]`: the directory defaults to the URL's last component.
+fn clone(cx: &mut WalkCx<'_>, parsed: &Parsed) {
+    let Some(url) = parsed.positional.first() else {
+        return;
+    };
+    cx.emit(ShellEffect::Connect {
+        target: remote_target(url, cx.dir.as_ref()),
+        sends: false,
+        data_from: Vec::new(),
+    });
+    let dest = match parsed.positional.get(1) {
+        Some(d) => d.clone(),
+        None => Expanded {
+            text: url
+                .text
+                .trim_end_matches('/')
+                .trim_end_matches(".git")
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or("repo")
+                .to_owned(),
+            ..url.clone()
+        },
+    };
+    cx.write(&dest);
+}
+
+/// `git fetch|pull|ls-remote [REMOTE]`.
+fn fetch(cx: &mut WalkCx<'_>, parsed: &Parsed) {
+    let remote = parsed.positional.first().cloned().unwrap_or(Expanded {
+        text: "origin".into(),
+        ..Default::default()
+    });
+    let target = if remote.text == "--all" || parsed.has("--all") {
+        NetTarget::Dynamic {
+            text: "all remotes".into(),
+        }
+    } else {
+        remote_target(&remote, cx.dir.as_ref())
+    };
+    cx.emit(ShellEffect::Connect {
+        target,
+        sends: false,
+        data_from: Vec::new(),
+    });
+}
+
+/// `git config [--global|--system] [--get…|--list] KEY [VALUE]`.
+fn config(cx: &mut WalkCx<'_>, parsed: &Parsed) {
+    let read_only = parsed.switches.iter().any(|s| {
+        matches!(
+            s.as_str(),
+            "--get" | "--get-all" | "--get-regexp" | "--list" | "-l" | "--show-origin"
+        )
+    }) || parsed.positional.len() <= 1;
+    let key = parsed
+        .positional
+        .first()
+        .map(|k| k.text.to_ascii_lowercase())
+        .unwrap_or_default();
+    let file = if parsed.has("--global") {
+        "~/.gitconfig"
+    } else if parsed.has("--system") {
+        "/etc/gitconfig"
+    } else {
+        ".git/config"
+    };
+    let file = Expanded {
+        text: file.to_owned(),
+        ..Default::default()
+    };
+    if read_only {
+        cx.read(&file);
+    } else {
+        if runs_command(&key) {
+            cx.unparseable(format!("git config {key} makes git run a command"));
+        }
+        cx.write(&file);
+    }
+}
+
+/// `git remote add|set-url|rename|remove|rm ...` writes the repository's configuration.
+fn remote(cx: &mut WalkCx<'_>, parsed: &Parsed) {
+    let action = parsed
+        .positional
+        .get(1)
+        .map(|a| a.text.as_str())
+        .unwrap_or("");
+    if matches!(action, "add" | "set-url" | "rename" | "remove" | "rm") {
+        cx.write(&Expanded {
+            text: ".git/config".into(),
+            ..Default::default()
+        });
+    }
+}
