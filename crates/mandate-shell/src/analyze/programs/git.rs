@@ -1,6 +1,12 @@
-//! `git [GLOBAL OPTIONS] SUBCOMMAND [ARGS]`: the global options (`-C DIR`,
+//! `git [GLOBAL OPTIONS] SUBCOMMAND [ARGS]`: what each subcommand does is data
+//! (`data/git.toml`); what needs code is here: the global options (`-C DIR`,
 //! `-c KEY=VALUE` that makes git run a command), remotes given by name or URL, and the
 //! analysis of `push` (refspecs, force, all), `clone`, `fetch`, `config` and `remote`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{FlagRole, ProgramSpec};
@@ -11,8 +17,12 @@ use crate::analyze::context::{ProgramModel, WalkCx};
 use crate::analyze::state::Stdin;
 use crate::analyze::targets::remote_spec;
 
-/// The kinds of git subcommand with effects of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What git's subcommands and configuration keys do.
+const GIT_DATA: &str = include_str!("../../../data/git.toml");
+
+/// The kinds of subcommand `data/git.toml` sorts git's subcommands into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Kind {
     /// Receives from a remote (`fetch`, `pull`, `ls-remote`).
     Fetch,
@@ -24,55 +34,76 @@ enum Kind {
     Config,
     /// `remote`.
     Remote,
+    /// Only reads the repository.
+    Inspect,
+    /// Changes the repository locally.
+    LocalChange,
+    /// Reaches past the repository in a way not modelled yet.
+    NotModelled,
 }
 
-fn kind(sub: &str) -> Option<Kind> {
-    match sub {
-        "push" => Some(Kind::Push),
-        "clone" => Some(Kind::Clone),
-        "fetch" | "pull" | "ls-remote" => Some(Kind::Fetch),
-        "config" => Some(Kind::Config),
-        "remote" => Some(Kind::Remote),
-        _ => None,
+/// `data/git.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitData {
+    /// Kind → the subcommands of that kind.
+    subcommands: HashMap<Kind, Vec<String>>,
+    config: ConfigKeys,
+}
+
+/// Configuration keys that make git run a command.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigKeys {
+    /// Keys whose command `git -c` follows when its value is known.
+    followed: Vec<String>,
+    /// Keys whose setting is otherwise unparseable.
+    runs_command: Vec<String>,
+    /// Key prefixes treated as `runs_command`.
+    runs_command_prefixes: Vec<String>,
+}
+
+/// `data/git.toml`, parsed once, with subcommands looked up by name.
+struct Knowledge {
+    kinds: HashMap<String, Kind>,
+    config: ConfigKeys,
+}
+
+impl ConfigKeys {
+    fn is_followed(&self, key: &str) -> bool {
+        self.followed.iter().any(|k| k == key)
+    }
+
+    fn runs_command(&self, key: &str) -> bool {
+        self.runs_command.iter().any(|k| k == key)
+            || self
+                .runs_command_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str()))
     }
 }
 
-/// Config keys whose value is a command git runs, followed by `git -c` when known.
-const FOLLOWED_KEYS: &[&str] = &[
-    "core.sshcommand",
-    "core.pager",
-    "core.editor",
-    "core.askpass",
-    "core.gitproxy",
-    "diff.external",
-    "sequence.editor",
-    "credential.helper",
-    "gpg.program",
-];
+fn parse_knowledge(text: &str) -> Result<Knowledge, toml::de::Error> {
+    let data: GitData = toml::from_str(text)?;
+    let mut kinds = HashMap::new();
+    for (kind, names) in data.subcommands {
+        for name in names {
+            kinds.insert(name, kind);
+        }
+    }
+    Ok(Knowledge {
+        kinds,
+        config: data.config,
+    })
+}
 
-/// Git config keys whose value is a command git will run.
-const GIT_COMMAND_KEYS: &[&str] = &[
-    "core.sshcommand",
-    "core.pager",
-    "core.editor",
-    "core.hookspath",
-    "core.fsmonitor",
-    "core.gitproxy",
-    "core.askpass",
-    "credential.helper",
-    "diff.external",
-    "sequence.editor",
-    "uploadpack.packobjectshook",
-    "protocol.ext.allow",
-    "gpg.program",
-    "merge.tool",
-    "diff.tool",
-    "remote.origin.uploadpack",
-    "remote.origin.receivepack",
-];
-
-fn runs_command(key: &str) -> bool {
-    GIT_COMMAND_KEYS.contains(&key) || key.starts_with("alias.")
+#[expect(
+    clippy::expect_used,
+    reason = "data/git.toml is built in and parsed by a unit test"
+)]
+fn knowledge() -> &'static Knowledge {
+    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+    KNOWLEDGE.get_or_init(|| parse_knowledge(GIT_DATA).expect("data/git.toml parses"))
 }
 
 /// `git` (`args = "git"`).
@@ -92,13 +123,13 @@ impl ProgramModel for Git {
             ));
         };
         let (parsed, _) = args::parse(sub_spec, &args[consumed..], Until::End);
-        match kind(&sub.text) {
+        match knowledge().kinds.get(&sub.text) {
             Some(Kind::Push) => push(cx, &parsed),
             Some(Kind::Clone) => clone(cx, &parsed),
             Some(Kind::Fetch) => fetch(cx, &parsed),
             Some(Kind::Config) => config(cx, &parsed),
             Some(Kind::Remote) => remote(cx, &parsed),
-            None => {}
+            Some(Kind::Inspect | Kind::LocalChange | Kind::NotModelled) | None => {}
         }
     }
 }
@@ -106,18 +137,19 @@ impl ProgramModel for Git {
 /// `-C DIR` (and `--git-dir`, `--work-tree`) moves git; `-c KEY=VALUE` and
 /// `--config-env KEY=VAR` may make it run a command.
 fn global_options(cx: &mut WalkCx<'_>, global: &Parsed) {
+    let keys = &knowledge().config;
     for (flag, role, v) in &global.flags {
         match role {
             FlagRole::Dir => cx.dir = Some(cx.path(v)),
             _ if flag == "-c" || flag == "--config-env" => {
                 let (key, value) = v.text.split_once('=').unwrap_or((&v.text, ""));
                 let key = key.to_ascii_lowercase();
-                if FOLLOWED_KEYS.contains(&key.as_str()) && !v.dynamic && !value.is_empty() {
+                if keys.is_followed(&key) && !v.dynamic && !value.is_empty() {
                     // Follow the command git will run (`credential.helper` may be a
                     // `!`-prefixed shell snippet).
                     let value = value.strip_prefix('!').unwrap_or(value);
                     cx.child_script(value, &Stdin::Tty);
-                } else if runs_command(&key) {
+                } else if keys.runs_command(&key) {
                     cx.unparseable(format!("git -c {key}=... makes git run a command"));
                 }
             }
@@ -262,7 +294,7 @@ fn config(cx: &mut WalkCx<'_>, parsed: &Parsed) {
     if read_only {
         cx.read(&file);
     } else {
-        if runs_command(&key) {
+        if knowledge().config.runs_command(&key) {
             cx.unparseable(format!("git config {key} makes git run a command"));
         }
         cx.write(&file);
@@ -281,5 +313,37 @@ fn remote(cx: &mut WalkCx<'_>, parsed: &Parsed) {
             text: ".git/config".into(),
             ..Default::default()
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::kb::KnowledgeBase;
+
+    #[test]
+    fn git_data_parses_and_sorts_every_known_subcommand_exactly_once() {
+        let data: GitData = toml::from_str(GIT_DATA).unwrap();
+        let listed: Vec<&String> = data.subcommands.values().flatten().collect();
+        let unique: HashSet<&String> = listed.iter().copied().collect();
+        assert_eq!(listed.len(), unique.len(), "a subcommand is listed twice");
+        let kb = KnowledgeBase::builtin();
+        let known: HashSet<&String> = kb.get("git").unwrap().subcommands.keys().collect();
+        assert_eq!(unique, known, "data/git.toml and programs.toml disagree");
+    }
+
+    #[test]
+    fn config_keys_are_lower_case_and_followed_keys_run_commands() {
+        let keys = &knowledge().config;
+        for k in keys.followed.iter().chain(&keys.runs_command) {
+            assert_eq!(*k, k.to_ascii_lowercase());
+        }
+        for k in &keys.followed {
+            assert!(keys.runs_command(k), "{k}");
+        }
+        assert!(keys.runs_command("alias.st"));
+        assert!(!keys.runs_command("user.name"));
     }
 }
