@@ -40,6 +40,8 @@ mod report;
 mod roles;
 mod state;
 mod targets;
+#[cfg(test)]
+mod testing;
 mod walk;
 
 pub use guards::MAX_ANALYSED;

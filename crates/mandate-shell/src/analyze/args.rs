@@ -159,3 +159,132 @@ fn short_options(spec: &ProgramSpec, args: &[Expanded], i: usize, out: &mut Pars
     }
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::word;
+    use crate::kb::KnowledgeBase;
+
+    /// A spec from the fields of a `[[program]]` entry.
+    fn spec(fields: &str) -> ProgramSpec {
+        let mut kb = KnowledgeBase::default();
+        kb.extend_from_toml(&format!("[[program]]\nnames = [\"t\"]\n{fields}"))
+            .unwrap();
+        kb.get("t").unwrap().clone()
+    }
+
+    fn split(spec: &ProgramSpec, args: &[&str], until: Until) -> (Parsed, usize) {
+        let args: Vec<Expanded> = args.iter().map(|a| word(a)).collect();
+        parse(spec, &args, until)
+    }
+
+    fn texts(words: &[Expanded]) -> Vec<&str> {
+        words.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    fn flags(p: &Parsed) -> Vec<(&str, FlagRole, &str)> {
+        p.flags
+            .iter()
+            .map(|(f, r, v)| (f.as_str(), *r, v.text.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn short_options_take_their_value_attached_or_next() {
+        let s = spec("value_flags = [\"-n\"]\nflags = { \"-o\" = \"write\" }");
+        let (p, used) = split(&s, &["-n5", "-o", "out", "-ab", "in"], Until::End);
+        assert_eq!(used, 5);
+        assert_eq!(
+            flags(&p),
+            vec![("-n", FlagRole::Value, "5"), ("-o", FlagRole::Write, "out")]
+        );
+        assert_eq!(p.switches, vec!["-a", "-b"]);
+        assert_eq!(texts(&p.positional), vec!["in"]);
+        assert!(p.letters.contains(&'a') && p.letters.contains(&'n'));
+    }
+
+    #[test]
+    fn a_value_letter_ends_a_cluster() {
+        let s = spec("flags = { \"-f\" = \"read\" }");
+        let (p, _) = split(&s, &["-xfconf", "a"], Until::End);
+        assert_eq!(flags(&p), vec![("-f", FlagRole::Read, "conf")]);
+        assert_eq!(p.switches, vec!["-x"]);
+        assert_eq!(texts(&p.positional), vec!["a"]);
+    }
+
+    #[test]
+    fn long_options_take_a_value_only_when_listed() {
+        let s = spec("flags = { \"--output\" = \"write\" }");
+        let (p, _) = split(
+            &s,
+            &["--output=o1", "--output", "o2", "--color", "file"],
+            Until::End,
+        );
+        assert_eq!(
+            flags(&p),
+            vec![
+                ("--output", FlagRole::Write, "o1"),
+                ("--output", FlagRole::Write, "o2")
+            ]
+        );
+        assert_eq!(p.switches, vec!["--color"]);
+        assert!(p.has("--color") && !p.has("--output"));
+        assert_eq!(texts(&p.positional), vec!["file"]);
+    }
+
+    #[test]
+    fn single_dash_long_options_are_looked_up_whole() {
+        let s = spec("flags = { \"-engine\" = \"library\" }");
+        let (p, _) = split(&s, &["-engine", "x.so", "f"], Until::End);
+        assert_eq!(flags(&p), vec![("-engine", FlagRole::Library, "x.so")]);
+        assert_eq!(texts(&p.positional), vec!["f"]);
+    }
+
+    #[test]
+    fn attached_value_switches_keep_their_suffix_out_of_the_arguments() {
+        let s = spec("attached_value = [\"-i\"]\nswitches = { \"-i\" = \"read_write\" }");
+        let (p, _) = split(&s, &["-i.bak", "s/a/b/", "f"], Until::End);
+        assert_eq!(p.switches, vec!["-i"]);
+        assert_eq!(texts(&p.positional), vec!["s/a/b/", "f"]);
+    }
+
+    #[test]
+    fn double_dash_and_a_lone_dash_are_positional_markers() {
+        let s = spec("value_flags = [\"-n\"]");
+        let (p, _) = split(&s, &["-", "--", "-n", "x"], Until::End);
+        assert_eq!(texts(&p.positional), vec!["-", "-n", "x"]);
+        assert!(p.flags.is_empty());
+    }
+
+    #[test]
+    fn splitting_can_stop_at_the_first_positional() {
+        let s = spec("value_flags = [\"-u\"]");
+        let (p, used) = split(
+            &s,
+            &["-u", "root", "cat", "-n", "f"],
+            Until::FirstPositional,
+        );
+        assert_eq!(used, 3);
+        assert_eq!(texts(&p.positional), vec!["cat"]);
+        assert_eq!(
+            p.value_of(&["-x", "-u"]).map(|v| v.text.as_str()),
+            Some("root")
+        );
+        let (_, used) = split(&s, &["--", "-cmd"], Until::FirstPositional);
+        assert_eq!(
+            used, 1,
+            "`--` ends the options; what follows is someone else's"
+        );
+    }
+
+    #[test]
+    fn a_missing_value_uses_no_more_than_the_arguments() {
+        let s = spec("value_flags = [\"-n\", \"--depth\"]");
+        for args in [&["-n"][..], &["--depth"], &["x", "-n"]] {
+            let (p, used) = split(&s, args, Until::End);
+            assert_eq!(used, args.len());
+            assert!(p.flags.is_empty());
+        }
+    }
+}

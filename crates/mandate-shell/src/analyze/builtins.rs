@@ -94,3 +94,72 @@ fn eval(cx: &mut WalkCx<'_>, args: &[Expanded]) {
         cx.walk.script(&text, cx.st, cx.stdin);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, word};
+
+    /// Runs the builtin `argv` in `h`; returns whether it was one and its effects.
+    fn builtin(h: &mut Harness, argv: &[&str]) -> (bool, Vec<String>) {
+        let args: Vec<Expanded> = argv[1..].iter().map(|a| word(a)).collect();
+        h.with_cx(|cx| run(cx, argv[0], &args))
+    }
+
+    #[test]
+    fn cd_moves_the_current_directory() {
+        let mut h = Harness::new();
+        builtin(&mut h, &["cd", "a"]);
+        builtin(&mut h, &["cd", "b"]);
+        assert_eq!(h.st.cwd, Cwd::Known(Some("a/b".into())));
+        builtin(&mut h, &["cd", "/srv"]);
+        assert_eq!(h.st.cwd, Cwd::Known(Some("/srv".into())));
+        builtin(&mut h, &["cd"]);
+        assert_eq!(h.st.cwd, Cwd::Known(Some("~".into())));
+        for unknowable in [&["cd", "-"][..], &["cd", "$D"], &["popd"]] {
+            let mut h = Harness::new();
+            builtin(&mut h, unknowable);
+            assert_eq!(h.st.cwd, Cwd::Unknown, "{unknowable:?}");
+        }
+    }
+
+    #[test]
+    fn export_and_unset_change_variables() {
+        let mut h = Harness::new();
+        builtin(&mut h, &["export", "-x", "A=1", "B=$X"]);
+        assert_eq!(h.st.vars.get("A"), Some(&VarValue::Static("1".into())));
+        assert_eq!(h.st.vars.get("B"), Some(&VarValue::Dynamic));
+        builtin(&mut h, &["unset", "A"]);
+        assert!(!h.st.vars.contains_key("A"));
+    }
+
+    #[test]
+    fn eval_runs_its_text_in_this_shell() {
+        let mut h = Harness::new();
+        let (_, effects) = builtin(&mut h, &["eval", "cd sub;", "cat .env"]);
+        assert_eq!(effects, ["exec cat", "read sub/.env"]);
+        assert_eq!(h.st.cwd, Cwd::Known(Some("sub".into())));
+        let (_, effects) = builtin(&mut Harness::new(), &["eval", "$X"]);
+        assert_eq!(
+            effects,
+            ["unparseable: eval runs text computed at run time"]
+        );
+    }
+
+    #[test]
+    fn source_enable_and_alias() {
+        let (_, effects) = builtin(&mut Harness::new(), &[".", "env.sh"]);
+        assert_eq!(effects, ["exec .", "read env.sh"]);
+        let (_, effects) = builtin(&mut Harness::new(), &["enable", "-f", "x.so", "y"]);
+        assert_eq!(effects.len(), 1);
+        assert!(effects[0].starts_with("unparseable: enable -f"));
+        let (_, effects) = builtin(&mut Harness::new(), &["alias", "ls=rm"]);
+        assert!(effects[0].starts_with("unparseable: alias redefines"));
+        assert_eq!(builtin(&mut Harness::new(), &["alias"]), (true, vec![]));
+    }
+
+    #[test]
+    fn other_names_are_not_builtins() {
+        assert_eq!(builtin(&mut Harness::new(), &["cat", "x"]), (false, vec![]));
+    }
+}

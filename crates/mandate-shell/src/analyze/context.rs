@@ -102,3 +102,30 @@ impl WalkCx<'_> {
         self.walk.script(text, &mut child, stdin);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::state::Stdin;
+    use crate::analyze::testing::{Harness, word};
+
+    #[test]
+    fn paths_are_relative_to_an_option_directory_when_one_is_set() {
+        let mut h = Harness::new();
+        let (_, effects) = h.with_cx(|cx| {
+            cx.read(&word("a"));
+            cx.dir = Some(cx.path(&word("sub")));
+            cx.write(&word("b"));
+            cx.delete(&word("c"));
+        });
+        assert_eq!(effects, ["read a", "write sub/b", "delete sub/c"]);
+    }
+
+    #[test]
+    fn a_child_script_does_not_change_this_shell() {
+        let mut h = Harness::new();
+        let (_, effects) = h.with_cx(|cx| cx.child_script("cd sub; X=1; cat a", &Stdin::Tty));
+        assert_eq!(effects, ["exec cat", "read sub/a"]);
+        assert!(h.st.vars.is_empty());
+        assert_eq!(h.script("cat a"), ["exec cat", "read a"]);
+    }
+}

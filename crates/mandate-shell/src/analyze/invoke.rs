@@ -176,3 +176,103 @@ fn getent(cx: &mut WalkCx<'_>, args: &[Expanded]) {
 fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, word};
+
+    /// Runs `argv` with `env` set for it; returns its effects.
+    fn invoke(argv: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+        let argv: Vec<Expanded> = argv.iter().map(|a| word(a)).collect();
+        let env: Vec<(String, VarValue)> = env
+            .iter()
+            .map(|(k, v)| {
+                let value = if v.contains('$') {
+                    VarValue::Dynamic
+                } else {
+                    VarValue::Static((*v).to_owned())
+                };
+                ((*k).to_owned(), value)
+            })
+            .collect();
+        Harness::new().with_cx(|cx| command(cx, &argv, &env)).1
+    }
+
+    #[test]
+    fn a_known_program_runs_with_its_model() {
+        assert_eq!(invoke(&["cat", "a"], &[]), ["exec cat", "read a"]);
+        assert_eq!(
+            invoke(&["sudo", "cat", "a"], &[]),
+            ["exec sudo", "privilege sudo", "exec cat", "read a"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_program_may_read_its_plain_arguments() {
+        assert_eq!(
+            invoke(&["frobnicate", "-v", "a", "b"], &[]),
+            ["exec frobnicate", "read a", "read b"]
+        );
+        assert_eq!(
+            invoke(&["./run.sh", "x"], &[]),
+            ["read ./run.sh", "exec run.sh", "read x"]
+        );
+    }
+
+    #[test]
+    fn computed_program_names() {
+        let computed = invoke(&["$CMD", "x"], &[]);
+        assert_eq!(computed.len(), 1);
+        assert!(computed[0].starts_with("unparseable: the program name \"$CMD\" is computed"));
+        let expansion = invoke(&["${!c}"], &[]);
+        assert!(
+            expansion[0].starts_with("obfuscated: the program name"),
+            "{expansion:?}"
+        );
+    }
+
+    #[test]
+    fn variables_that_load_code_or_name_commands() {
+        let preload = invoke(&["ls"], &[("LD_PRELOAD", "/tmp/x.so")]);
+        assert_eq!(
+            preload[0],
+            "unparseable: LD_PRELOAD loads arbitrary code into ls"
+        );
+        assert_eq!(
+            invoke(&["git", "log"], &[("GIT_PAGER", "|cat .env")]),
+            ["exec cat", "read .env", "exec git"]
+        );
+        let computed = invoke(&["less", "f"], &[("LESSOPEN", "$X")]);
+        assert!(computed[0].starts_with("unparseable: LESSOPEN makes less run a command computed"));
+        assert_eq!(invoke(&["ls"], &[("LANG", "C")]), ["exec ls"]);
+    }
+
+    #[test]
+    fn options_whose_value_is_a_command() {
+        assert_eq!(
+            invoke(&["tool", "--password-command=cat .env"], &[]),
+            ["exec cat", "read .env", "exec tool"]
+        );
+    }
+
+    #[test]
+    fn subcommands_with_their_own_entry_and_getent() {
+        let proxy = invoke(&["kubectl", "proxy"], &[]);
+        assert_eq!(proxy[0], "exec kubectl");
+        assert!(proxy.contains(&"unparseable: kubectl proxy listens for connections".to_owned()));
+        assert_eq!(
+            invoke(&["getent", "shadow", "hosts"], &[]),
+            ["exec getent", "read /etc/shadow"]
+        );
+    }
+
+    #[test]
+    fn functions_and_builtins_run_nothing_new() {
+        let mut h = Harness::new();
+        h.st.functions.insert("deploy".into());
+        let (_, effects) = h.with_cx(|cx| command(cx, &[word("deploy"), word("x")], &[]));
+        assert!(effects.is_empty());
+        assert!(invoke(&["cd", "x"], &[]).is_empty());
+    }
+}

@@ -67,3 +67,63 @@ pub(crate) fn expanded_program_name(name: &Expanded) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use brush_parser::ParserOptions;
+
+    use super::*;
+    use crate::analyze::guards::parse_program;
+    use crate::analyze::testing::word;
+
+    #[test]
+    fn decoding_commands_are_recognised() {
+        for text in [
+            "base64 -d",
+            "base64 --decode x",
+            "xxd -r -p",
+            "openssl enc -d -aes256",
+            "gunzip -c p.gz",
+            "rev",
+            r"printf '\x63\x61'",
+            "python3 -c 'base64.b64decode(x)'",
+        ] {
+            assert!(decodes(text), "{text}");
+        }
+        for text in [
+            "base64 file",
+            "cat x",
+            "echo hello",
+            "xxd file",
+            "gzip x",
+            "reverse",
+        ] {
+            assert!(!decodes(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn decoder_stages_of_a_pipeline_are_recognised() {
+        let program =
+            parse_program("echo eA== | base64 -d | sh", &ParserOptions::default()).unwrap();
+        let stages = &program.complete_commands[0].0[0].0.first.seq;
+        let decoders: Vec<bool> = stages.iter().map(is_decoder).collect();
+        assert_eq!(decoders, vec![false, true, false]);
+    }
+
+    #[test]
+    fn hidden_program_names_are_obfuscation() {
+        let escaped = Expanded {
+            escaped: true,
+            ..word("cat")
+        };
+        assert!(escaped_program_name(&escaped).is_some());
+        assert!(escaped_program_name(&word("cat")).is_none());
+        assert!(expanded_program_name(&word("${!c}")).is_some());
+        assert!(
+            expanded_program_name(&word("$c")).is_none(),
+            "plainly computed, not hidden"
+        );
+        assert!(expanded_program_name(&word("cat")).is_none());
+    }
+}

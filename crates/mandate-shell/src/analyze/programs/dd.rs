@@ -23,3 +23,18 @@ impl ProgramModel for Dd {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::run;
+
+    #[test]
+    fn input_is_read_and_output_written() {
+        assert_eq!(
+            run(&Dd, &["dd", "if=/dev/sda", "of=disk.img", "bs=1M"]),
+            ["read /dev/sda", "write disk.img"]
+        );
+        assert!(run(&Dd, &["dd", "count=1"]).is_empty());
+    }
+}

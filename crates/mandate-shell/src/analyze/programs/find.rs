@@ -96,3 +96,45 @@ fn exec(cx: &mut WalkCx<'_>, args: &[Expanded], start: usize, root: &Expanded) -
     invoke::command(&mut exec_cx, &cmd, &[]);
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::run;
+
+    #[test]
+    fn roots_are_read_and_default_to_the_current_directory() {
+        assert_eq!(
+            run(&Find, &["find", "src", "docs", "-name", "x"]),
+            ["read src", "read docs"]
+        );
+        assert_eq!(run(&Find, &["find", "-name", "x"]), ["read ."]);
+    }
+
+    #[test]
+    fn exec_runs_its_command_on_what_was_found() {
+        assert_eq!(
+            run(&Find, &["find", ".", "-exec", "cat", "{}", ";"]),
+            ["read .", "exec cat", "read ./<found>?"]
+        );
+        assert_eq!(
+            run(
+                &Find,
+                &["find", "d/", "-execdir", "rm", "{}", "+", "-print"]
+            ),
+            ["read d/", "exec rm", "delete d/<found>?"]
+        );
+    }
+
+    #[test]
+    fn delete_and_fprint() {
+        assert_eq!(
+            run(&Find, &["find", "a", "b", "-delete"]),
+            ["read a", "read b", "delete a/<found>?", "delete b/<found>?"]
+        );
+        assert_eq!(
+            run(&Find, &["find", ".", "-fprint", "out"]),
+            ["read .", "write out"]
+        );
+    }
+}

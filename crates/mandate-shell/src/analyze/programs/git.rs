@@ -346,4 +346,132 @@ mod tests {
         assert!(keys.runs_command("alias.st"));
         assert!(!keys.runs_command("user.name"));
     }
+
+    use crate::analyze::testing::run;
+
+    #[test]
+    fn push_reports_remote_refspecs_and_force() {
+        assert_eq!(
+            run(&Git, &["git", "push", "origin", "main"]),
+            ["push remote origin main"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "push", "-f", "origin", "main"]),
+            ["push remote origin main force"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "push", "origin", ":gone"]),
+            ["push remote origin :gone force"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "push", "--mirror", "origin"]),
+            ["push remote origin  force all"]
+        );
+        assert_eq!(run(&Git, &["git", "push"]), ["push - "]);
+        assert_eq!(
+            run(&Git, &["git", "push", "git@github.com:a/b.git", "main"]),
+            ["push git@github.com:a/b.git main"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "-C", "../other", "push", "origin", "main"]),
+            ["push remote origin main in ../other"]
+        );
+    }
+
+    #[test]
+    fn clone_and_fetch_reach_the_remote() {
+        assert_eq!(
+            run(&Git, &["git", "clone", "https://h.example/a/b.git"]),
+            ["connect https://h.example/a/b.git", "write b"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "clone", "git@h.example:r.git", "dest"]),
+            ["connect git@h.example:r.git", "write dest"]
+        );
+        assert_eq!(run(&Git, &["git", "fetch"]), ["connect remote origin"]);
+        assert_eq!(
+            run(&Git, &["git", "pull", "upstream", "main"]),
+            ["connect remote upstream"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "fetch", "--all"]),
+            ["connect dynamic all remotes"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "ls-remote", "$R"]),
+            ["connect dynamic $R"]
+        );
+    }
+
+    #[test]
+    fn config_reads_or_writes_the_config_file() {
+        assert_eq!(
+            run(&Git, &["git", "config", "--get", "user.name"]),
+            ["read .git/config"]
+        );
+        assert_eq!(
+            run(&Git, &["git", "config", "--global", "user.name", "x"]),
+            ["write ~/.gitconfig"]
+        );
+        let hook = run(&Git, &["git", "config", "core.hooksPath", "h"]);
+        assert_eq!(hook.len(), 2);
+        assert!(
+            hook[0].starts_with("unparseable: git config core.hookspath"),
+            "{hook:?}"
+        );
+        assert_eq!(
+            run(&Git, &["git", "remote", "set-url", "rm", "u"]),
+            ["write .git/config"],
+            "the action is read from the second positional (see the report)"
+        );
+    }
+
+    #[test]
+    fn config_options_that_run_commands() {
+        assert_eq!(
+            run(
+                &Git,
+                &[
+                    "git",
+                    "-c",
+                    "core.sshCommand=cat ~/.aws/credentials",
+                    "fetch"
+                ]
+            ),
+            [
+                "exec cat",
+                "read ~/.aws/credentials",
+                "connect remote origin"
+            ]
+        );
+        assert_eq!(
+            run(
+                &Git,
+                &["git", "-c", "credential.helper=!cat .netrc", "status"]
+            ),
+            ["exec cat", "read .netrc"]
+        );
+        let alias = run(&Git, &["git", "-c", "alias.x=!sh", "status"]);
+        assert!(
+            alias[0].starts_with("unparseable: git -c alias.x"),
+            "{alias:?}"
+        );
+        let computed = run(&Git, &["git", "-c", "core.pager=$P", "log"]);
+        assert!(
+            computed[0].starts_with("unparseable: git -c core.pager"),
+            "{computed:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_subcommands_are_unparseable_and_local_ones_have_no_effect_yet() {
+        let unknown = run(&Git, &["git", "frobnicate"]);
+        assert!(
+            unknown[0].starts_with("unparseable: unknown git subcommand"),
+            "{unknown:?}"
+        );
+        assert!(run(&Git, &["git", "status"]).is_empty());
+        assert!(run(&Git, &["git", "commit", "-m", "x"]).is_empty());
+        assert!(run(&Git, &["git"]).is_empty());
+    }
 }

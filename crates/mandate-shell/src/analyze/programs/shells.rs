@@ -42,3 +42,78 @@ pub(crate) fn shell(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed) {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::roles::ByRoles;
+    use crate::analyze::testing::{Harness, path, run, walk};
+
+    #[test]
+    fn dash_c_is_walked_as_a_script() {
+        assert_eq!(
+            run(&ByRoles, &["bash", "-c", "cat .env"]),
+            ["exec cat", "read .env"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["sh", "-ec", "rm x"]),
+            ["exec rm", "delete x"]
+        );
+        let computed = run(&ByRoles, &["bash", "-c", "$X"]);
+        assert!(
+            computed[0].starts_with("unparseable: bash -c runs a command computed"),
+            "{computed:?}"
+        );
+        assert_eq!(
+            run(&ByRoles, &["bash", "-c"]),
+            ["unparseable: bash -c without a command"]
+        );
+    }
+
+    #[test]
+    fn a_script_file_is_read() {
+        assert_eq!(
+            run(&ByRoles, &["bash", "deploy.sh", "arg"]),
+            ["read deploy.sh"]
+        );
+    }
+
+    #[test]
+    fn stdin_runs_as_the_script() {
+        let text = Harness::new()
+            .stdin(Stdin::Text("rm -rf build".into()))
+            .model(&ByRoles, &["sh"]);
+        assert_eq!(text, ["exec rm", "delete build"]);
+        let decoded = Harness::new()
+            .stdin(Stdin::Decoded)
+            .model(&ByRoles, &["sh"]);
+        assert_eq!(
+            decoded,
+            ["obfuscated: decoded data is piped into sh and runs as a script"]
+        );
+        let piped = Harness::new()
+            .stdin(Stdin::Pipe(vec![]))
+            .model(&ByRoles, &["bash"]);
+        assert!(
+            piped[0].starts_with("unparseable: data piped into bash"),
+            "{piped:?}"
+        );
+        let file = Harness::new()
+            .stdin(Stdin::File(path("s.sh")))
+            .model(&ByRoles, &["bash"]);
+        assert_eq!(file, ["read s.sh"]);
+    }
+
+    #[test]
+    fn the_new_shell_does_not_see_plain_shell_variables() {
+        assert_eq!(
+            walk("F=.env; bash -c 'cat $F'"),
+            ["exec bash", "exec cat", "read $F?"]
+        );
+        assert_eq!(
+            walk("export F=.env; bash -c 'cat $F'"),
+            ["exec bash", "exec cat", "read $F?"],
+            "exported ones are not passed on either (see the report)"
+        );
+    }
+}

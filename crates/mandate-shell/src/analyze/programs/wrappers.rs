@@ -98,3 +98,55 @@ fn xargs_arguments(inner: &mut Vec<Expanded>, replace: Option<&Expanded>) {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::run;
+
+    #[test]
+    fn the_inner_command_runs() {
+        assert_eq!(
+            run(&Wrapper, &["sudo", "-u", "root", "cat", "/etc/shadow"]),
+            ["exec cat", "read /etc/shadow"]
+        );
+        assert_eq!(
+            run(&Wrapper, &["nohup", "rm", "x"]),
+            ["exec rm", "delete x"]
+        );
+        assert!(run(&Wrapper, &["nohup"]).is_empty());
+    }
+
+    #[test]
+    fn timeout_drops_its_duration() {
+        assert_eq!(
+            run(&Wrapper, &["timeout", "5", "cat", ".env"]),
+            ["exec cat", "read .env"]
+        );
+    }
+
+    #[test]
+    fn env_sets_variables_for_the_inner_command() {
+        assert_eq!(
+            run(&Wrapper, &["env", "A=1", "PAGER=cat .env", "ls"]),
+            ["exec cat", "read .env", "exec ls"]
+        );
+        assert_eq!(
+            run(&Wrapper, &["env", "-S", "cat .env"]),
+            ["exec cat", "read .env"]
+        );
+    }
+
+    #[test]
+    fn xargs_adds_arguments_from_stdin() {
+        assert_eq!(
+            run(&Wrapper, &["xargs", "rm"]),
+            ["exec rm", "delete <arguments from stdin>?"]
+        );
+        assert_eq!(
+            run(&Wrapper, &["xargs", "-I", "{}", "cp", "{}", "dest"]),
+            ["exec cp", "read {}?", "write dest"]
+        );
+        assert_eq!(run(&Wrapper, &["xargs"]), ["exec echo"]);
+    }
+}
