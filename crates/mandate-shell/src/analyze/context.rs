@@ -4,8 +4,9 @@
 //! The walker ([`walk`](super::walk)) implements [`Walk`]; for each command it builds a
 //! [`WalkCx`] and hands it to [`invoke`](super::invoke), which picks the
 //! [`ProgramModel`] registered for the program's argument role
-//! ([`programs::model_for`](super::programs::model_for)). Models see only this module,
-//! never the walker itself, so the walker and the models do not depend on each other.
+//! ([`programs::model_for`](super::programs::model_for)). Models reach the walker only
+//! through [`Walk`] (an inner command, as `sudo CMD` runs, goes back through `invoke`),
+//! so no module depends back on the walker.
 
 use crate::effect::{ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, KnowledgeBase, ProgramSpec};
@@ -36,6 +37,13 @@ pub(crate) trait ProgramModel: Sync {
     /// Reports the effects of running `name` (whose knowledge-base entry is `spec`)
     /// with `args`, in the context `cx`.
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]);
+
+    /// Whether the model reads the program's subcommands itself (`git`). Otherwise a
+    /// subcommand with its own knowledge-base entry (`kubectl proxy`) is run by the
+    /// model of that entry, with the arguments after it.
+    fn reads_own_subcommands(&self) -> bool {
+        false
+    }
 }
 
 /// One command being analysed: the walk it belongs to and the context it runs in.

@@ -7,7 +7,6 @@
 use mandate_types::ProgramClass;
 
 use crate::effect::ShellEffect;
-use crate::kb::{ArgsRole, ProgramSpec};
 use crate::words::{Expanded, VarValue};
 
 use super::args::{self, Until};
@@ -67,7 +66,8 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if name == "getent" {
         getent(cx, args);
     }
-    if !spec.subcommands.is_empty() && spec.args != ArgsRole::Git {
+    let model = cx.walk.model_for(spec.args);
+    if !spec.subcommands.is_empty() && !model.reads_own_subcommands() {
         let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
         if let Some(sub_name) = global.positional.first()
             && let Some(sub) = spec.subcommands.get(&sub_name.text)
@@ -75,15 +75,13 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
             if sub.listen {
                 cx.unparseable(format!("{name} {} listens for connections", sub_name.text));
             }
-            return run_model(cx, &name, sub, &args[consumed..]);
+            return cx
+                .walk
+                .model_for(sub.args)
+                .run(cx, &name, sub, &args[consumed..]);
         }
     }
-    run_model(cx, &name, spec, args);
-}
-
-/// Hands the command to the model registered for its argument role.
-fn run_model(cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
-    cx.walk.model_for(spec.args).run(cx, name, spec, args);
+    model.run(cx, &name, spec, args);
 }
 
 /// Variables set for the command that load code into it or name a command it runs

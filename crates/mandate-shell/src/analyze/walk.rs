@@ -1,6 +1,6 @@
 //! The walk over bash syntax: lists, pipelines, compound commands, redirections, word
 //! expansion with its command substitutions, and simple commands, which it hands to
-//! [`invoke`](super::invoke) with the context they run in.
+//! [`invoke`] with the context they run in.
 
 use brush_parser::ParserOptions;
 use brush_parser::ast::{

@@ -132,6 +132,10 @@ impl ProgramModel for Git {
             Some(Kind::Inspect | Kind::LocalChange | Kind::NotModelled) | None => {}
         }
     }
+
+    fn reads_own_subcommands(&self) -> bool {
+        true
+    }
 }
 
 /// `-C DIR` (and `--git-dir`, `--work-tree`) moves git; `-c KEY=VALUE` and
