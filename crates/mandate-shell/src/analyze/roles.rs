@@ -31,14 +31,14 @@ impl ProgramModel for ByRoles {
         if parsed.has("-X") || parsed.has("--request") {
             out.sends = true;
         }
+        // A switch may change what the positionals are (`sed -i`); the last one wins.
         let mut role = spec.args;
         for s in &parsed.switches {
             if let Some(r) = spec.switches.get(s) {
                 role = *r;
             }
         }
-        // Programs whose first positional is a pattern or script keep skipping it when a
-        // switch changes what the rest are (`sed -i 's/a/b/' file`).
+        // An awk program given as the first positional is code.
         if spec.args == ArgsRole::PatternRead
             && !pattern_given
             && Lang::of_program(name) == Lang::Awk
@@ -50,6 +50,8 @@ impl ProgramModel for ByRoles {
                 interpreters::inline_code(cx, name, &program.text);
             }
         }
+        // Programs whose first positional is a pattern or script keep skipping it when a
+        // switch changes what the rest are (`sed -i 's/a/b/' file`).
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
         let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
         if role != ArgsRole::Url {
