@@ -100,6 +100,10 @@ struct Patterns {
     backtick: Regex,
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "constant patterns, all compiled by the unit tests"
+)]
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
@@ -164,15 +168,29 @@ fn unescape(s: &str) -> String {
 
 /// Inspects a code string.
 pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
-    let p = patterns();
     let mut out = Vec::new();
     let code = if code.len() > 64 * 1024 {
         &code[..code.floor_char_boundary(64 * 1024)]
     } else {
         code
     };
+    processes(lang, code, &mut out);
+    dynamic_code(lang, code, &mut out);
+    network(lang, code, &mut out);
+    file_calls(code, &mut out);
+    named_paths(code, &mut out);
+    if lang == Lang::Perl {
+        perl_open(code, &mut out);
+    }
+    if lang == Lang::Awk {
+        awk_files_and_pipes(code, &mut out);
+    }
+    out
+}
 
-    // Processes: literal commands are analysed as shell; anything else is opaque.
+/// Processes: literal commands are analysed as shell; anything else is opaque.
+fn processes(lang: Lang, code: &str, out: &mut Vec<Finding>) {
+    let p = patterns();
     let mut literal_cmds = 0;
     for c in p.shell_call.captures_iter(code) {
         let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
@@ -215,8 +233,16 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             "{lang:?} code starts a process with a command built at run time"
         )));
     }
+}
 
-    // Dynamic code: decoded payloads are obfuscation; other eval/exec is opaque.
+/// Dynamic code: decoded payloads are obfuscation; other eval/exec is opaque. Also
+/// other risky calls, and native code loaded.
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern, compiled by the unit tests"
+)]
+fn dynamic_code(lang: Lang, code: &str, out: &mut Vec<Finding>) {
+    let p = patterns();
     let dynamic = p.dynamic_code.is_match(code) && lang != Lang::Awk;
     if dynamic && p.decode.is_match(code) {
         out.push(Finding::Obfuscated(format!(
@@ -243,8 +269,12 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             "{lang:?} code loads native code"
         )));
     }
+}
 
-    // Network.
+/// Network use: the URLs and `host, port` literals named, whether data is sent; and
+/// listening sockets.
+fn network(lang: Lang, code: &str, out: &mut Vec<Finding>) {
+    let p = patterns();
     if p.network.is_match(code) || (lang == Lang::Awk && code.contains("/inet/")) {
         let mut targets: Vec<String> = p
             .url
@@ -264,8 +294,11 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     if p.listen.is_match(code) {
         out.push(Finding::Listen);
     }
+}
 
-    // Files.
+/// Files named in literal arguments of file calls (`open("f", "w")`, `readFileSync`).
+fn file_calls(code: &str, out: &mut Vec<Finding>) {
+    let p = patterns();
     for c in p.open_call.captures_iter(code) {
         let path = c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned());
         let mode = c.get(3).or(c.get(4)).map(|m| m.as_str()).unwrap_or("r");
@@ -294,8 +327,15 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             out.push(Finding::Delete(path));
         }
     }
-    // Paths named anywhere in code that touches files: the code may read them (and, for
-    // copies and moves, write the last one).
+}
+
+/// Paths named anywhere in code that touches files: the code may read them (and, for
+/// copies and moves, write the last one).
+#[expect(
+    clippy::expect_used,
+    reason = "constant patterns, compiled by the unit tests"
+)]
+fn named_paths(code: &str, out: &mut Vec<Finding>) {
     static FILE_API: OnceLock<Regex> = OnceLock::new();
     let file_api = FILE_API.get_or_init(|| {
         Regex::new(r"(?x)\b(?:open|fopen|shutil|os\.(?:listdir|scandir|walk|stat|path|remove|unlink|rename|replace|chmod|chown|makedirs|mkdir)
@@ -340,52 +380,64 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
             }
         }
     }
+}
 
-    // Perl's open(F, ">file") / open(F, "<file").
-    if lang == Lang::Perl {
-        static PERL_OPEN: OnceLock<Regex> = OnceLock::new();
-        let re = PERL_OPEN.get_or_init(|| {
-            Regex::new(r#"open\s*\(?\s*\$?\w+\s*,\s*(?:"|')\s*(>>?|<|\+<)?\s*([^"'|]+)(?:"|')"#)
-                .expect("compiles")
-        });
-        for c in re.captures_iter(code) {
-            let path = c
-                .get(2)
-                .map(|m| m.as_str().trim().to_owned())
-                .unwrap_or_default();
-            match c.get(1).map(|m| m.as_str()) {
-                Some(">") | Some(">>") | Some("+<") => out.push(Finding::Write(path)),
-                _ => out.push(Finding::Read(path)),
-            }
+/// Perl's `open(F, ">file")` / `open(F, "<file")`.
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern, compiled by the unit tests"
+)]
+fn perl_open(code: &str, out: &mut Vec<Finding>) {
+    static PERL_OPEN: OnceLock<Regex> = OnceLock::new();
+    let re = PERL_OPEN.get_or_init(|| {
+        Regex::new(r#"open\s*\(?\s*\$?\w+\s*,\s*(?:"|')\s*(>>?|<|\+<)?\s*([^"'|]+)(?:"|')"#)
+            .expect("compiles")
+    });
+    for c in re.captures_iter(code) {
+        let path = c
+            .get(2)
+            .map(|m| m.as_str().trim().to_owned())
+            .unwrap_or_default();
+        match c.get(1).map(|m| m.as_str()) {
+            Some(">") | Some(">>") | Some("+<") => out.push(Finding::Write(path)),
+            _ => out.push(Finding::Read(path)),
         }
     }
-    // awk: getline from a file, print to a file, pipes to commands.
-    if lang == Lang::Awk {
-        static AWK: OnceLock<(Regex, Regex)> = OnceLock::new();
-        let (to_file, pipe) = AWK.get_or_init(|| {
-            (
-                Regex::new(r#"(?:print|printf)[^;}]*?(>>?)\s*"([^"]+)""#).expect("compiles"),
-                Regex::new(r#""([^"]+)"\s*\|\s*getline|\|\s*"([^"]+)""#).expect("compiles"),
-            )
-        });
-        for c in to_file.captures_iter(code) {
-            if let Some(p) = c.get(2)
-                && !p.as_str().starts_with("/inet/")
-                && !p.as_str().starts_with("/dev/std")
-            {
-                out.push(Finding::Write(p.as_str().to_owned()));
-            }
-        }
-        for c in pipe.captures_iter(code) {
-            if let Some(cmd) = c.get(1).or(c.get(2)) {
-                out.push(Finding::Shell(cmd.as_str().to_owned()));
-            }
+}
+
+/// awk: getline from a file, print to a file, pipes to commands.
+#[expect(
+    clippy::expect_used,
+    reason = "constant patterns, compiled by the unit tests"
+)]
+fn awk_files_and_pipes(code: &str, out: &mut Vec<Finding>) {
+    static AWK: OnceLock<(Regex, Regex)> = OnceLock::new();
+    let (to_file, pipe) = AWK.get_or_init(|| {
+        (
+            Regex::new(r#"(?:print|printf)[^;}]*?(>>?)\s*"([^"]+)""#).expect("compiles"),
+            Regex::new(r#""([^"]+)"\s*\|\s*getline|\|\s*"([^"]+)""#).expect("compiles"),
+        )
+    });
+    for c in to_file.captures_iter(code) {
+        if let Some(p) = c.get(2)
+            && !p.as_str().starts_with("/inet/")
+            && !p.as_str().starts_with("/dev/std")
+        {
+            out.push(Finding::Write(p.as_str().to_owned()));
         }
     }
-    out
+    for c in pipe.captures_iter(code) {
+        if let Some(cmd) = c.get(1).or(c.get(2)) {
+            out.push(Finding::Shell(cmd.as_str().to_owned()));
+        }
+    }
 }
 
 /// `"host", port` pairs such as `connect(("10.0.0.1", 4444))` or `fsockopen("h", 1)`.
+#[expect(
+    clippy::expect_used,
+    reason = "a constant pattern, compiled by the unit tests"
+)]
 fn host_literals(code: &str) -> Vec<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {

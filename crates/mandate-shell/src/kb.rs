@@ -179,6 +179,10 @@ pub struct KnowledgeBase {
 
 impl KnowledgeBase {
     /// The knowledge base shipped with Mandate.
+    #[expect(
+        clippy::expect_used,
+        reason = "the built-in files are constant and parsed by a unit test"
+    )]
     pub fn builtin() -> Self {
         let mut kb = Self::default();
         kb.extend_from_toml(BUILTIN_PROGRAMS)

