@@ -5,6 +5,12 @@
 //!
 //! Run: `cargo bench --bench hook` (prints a table for docs/benchmarks.md).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark: a setup that fails is the benchmark failing"
+)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

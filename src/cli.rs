@@ -108,13 +108,13 @@ pub enum TaskCmd {
     End {
         /// The task id.
         id: String,
-        /// Why.
+        /// Why the task ended, for its timeline (default: "ended by the delegator").
         #[arg(long)]
         reason: Option<String>,
     },
     /// List recent tasks.
     List {
-        /// How many.
+        /// How many tasks to list, newest first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -238,7 +238,7 @@ pub enum AuditCmd {
     Verify,
     /// Print the last records.
     Tail {
-        /// How many.
+        /// How many records to print, ending with the newest.
         #[arg(short, default_value_t = 20)]
         n: u32,
     },

@@ -2,6 +2,11 @@
 //! `tests/fixtures/audit-2026-11`: a task with allowed, denied, asked and unattributed
 //! decisions, a session event, a tool result and its end) still verifies, reads back
 //! typed record by record, and exports to OCSF with every field in place.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 mod common;
 

@@ -5,6 +5,11 @@
 //! The CLIs are found in `tests/e2e/node_modules/.bin` (`npm install` there; `.ci/run`
 //! does it) or `$MANDATE_E2E_BIN_DIR`. Without them the tests skip with a message, except
 //! under CI (`CI` set), where a missing CLI is a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! End to end: the real `mandate` binary, a real git repository, the broker over its
 //! Unix socket and TCP. These are the "done when" checks of the broker core.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! `mandate hook <assistant>` on hostile or broken input: always a denial the assistant
 //! honours, never a panic, never a hang past the deadline.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 mod common;
 

@@ -1,4 +1,9 @@
 //! `mandate install` / `uninstall` against the user's own settings files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 mod common;
 

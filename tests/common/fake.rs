@@ -2,6 +2,11 @@
 //! of the end-to-end tests that is not the real thing: a model API cannot be reached
 //! offline). Each server plays a script of tool calls, one per model turn, then a final
 //! text, and records every request so tests can check what the model was told.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,5 +1,13 @@
 //! Helpers for end-to-end tests that drive the real `mandate` binary.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of these helpers"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -118,7 +118,6 @@ pub enum AdapterError {
     /// A field of the tool's input was missing or invalid.
     #[error("tool {tool}: {detail}")]
     BadToolInput {
-        /// The tool.
         tool: String,
         /// What is wrong.
         detail: String,

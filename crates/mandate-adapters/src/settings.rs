@@ -147,29 +147,29 @@ pub fn hooks_key(assistant: Assistant) -> &'static str {
 }
 
 /// Adds entries to a settings document (creating the `hooks` map as needed); entries
-/// already present are not duplicated. Returns whether anything changed.
+/// already present are not duplicated. Returns whether anything changed. A document, hooks
+/// map or event list of the wrong JSON type is replaced only where it is ours to create;
+/// callers refuse documents that are not objects before calling this.
 pub fn add_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> bool {
-    if !doc.is_object() {
-        *doc = json!({});
-    }
-    let hooks = doc
-        .as_object_mut()
-        .map(|o| o.entry(key).or_insert_with(|| json!({})))
-        .expect("doc is an object");
+    let Some(root) = doc.as_object_mut() else {
+        return false;
+    };
+    let hooks = root.entry(key).or_insert_with(|| json!({}));
     if !hooks.is_object() {
         *hooks = json!({});
     }
+    let Some(hooks) = hooks.as_object_mut() else {
+        return false;
+    };
     let mut changed = false;
     for (event, entry) in entries {
-        let list = hooks
-            .as_object_mut()
-            .map(|o| o.entry(event.clone()).or_insert_with(|| json!([])))
-            .expect("hooks is an object");
+        let list = hooks.entry(event.clone()).or_insert_with(|| json!([]));
         if !list.is_array() {
             *list = json!([]);
         }
-        let arr = list.as_array_mut().expect("array");
-        if !arr.contains(entry) {
+        if let Some(arr) = list.as_array_mut()
+            && !arr.contains(entry)
+        {
             arr.push(entry.clone());
             changed = true;
         }

@@ -72,7 +72,6 @@ pub const REGISTRY_HOSTS: &[&str] = &[
 /// One task's mandate with its scope compiled for fast matching. Build it once per task.
 #[derive(Debug)]
 pub struct TaskView {
-    /// The mandate.
     pub mandate: Arc<Mandate>,
     read: GlobSet,
     write: GlobSet,

@@ -44,7 +44,6 @@ pub enum SecretRuleError {
         source_name: String,
         /// The rule.
         id: String,
-        /// Why.
         error: regex::Error,
     },
 }
@@ -64,6 +63,10 @@ pub struct SecretScanner {
 
 impl SecretScanner {
     /// The shipped rules.
+    #[expect(
+        clippy::expect_used,
+        reason = "the shipped rules are compiled into the binary and a unit test compiles them"
+    )]
     pub fn builtin() -> Self {
         let mut s = Self::default();
         s.extend_from_toml("policies/secret-rules.toml", BUILTIN_SECRET_RULES)

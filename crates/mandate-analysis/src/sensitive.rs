@@ -48,9 +48,7 @@ pub enum RuleError {
     Glob {
         /// Which file.
         source_name: String,
-        /// The pattern.
         pattern: String,
-        /// Why.
         error: globset::Error,
     },
 }
@@ -94,6 +92,10 @@ fn set(source_name: &str, pats: &[String]) -> Result<GlobSet, RuleError> {
 
 impl SensitivePaths {
     /// The built-in rules.
+    #[expect(
+        clippy::expect_used,
+        reason = "the shipped rules are compiled into the binary and a unit test compiles them"
+    )]
     pub fn builtin() -> Self {
         let mut s = Self::default();
         s.extend_from_toml("policies/sensitive-paths.toml", BUILTIN_RULES)

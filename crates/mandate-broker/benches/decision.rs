@@ -7,6 +7,12 @@
 //! percentile pass prints p50/p99 over the whole mix for the README and
 //! docs/benchmarks.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark: a setup that fails is the benchmark failing"
+)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::str::FromStr;

@@ -16,7 +16,7 @@ use mandate_types::audit::{
 };
 use mandate_types::{
     AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, DecisionId, HostPattern,
-    Mandate, PrincipalId, Reason, Scope, TaskId, Verdict,
+    InvalidInput, Mandate, PrincipalId, Reason, Scope, TaskId, Verdict,
 };
 use serde_json::json;
 
@@ -63,9 +63,33 @@ pub struct Broker {
     hostname: String,
 }
 
+/// A fresh id: `prefix` followed by a time-ordered UUID in hex.
 fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())
 }
+
+/// A fresh id of a validated kind.
+#[expect(
+    clippy::expect_used,
+    reason = "a lower-case prefix and 32 hex digits is a valid id of every kind (ids.rs)"
+)]
+fn generated<T>(parse: fn(&str) -> Result<T, InvalidInput>, prefix: &str) -> T {
+    parse(&new_id(prefix)).expect("generated ids are valid")
+}
+
+/// Values of validated types written in the code.
+#[expect(
+    clippy::expect_used,
+    reason = "literals checked by the unit tests below"
+)]
+fn literal<T>(parse: fn(&str) -> Result<T, InvalidInput>, text: &str) -> T {
+    parse(text).expect("literal values are valid")
+}
+
+/// The branches a task may push to when its request names none.
+const DEFAULT_BRANCH: &str = "mandate/*";
+/// The agent recorded when a task request names none.
+const DEFAULT_AGENT: &str = "cli";
 
 impl Broker {
     /// Opens the broker over a store: loads the key, revocations and starts the audit
@@ -106,17 +130,14 @@ impl Broker {
         }))
     }
 
-    /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
-    /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -170,19 +191,19 @@ impl Broker {
             }
         }
         let branches = if req.branches.is_empty() {
-            vec![BranchPattern::parse("mandate/*").expect("valid pattern")]
+            vec![literal(BranchPattern::parse, DEFAULT_BRANCH)]
         } else {
             req.branches.clone()
         };
         let now = now_secs();
-        let task = TaskId::parse(&new_id("task_")).expect("generated ids are valid");
+        let task = generated(TaskId::parse, "task_");
         let mandate = Mandate {
             task: task.clone(),
             delegator,
             agent: req
                 .agent
                 .clone()
-                .unwrap_or_else(|| AgentId::parse("cli").expect("valid")),
+                .unwrap_or_else(|| literal(AgentId::parse, DEFAULT_AGENT)),
             purpose: req.purpose.clone(),
             profile: req.profile.clone(),
             scope: Scope {
@@ -356,7 +377,7 @@ impl Broker {
     /// the decision, the answer is a `deny` too.
     pub async fn check(&self, token: &str, action: Action) -> Decision {
         let started = Instant::now();
-        let decision_id = DecisionId::parse(&new_id("dec_")).expect("generated ids are valid");
+        let decision_id = generated(DecisionId::parse, "dec_");
         // A genuine but revoked token is still attributed to its task in the audit log.
         let (outcome, task, mandate) = match self.verify_signature(token) {
             Ok(v) => {
@@ -625,4 +646,17 @@ pub async fn verify_audit(
 ) -> Result<Result<mandate_store::ChainReport, mandate_store::ChainBroken>, BrokerError> {
     let anchor = read_anchor(anchor_path).map_err(BrokerError::Invalid)?;
     Ok(crate::audit::verify(store, key_public, anchor).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_literals_and_generated_ids_are_valid() {
+        let _ = literal(BranchPattern::parse, DEFAULT_BRANCH);
+        let _ = literal(AgentId::parse, DEFAULT_AGENT);
+        let _ = generated(TaskId::parse, "task_");
+        let _ = generated(DecisionId::parse, "dec_");
+    }
 }

@@ -32,7 +32,6 @@ pub enum ConfigError {
     /// A file had a problem at a place.
     #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     File {
-        /// The file.
         file: String,
         /// The 1-based line, when known.
         line: Option<usize>,

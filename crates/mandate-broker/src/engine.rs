@@ -19,7 +19,6 @@ pub struct TaskState {
 }
 
 impl TaskState {
-    /// The mandate.
     pub fn mandate(&self) -> &Arc<Mandate> {
         &self.view.mandate
     }
@@ -50,9 +49,7 @@ pub enum TaskError {
 /// What the engine decided about one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The verdict.
     pub verdict: Verdict,
-    /// Why.
     pub reasons: Vec<Reason>,
     /// The effects found.
     pub effects: Vec<Effect>,

@@ -515,7 +515,6 @@ fn first_root(r: &Value) -> Option<String> {
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
-    /// The source.
     pub source: String,
     /// `attack_stopped`, `benign_allowed`, `benign_denied_max`, `traces_attack_stopped`,
     /// `traces_benign_allowed`.

@@ -39,7 +39,6 @@ use crate::EvalError;
 pub struct Case {
     /// What it checks.
     pub name: String,
-    /// The profile.
     pub profile: String,
     /// Files to create in the repository (path → content).
     #[serde(default)]
@@ -53,7 +52,6 @@ pub struct Case {
     /// Extra scope.
     #[serde(default)]
     pub task: TaskSetup,
-    /// The action.
     pub action: CaseAction,
     /// The expected verdict (or several acceptable ones).
     pub expect: Expect,
@@ -93,7 +91,6 @@ pub struct TaskSetup {
     /// Branch patterns.
     #[serde(default)]
     pub branches: Vec<String>,
-    /// MCP tools.
     #[serde(default)]
     pub mcp_tools: Vec<String>,
 }
@@ -290,12 +287,14 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
         .map(|b| BranchPattern::parse(b).map_err(|e| bad("branches", e.to_string())))
         .collect::<Result<_, _>>()?;
     if branches.is_empty() {
-        branches.push(BranchPattern::parse("mandate/*").expect("valid"));
+        branches
+            .push(BranchPattern::parse("mandate/*").map_err(|e| bad("branches", e.to_string()))?);
     }
     let mandate = Mandate {
-        task: TaskId::parse(&format!("task_case{i}")).expect("valid"),
-        delegator: PrincipalId::parse("user:golden").expect("valid"),
-        agent: AgentId::parse("golden-agent").expect("valid"),
+        task: TaskId::parse(&format!("task_case{i}")).map_err(|e| bad("task", e.to_string()))?,
+        delegator: PrincipalId::parse("user:golden")
+            .map_err(|e| bad("delegator", e.to_string()))?,
+        agent: AgentId::parse("golden-agent").map_err(|e| bad("agent", e.to_string()))?,
         purpose: Purpose::parse(&case.name).map_err(|e| bad("name", e.to_string()))?,
         profile: ProfileName::parse(&case.profile).map_err(|e| bad("profile", e.to_string()))?,
         scope: Scope {

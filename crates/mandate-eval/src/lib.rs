@@ -17,15 +17,12 @@ pub enum EvalError {
     /// A file or directory could not be read.
     #[error("{}: {source}", path.display())]
     Read {
-        /// Which.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
     /// A file did not parse.
     #[error("{}{}: {detail}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {
-        /// Which.
         path: PathBuf,
         /// The line, when known.
         line: Option<usize>,

@@ -1,4 +1,9 @@
 //! The golden policy corpus (`tests/policy/`) passes under the shipped profiles.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 use mandate_broker::config::build_engine;
 use mandate_eval::golden::{Scratch, load_corpus, run_corpus};

@@ -216,6 +216,10 @@ struct TypeNames {
 }
 
 impl TypeNames {
+    #[expect(
+        clippy::expect_used,
+        reason = "the names are our schema's own, fixed at compile time and tested"
+    )]
     fn new() -> Self {
         let actions = crate::load::ACTIONS
             .iter()
@@ -255,6 +259,10 @@ pub enum TaskPolicyError {
     Entities(String),
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "callers pass our schema's type names, fixed at compile time"
+)]
 fn uid(t: &str, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(
         EntityTypeName::from_str(t).expect("valid type name"),

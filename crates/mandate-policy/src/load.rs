@@ -121,7 +121,6 @@ impl PolicyBundle {
 /// A problem in a policy file, located by file, line and column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PolicyError {
-    /// The file.
     pub file: String,
     /// 1-based line (0 when unknown).
     pub line: usize,
@@ -314,7 +313,6 @@ impl CompiledPolicy {
         &self.hash
     }
 
-    /// The profile names.
     pub fn profile_names(&self) -> Vec<String> {
         let mut v: Vec<String> = self.profiles.keys().cloned().collect();
         v.sort();
@@ -326,7 +324,6 @@ impl CompiledPolicy {
         self.profiles.get(name)
     }
 
-    /// The schema.
     pub fn schema(&self) -> &Schema {
         &self.schema
     }
@@ -458,6 +455,10 @@ fn skip_comments(text: &str, mut offset: usize) -> usize {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "callers pass the schema's action names, which are plain identifiers"
+)]
 fn action_uid(name: &str) -> EntityUid {
     EntityUid::from_str(&format!("Mandate::Action::\"{name}\""))
         .expect("action uids are well formed")

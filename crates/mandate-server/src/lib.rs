@@ -44,7 +44,6 @@ pub enum ServeError {
     Bind {
         /// Which address or socket.
         what: String,
-        /// Why.
         detail: String,
     },
 }
@@ -67,8 +66,10 @@ impl From<BrokerErrorResponse> for Response {
 
 struct BrokerErrorResponse(BrokerError);
 
-// The error is the HTTP response itself, returned straight to the client.
-#[allow(clippy::result_large_err)]
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the HTTP response itself, returned straight to the client"
+)]
 fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
     serde_json::from_slice(body).map_err(|e| {
         let what = if std::str::from_utf8(body).is_err() {
@@ -98,6 +99,10 @@ impl Connected<axum::serve::IncomingStream<'_, UnixListener>> for Peer {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "`user:unknown` is a valid principal; the fallback covers user names it is not"
+)]
 fn delegator(peer: Peer) -> PrincipalId {
     let name = peer
         .uid
@@ -124,7 +129,6 @@ struct App {
     metrics: PrometheusHandle,
 }
 
-#[allow(clippy::result_large_err)]
 async fn evaluate_one(
     app: &App,
     headers: &HeaderMap,
@@ -232,7 +236,10 @@ async fn list_tasks(State(app): State<App>, Query(q): Query<ListQuery>) -> Respo
     }
 }
 
-#[allow(clippy::result_large_err)]
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the HTTP response itself, returned straight to the client"
+)]
 fn task_id(s: &str) -> Result<TaskId, Response> {
     TaskId::parse(s).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
 }

@@ -69,7 +69,6 @@ impl Running {
         self.addr
     }
 
-    /// The broker.
     pub fn broker(&self) -> &Arc<Broker> {
         &self.broker
     }

@@ -44,19 +44,13 @@ pub enum Finding {
 /// The language of a code string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
-    /// Python.
     Python,
     /// JavaScript (node, deno, bun, jrunscript).
     JavaScript,
-    /// Perl.
     Perl,
-    /// Ruby.
     Ruby,
-    /// PHP.
     Php,
-    /// awk.
     Awk,
-    /// m4.
     M4,
     /// Something else: only generic indicators are used.
     Other,

@@ -32,7 +32,6 @@ pub enum NetTarget {
     },
     /// A host and maybe a port (`nc host 80`, `ssh host`).
     Host {
-        /// The host.
         host: String,
         /// The port, when given.
         port: Option<u16>,

@@ -8,20 +8,6 @@
 //! [`ShellEffect::Unparseable`] effect, never silence.
 
 #![forbid(unsafe_code)]
-// Ahead of the workspace: no panics on library paths, and every `allow` says why.
-#![warn(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::allow_attributes_without_reason
-)]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        reason = "a test may panic on what it checks"
-    )
-)]
 
 mod analyze;
 pub mod code;

@@ -1,5 +1,10 @@
 //! The shell analyser on the command lines that defeat rule-based tools. Each test
 //! asserts the exact effects found, rendered compactly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
 
 use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
 

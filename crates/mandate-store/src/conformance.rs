@@ -1,6 +1,16 @@
 //! The conformance suite every [`Store`] backend runs. Each check panics with a message
 //! naming the broken property. Checks work on a store that already holds data (they use
 //! fresh ids and compare against the chain head they find).
+//!
+//! Test support, not runtime code: compiled for this crate's tests and, for other
+//! backends' tests, behind the `conformance` feature.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test suite: a failed expectation is the test failing, with its message"
+)]
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@
 
 pub mod canonical;
 pub mod chain;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod sqlite;
 
@@ -41,18 +42,12 @@ pub enum StoreError {
     Duplicate(String),
     /// The store could not be opened.
     #[error("cannot open the store at {path}: {detail}")]
-    Open {
-        /// Where.
-        path: String,
-        /// Why.
-        detail: String,
-    },
+    Open { path: String, detail: String },
 }
 
 /// A task as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRecord {
-    /// The mandate.
     pub mandate: Mandate,
     /// The token id issued for it.
     pub jti: String,
@@ -78,7 +73,6 @@ pub struct Revocation {
     pub task_id: TaskId,
     /// When (Unix seconds).
     pub revoked_at: UnixSeconds,
-    /// Why.
     pub reason: String,
 }
 

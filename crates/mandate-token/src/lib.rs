@@ -82,14 +82,12 @@ pub struct TaskDetails {
     pub kind: String,
     /// The policy profile.
     pub profile: ProfileName,
-    /// The purpose.
     pub purpose: Purpose,
     /// Who delegated.
     pub delegator: PrincipalId,
     /// The parent task, for sub-agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<TaskId>,
-    /// The scope.
     #[serde(flatten)]
     pub scope: Scope,
 }
@@ -184,12 +182,10 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// The claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
     }
 
-    /// The mandate.
     pub fn mandate(&self) -> &Arc<Mandate> {
         &self.mandate
     }
@@ -224,6 +220,10 @@ pub enum KeyError {
 
 impl BrokerKey {
     /// A fresh random key.
+    #[expect(
+        clippy::expect_used,
+        reason = "from_seed fails only on a seed that does not encode; any 32 bytes do"
+    )]
     pub fn generate() -> Self {
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
@@ -271,6 +271,10 @@ impl BrokerKey {
     }
 
     /// Signs a token for these claims.
+    #[expect(
+        clippy::expect_used,
+        reason = "EdDSA signing with a key that parsed cannot fail, and the claims always serialise"
+    )]
     pub fn sign(&self, claims: &Claims) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TOKEN_TYPE.to_owned());
@@ -375,6 +379,10 @@ impl Verifier {
         let keys = keys
             .iter()
             .map(|k| {
+                #[expect(
+                    clippy::expect_used,
+                    reason = "we encode 32 bytes as base64url just above, so they decode"
+                )]
                 let dk = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(k.key.as_bytes()))
                     .expect("base64url of 32 bytes decodes");
                 (k.kid.clone(), dk)

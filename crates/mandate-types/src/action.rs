@@ -158,7 +158,6 @@ impl ActionKind {
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
-#[allow(missing_docs)]
 pub enum HttpMethod {
     Get,
     Head,

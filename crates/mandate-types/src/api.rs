@@ -22,7 +22,6 @@ pub struct StartTaskRequest {
     pub profile: ProfileName,
     /// The repository (absolute path; the broker resolves it).
     pub repo: AbsPath,
-    /// Why.
     pub purpose: Purpose,
     /// Lifetime, e.g. `2h` (default from the broker's config).
     #[serde(default)]
@@ -53,7 +52,6 @@ pub struct StartTaskRequest {
 /// The answer to a task start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartedTask {
-    /// The task id.
     pub task_id: TaskId,
     /// The task token (a signed JWT).
     pub token: String,
@@ -66,15 +64,11 @@ pub struct StartedTask {
 /// A task in listings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSummary {
-    /// The task id.
     pub task_id: TaskId,
     /// `active`, `ended` or `expired`.
     pub state: String,
-    /// The profile.
     pub profile: ProfileName,
-    /// The purpose.
     pub purpose: Purpose,
-    /// The agent.
     pub agent: AgentId,
     /// Who delegated.
     pub delegator: crate::PrincipalId,

@@ -180,7 +180,6 @@ pub enum Effect {
     Exec {
         /// The program name (basename of argv\[0\]), or `?` if computed at run time.
         program: String,
-        /// Its class.
         class: ProgramClass,
     },
     /// A file is read.
@@ -202,9 +201,7 @@ pub enum Effect {
     Push(PushFacts),
     /// An MCP tool is called.
     CallTool {
-        /// The server.
         server: String,
-        /// The tool.
         tool: String,
         /// Whether the task's scope names the tool.
         in_scope: bool,

@@ -85,7 +85,6 @@ pub(crate) enum Stdin {
     Tty,
     /// A pipe from earlier stages, which read these files.
     Pipe(Vec<ShellPath>),
-    /// A file.
     File(ShellPath),
     /// Inline text (here-document or here-string).
     Text(String),

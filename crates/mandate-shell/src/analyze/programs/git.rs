@@ -26,13 +26,9 @@ const GIT_DATA: &str = include_str!("../../../data/git.toml");
 enum Kind {
     /// Receives from a remote (`fetch`, `pull`, `ls-remote`).
     Fetch,
-    /// `push`.
     Push,
-    /// `clone`.
     Clone,
-    /// `config`.
     Config,
-    /// `remote`.
     Remote,
     /// Only reads the repository.
     Inspect,
