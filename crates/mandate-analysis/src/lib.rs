@@ -331,6 +331,9 @@ impl Analyzer {
                     out.push(Effect::Connect(to));
                 }
             }
+            ShellEffect::RunRemote { target } => {
+                out.push(Effect::RunRemote(self.target_facts(target, cwd, task)));
+            }
             ShellEffect::Push {
                 remote,
                 refspecs,

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mandate_types::{
-    AbsPath, Action, ActionKind, AgentId, BranchPattern, HttpMethod, Label, Labels, Mandate,
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, Effect, HttpMethod, Label, Labels, Mandate,
     McpToolPattern, McpToolRef, PrincipalId, ProfileName, Purpose, Scope, TaskId, ToolAnnotation,
     Verdict,
 };
@@ -94,7 +94,13 @@ pub struct SourceReport {
     pub misses: Vec<String>,
     /// Why benign actions were asked about or denied: policy id → count.
     pub benign_not_allowed_reasons: BTreeMap<String, u64>,
+    /// What Mandate did not understand in benign actions it did not allow: the
+    /// `unparseable` reason → count.
+    pub unparseable: BTreeMap<String, u64>,
 }
+
+/// Marks an unparseable effect's reason among a decision's policy ids.
+const UNPARSEABLE: &str = "\u{0}unparseable:";
 
 /// The whole evaluation.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -322,6 +328,10 @@ fn decide(
         let o = ctx.engine.decide(state, a);
         if o.verdict != Verdict::Allow {
             reasons.extend(o.reasons.iter().map(|r| r.policy.clone()));
+            reasons.extend(o.effects.iter().filter_map(|e| match e {
+                Effect::Unparseable { reason } => Some(format!("{UNPARSEABLE}{reason}")),
+                _ => None,
+            }));
         }
         worst = worst.max(o.verdict);
     }
@@ -485,7 +495,10 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             reasons.sort();
             reasons.dedup();
             for r in reasons {
-                *entry.benign_not_allowed_reasons.entry(r).or_default() += 1;
+                match r.strip_prefix(UNPARSEABLE) {
+                    Some(why) => *entry.unparseable.entry(why.to_owned()).or_default() += 1,
+                    None => *entry.benign_not_allowed_reasons.entry(r).or_default() += 1,
+                }
             }
             entry.counts.add(&counts);
             if missed && opts.misses {

@@ -57,6 +57,27 @@ pub fn render(report: &EvalReport, misses: bool) -> String {
         if misses && !s.misses.is_empty() {
             let _ = writeln!(t, "  misses: {}", s.misses.join(" "));
         }
+        if misses {
+            for (group, n) in unparseable_groups(&s.unparseable).into_iter().take(12) {
+                let _ = writeln!(t, "  not understood: {n:>6}  {group}");
+            }
+        }
     }
     t
+}
+
+/// Unparseable reasons grouped by their shape: what is quoted in backticks (a program, an
+/// option, a variable) is replaced by `…`. Largest groups first.
+pub fn unparseable_groups(reasons: &std::collections::BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut groups: std::collections::BTreeMap<String, u64> = Default::default();
+    for (reason, n) in reasons {
+        let mut shape = String::new();
+        for (i, part) in reason.split('`').enumerate() {
+            shape.push_str(if i % 2 == 1 { "`…`" } else { part });
+        }
+        *groups.entry(shape).or_default() += n;
+    }
+    let mut v: Vec<(String, u64)> = groups.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
 }

@@ -97,7 +97,7 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
             ]);
             ("privilege", "Program", program.clone())
         }
-        Effect::Connect(h) | Effect::Send { to: h, .. } => {
+        Effect::Connect(h) | Effect::Send { to: h, .. } | Effect::RunRemote(h) => {
             let l = match effect {
                 Effect::Send { labels: l, .. } => *l,
                 _ => Labels::NONE,

@@ -45,6 +45,7 @@ pub const ACTIONS: &[&str] = &[
     "exec",
     "privilege",
     "connect",
+    "run_remote",
     "send",
     "push",
     "call_tool",

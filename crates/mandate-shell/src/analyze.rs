@@ -40,6 +40,7 @@ mod report;
 mod roles;
 mod state;
 mod targets;
+mod unknown;
 #[cfg(test)]
 mod testing;
 mod walk;

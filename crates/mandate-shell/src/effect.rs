@@ -76,6 +76,12 @@ pub enum ShellEffect {
         /// Files whose contents are sent.
         data_from: Vec<ShellPath>,
     },
+    /// Code is fetched from `target` and run (an install from a URL or a repository, a
+    /// remote module, a container image).
+    RunRemote {
+        /// Where the code comes from.
+        target: NetTarget,
+    },
     /// `git push`.
     Push {
         /// The remote (name or URL); `None` for the default.

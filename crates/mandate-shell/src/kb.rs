@@ -11,11 +11,16 @@ use std::collections::HashMap;
 use mandate_types::ProgramClass;
 use serde::Deserialize;
 
-/// The knowledge base shipped with Mandate.
-pub const BUILTIN_PROGRAMS: &str = include_str!("../data/programs.toml");
-/// Network clients, servers and command-running options, layered over
-/// [`BUILTIN_PROGRAMS`] (later entries win).
-pub const BUILTIN_PROGRAMS_NETWORK: &str = include_str!("../data/programs-network.toml");
+/// The knowledge base shipped with Mandate, file by file (later files may not repeat a
+/// name an earlier one has: a unit test checks).
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    ("programs.toml", include_str!("../data/programs.toml")),
+    ("programs-network.toml", include_str!("../data/programs-network.toml")),
+    ("tools-1.toml", include_str!("../data/tools-1.toml")),
+    ("tools-2.toml", include_str!("../data/tools-2.toml")),
+    ("tools-3.toml", include_str!("../data/tools-3.toml")),
+    ("tools-4.toml", include_str!("../data/tools-4.toml")),
+];
 
 /// What a program's positional arguments are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -42,6 +47,9 @@ pub enum ArgsRole {
     PatternRead,
     /// URLs to fetch (`curl`, `wget`).
     Url,
+    /// Hosts or URLs the program connects to (`ping HOST`, `dig NAME`, `telnet HOST PORT`):
+    /// a connection to each, carrying stdin when data is piped in.
+    Host,
     /// The first positional starts an inner command (`sudo`, `nohup`, `timeout 5`).
     Command,
     /// A shell: `-c STRING` is analysed as a script; otherwise the first positional is a
@@ -66,6 +74,10 @@ pub enum ArgsRole {
     Env,
     /// `git`: handled by subcommand.
     Git,
+    /// Package specifications to install or run (`pip install`, `npm i`, `cargo install`,
+    /// `go run`): a name comes from a registry; a URL, a repository (`git+https://…`,
+    /// `github:user/repo`, `user/repo`) or a module path is code from elsewhere, which runs.
+    Packages,
 }
 
 /// What a flag's value is.
@@ -101,6 +113,26 @@ pub enum FlagRole {
     Listen,
     /// Native code to load (`openssl -engine`, `mysql --default-auth`).
     Library,
+    /// A proxy or jump host every connection goes through (`curl -x`, `ssh -J`, `nc -x`):
+    /// what the program sends, it sends there too.
+    Proxy,
+    /// A configuration file that can change anything the program does (`curl -K`,
+    /// `ssh -F`, `wget --config`): read, and unparseable, since Mandate does not read it.
+    Config,
+}
+
+/// What a program's options that its entry does not list may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherOptions {
+    /// Not known: an unlisted option written with a value (`--name=value`) is
+    /// unparseable, since the value could be a file, a command or a host.
+    #[default]
+    Unknown,
+    /// Known to be inert: every unlisted option is a switch or takes a value that names
+    /// no file, command, code, host or configuration. Only claim this for programs
+    /// whose whole option set has been checked.
+    Inert,
 }
 
 /// One knowledge-base entry as written in TOML.
@@ -137,6 +169,17 @@ pub struct ProgramSpec {
     /// The program listens for connections when it runs (a server).
     #[serde(default)]
     pub listen: bool,
+    /// What the options this entry does not list may be.
+    #[serde(default)]
+    pub other_options: OtherOptions,
+    /// Hosts the program contacts on its own, whatever its arguments (a service's API,
+    /// `*.amazonaws.com`): each is a connection.
+    #[serde(default)]
+    pub connects: Vec<String>,
+    /// The program sends what it reads (its files, its directory) to the hosts it
+    /// connects to: publishing, uploading, deploying.
+    #[serde(default)]
+    pub uploads: bool,
     /// Subcommands with their own spec (`git push`, `cargo publish`).
     #[serde(default)]
     pub subcommands: HashMap<String, ProgramSpec>,
@@ -185,10 +228,10 @@ impl KnowledgeBase {
     )]
     pub fn builtin() -> Self {
         let mut kb = Self::default();
-        kb.extend_from_toml(BUILTIN_PROGRAMS)
-            .expect("the built-in program knowledge base parses (tested)");
-        kb.extend_from_toml(BUILTIN_PROGRAMS_NETWORK)
-            .expect("the built-in network knowledge base parses (tested)");
+        for (_, text) in BUILTIN_FILES {
+            kb.extend_from_toml(text)
+                .expect("the built-in program knowledge base parses (tested)");
+        }
         kb
     }
 
@@ -256,6 +299,30 @@ mod tests {
             kb.get("sed").unwrap().switches.get("-i"),
             Some(&ArgsRole::ReadWrite)
         );
+    }
+
+    #[test]
+    fn a_program_is_described_once_across_the_built_in_files() {
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        let mut repeated = Vec::new();
+        for (file, text) in BUILTIN_FILES {
+            let parsed: KbFile = toml::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let mut own = std::collections::HashSet::new();
+            for spec in parsed.program {
+                for name in spec.names {
+                    if !own.insert(name.clone()) {
+                        repeated.push(format!("{name} twice in {file}"));
+                    }
+                    // programs-network.toml deliberately refines entries of programs.toml.
+                    if let Some(first) = seen.insert(name.clone(), file)
+                        && !(first == "programs.toml" && *file == "programs-network.toml")
+                    {
+                        repeated.push(format!("{name} in {first} and {file}"));
+                    }
+                }
+            }
+        }
+        assert!(repeated.is_empty(), "{repeated:#?}");
     }
 
     #[test]

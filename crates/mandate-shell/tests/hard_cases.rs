@@ -28,6 +28,7 @@ fn render(e: &ShellEffect) -> String {
         ShellEffect::Read(x) => format!("read {}", p(x)),
         ShellEffect::Write(x) => format!("write {}", p(x)),
         ShellEffect::Delete(x) => format!("delete {}", p(x)),
+        ShellEffect::RunRemote { .. } => "run_remote".into(),
         ShellEffect::Connect {
             target,
             sends,
@@ -307,7 +308,7 @@ fn obfuscation_is_its_own_effect() {
     );
     assert_effects(
         "IFS=,; x=cat,.env; $x",
-        &["obfuscated", "unparseable", "exec cat,.env"],
+        &["obfuscated", "unparseable", "exec cat,.env", "unparseable"],
     );
     assert_effects("c=cat; ${!c} .env", &["obfuscated"]);
 }

@@ -199,6 +199,9 @@ pub enum Effect {
     },
     /// Commits are pushed.
     Push(PushFacts),
+    /// Code is downloaded from a host and run (`pip install git+URL`, `npm i URL`,
+    /// `go run example.com/x@latest`, `docker run IMAGE`).
+    RunRemote(HostFacts),
     /// An MCP tool is called.
     CallTool {
         server: String,
@@ -237,6 +240,7 @@ impl Effect {
             Self::Connect(_) => "connect",
             Self::Send { .. } => "send",
             Self::Push(_) => "push",
+            Self::RunRemote(_) => "run_remote",
             Self::CallTool { .. } => "call_tool",
             Self::Privilege { .. } => "privilege",
             Self::Obfuscated { .. } => "obfuscated_exec",
@@ -268,6 +272,7 @@ impl fmt::Display for Effect {
                 p.branch.as_deref().unwrap_or("?")
             ),
             Self::CallTool { server, tool, .. } => write!(f, "call_tool({server}/{tool})"),
+            Self::RunRemote(h) => write!(f, "run_remote({}:{})", h.host, h.port),
             Self::Privilege { program } => write!(f, "privilege({program})"),
             Self::Obfuscated { reason } => write!(f, "obfuscated_exec({reason})"),
             Self::Unparseable { reason } => write!(f, "unparseable({reason})"),

@@ -12,6 +12,7 @@ pub mod audit;
 mod decision;
 mod effect;
 mod ids;
+pub mod ip;
 mod label;
 mod mandate;
 mod text;

@@ -100,14 +100,16 @@ impl Host {
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         const FIELD: &str = "host";
         check_nonempty(FIELD, s, 253)?;
+        // An IP literal in any spelling (`127.1`, `2130706433`, `[::ffff:127.0.0.1]`) is
+        // the address it reaches.
+        if let Some(ip) = crate::ip::parse_ip_literal(s) {
+            return Ok(Self(ip.to_string()));
+        }
         let s = s.trim_end_matches('.');
         let inner = s
             .strip_prefix('[')
             .and_then(|x| x.strip_suffix(']'))
             .unwrap_or(s);
-        if inner.parse::<std::net::IpAddr>().is_ok() {
-            return Ok(Self(inner.to_ascii_lowercase()));
-        }
         let lower = inner.to_ascii_lowercase();
         let ok = !lower.is_empty()
             && lower.split('.').all(|label| {
@@ -131,15 +133,23 @@ impl Host {
         &self.0
     }
 
-    /// True for `localhost`, `127.0.0.0/8` and `::1`.
+    /// True for `localhost`, `127.0.0.0/8`, `::1` and the unspecified addresses (which
+    /// reach this machine).
     pub fn is_loopback(&self) -> bool {
         if self.0 == "localhost" || self.0.ends_with(".localhost") {
             return true;
         }
-        self.0
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
+        self.address_kind() == Some(crate::ip::AddressKind::Loopback)
+    }
+
+    /// The address, when the host is an IP literal.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.0.parse().ok()
+    }
+
+    /// Where the address points, when the host is an IP literal.
+    pub fn address_kind(&self) -> Option<crate::ip::AddressKind> {
+        self.ip().map(crate::ip::address_kind)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::kb::{FlagRole, ProgramSpec};
+use crate::kb::{FlagRole, OtherOptions, ProgramSpec};
 use crate::words::Expanded;
 
 /// Where splitting stops.
@@ -30,6 +30,11 @@ pub(crate) struct Parsed {
     pub(crate) switches: Vec<String>,
     /// Short-option letters seen (for `bash -c`, `nc -l`).
     pub(crate) letters: HashSet<char>,
+    /// Options the entry does not list that may take a file, a command, code, a host or
+    /// a configuration: an unlisted `--name=value` (unless the entry's other options are
+    /// inert), or an unlisted option whose name says it runs or loads something or
+    /// changes where data goes (`--use-compress-program`, `--proxy`).
+    pub(crate) unmodelled: Vec<String>,
 }
 
 impl Parsed {
@@ -109,6 +114,11 @@ fn long_option(
         None => (a.text.clone(), None),
     };
     let Some(role) = spec.flag_role(&name) else {
+        if may_run_or_redirect(&name)
+            || (attached.is_some() && spec.other_options == OtherOptions::Unknown)
+        {
+            out.unmodelled.push(name.clone());
+        }
         out.switches.push(name);
         return 1;
     };
@@ -126,6 +136,23 @@ fn long_option(
         out.flags.push((name, role, v));
     }
     used
+}
+
+/// Words in an option's name that say its value runs a command, loads code, points the
+/// program at a configuration or changes where its data goes.
+const RISKY_OPTION_WORDS: &[&str] = &[
+    "command", "cmd", "exec", "execute", "shell", "rsh", "program", "prog", "hook", "hooks",
+    "pager", "editor", "eval", "script", "scripts", "helper", "askpass", "preload", "library",
+    "plugin", "plugins", "require", "proxy", "preproxy", "socks", "socks4", "socks4a",
+    "socks5", "resolve", "tunnel", "jump", "config", "rcfile", "init", "filter", "pre",
+    "interpreter", "loader", "module", "agent", "upload", "pack",
+];
+
+/// Whether an unlisted long option's name says it runs, loads or redirects something.
+fn may_run_or_redirect(name: &str) -> bool {
+    name.trim_start_matches('-')
+        .split(['-', '_', '.'])
+        .any(|w| RISKY_OPTION_WORDS.contains(&w.to_ascii_lowercase().as_str()))
 }
 
 /// A cluster of short options at `args[i]`: `-abc`, `-n5`, `-ofile`, `-o file`;

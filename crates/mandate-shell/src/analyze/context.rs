@@ -12,6 +12,7 @@ use crate::effect::{ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, KnowledgeBase, ProgramSpec};
 use crate::words::Expanded;
 
+use super::args::{self, Parsed, Until};
 use super::report::Report;
 use super::state::{State, Stdin};
 
@@ -101,6 +102,25 @@ impl WalkCx<'_> {
     pub(crate) fn delete(&mut self, e: &Expanded) {
         let p = self.path(e);
         self.emit(ShellEffect::Delete(p));
+    }
+
+    /// Splits `name`'s arguments by its entry `spec` and reports the options the entry
+    /// does not model as unparseable.
+    pub(crate) fn parse_args(
+        &mut self,
+        name: &str,
+        spec: &ProgramSpec,
+        args: &[Expanded],
+        until: Until,
+    ) -> (Parsed, usize) {
+        let (parsed, used) = args::parse(spec, args, until);
+        for option in &parsed.unmodelled {
+            self.unparseable(format!(
+                "`{name}` option `{option}` may run a command, load code, read a configuration \
+                 or send data elsewhere, and Mandate does not model it"
+            ));
+        }
+        (parsed, used)
     }
 
     /// Walks shell text the command runs in a child shell, which starts with a copy of

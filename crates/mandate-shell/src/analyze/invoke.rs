@@ -4,8 +4,6 @@
 //! entry and the [`ProgramModel`](super::context::ProgramModel) registered for its
 //! argument role.
 
-use mandate_types::ProgramClass;
-
 use crate::effect::ShellEffect;
 use crate::words::{Expanded, VarValue};
 
@@ -14,6 +12,7 @@ use super::builtins;
 use super::context::WalkCx;
 use super::obfuscation::{escaped_program_name, expanded_program_name};
 use super::state::Stdin;
+use super::unknown;
 
 /// Reports the effects of running `argv` with the variables `env` set for it alone.
 pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, VarValue)]) {
@@ -49,7 +48,7 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     command_options(cx, &name, args);
     let kb = cx.kb;
     let Some(spec) = kb.get(&name) else {
-        return unknown_program(cx, name, args);
+        return unknown::run(cx, &name, args);
     };
     cx.emit(ShellEffect::Exec {
         program: name.clone(),
@@ -141,21 +140,6 @@ fn command_options(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
     }
 }
 
-/// A program the knowledge base does not know: it runs, and its plain arguments are
-/// taken as files it may read.
-fn unknown_program(cx: &mut WalkCx<'_>, name: String, args: &[Expanded]) {
-    cx.emit(ShellEffect::Exec {
-        program: name,
-        class: ProgramClass::Unknown,
-    });
-    for a in args
-        .iter()
-        .filter(|a| !a.text.starts_with('-') && !a.text.is_empty())
-    {
-        cx.read(a);
-    }
-}
-
 /// `getent shadow` and friends read the file behind the database.
 fn getent(cx: &mut WalkCx<'_>, args: &[Expanded]) {
     for db in args
@@ -207,14 +191,25 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_program_may_read_its_plain_arguments() {
+    fn an_unknown_program_is_unparseable_and_may_read_its_plain_arguments() {
+        const UNKNOWN: &str = ": Mandate does not know what it does with its arguments";
         assert_eq!(
             invoke(&["frobnicate", "-v", "a", "b"], &[]),
-            ["exec frobnicate", "read a", "read b"]
+            [
+                "exec frobnicate",
+                &format!("unparseable: unknown program `frobnicate`{UNKNOWN}"),
+                "read a",
+                "read b"
+            ]
         );
         assert_eq!(
             invoke(&["./run.sh", "x"], &[]),
-            ["read ./run.sh", "exec run.sh", "read x"]
+            [
+                "read ./run.sh",
+                "exec run.sh",
+                &format!("unparseable: unknown program `run.sh`{UNKNOWN}"),
+                "read x"
+            ]
         );
     }
 
@@ -249,7 +244,7 @@ mod tests {
     #[test]
     fn options_whose_value_is_a_command() {
         assert_eq!(
-            invoke(&["tool", "--password-command=cat .env"], &[]),
+            invoke(&["tool", "--password-command=cat .env"], &[])[..3],
             ["exec cat", "read .env", "exec tool"]
         );
     }

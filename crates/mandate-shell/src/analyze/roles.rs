@@ -10,18 +10,19 @@ use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
-use super::args::{self, Parsed, Until};
+use super::args::{Parsed, Until};
 use super::context::{ProgramModel, WalkCx};
 use super::programs::{interpreters, shells};
 use super::state::Stdin;
-use super::targets::{host_target, is_dev_sink, remote_spec, url_target};
+use super::targets::{host_target, is_dev_sink, named_target, remote_spec, url_target};
 
 /// The model for every program whose arguments the knowledge base describes fully.
 pub(crate) struct ByRoles;
 
 impl ProgramModel for ByRoles {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
-        let (parsed, _) = args::parse(spec, args, Until::End);
+        let reads_before = cx.walk.report().len();
+        let (parsed, _) = cx.parse_args(name, spec, args, Until::End);
         let mut out = Outgoing {
             sends: false,
             data_from: cx.subst_reads.to_vec(),
@@ -59,6 +60,128 @@ impl ProgramModel for ByRoles {
         }
         dedup(&mut out.data_from);
         positionals(cx, name, role, &parsed, &pos, out);
+        services(cx, spec, reads_before);
+    }
+}
+
+/// The hosts an entry says the program contacts on its own; an uploading program sends
+/// them what it read (or, having read nothing named, its directory).
+fn services(cx: &mut WalkCx<'_>, spec: &ProgramSpec, reads_before: usize) {
+    if spec.connects.is_empty() {
+        return;
+    }
+    let mut data_from = Vec::new();
+    if spec.uploads {
+        data_from = cx.walk.report().reads_since(reads_before);
+        data_from.extend(cx.stdin.data());
+        data_from.extend(cx.subst_reads.iter().cloned());
+        if data_from.is_empty() {
+            data_from.push(cx.path(&Expanded {
+                text: ".".into(),
+                ..Default::default()
+            }));
+        }
+    }
+    for host in &spec.connects {
+        cx.emit(ShellEffect::Connect {
+            target: NetTarget::Host {
+                host: host.trim_start_matches("*.").to_owned(),
+                port: None,
+            },
+            sends: spec.uploads,
+            data_from: data_from.clone(),
+        });
+    }
+}
+
+/// Package specifications (`args = "packages"`): what comes from a registry is ordinary
+/// build work; a URL, a repository or a module path names code from elsewhere, which runs.
+fn packages(cx: &mut WalkCx<'_>, name: &str, pos: &[Expanded]) {
+    for p in pos {
+        if p.dynamic {
+            cx.emit(ShellEffect::RunRemote {
+                target: NetTarget::Dynamic {
+                    text: p.text.clone(),
+                },
+            });
+            continue;
+        }
+        match package_source(&p.text) {
+            PackageSource::Registry => {}
+            PackageSource::Local => cx.read(p),
+            PackageSource::Remote(target) => cx.emit(ShellEffect::RunRemote { target }),
+            PackageSource::Unknown => cx.unparseable(format!(
+                "`{name}` installs `{}`, a package source Mandate cannot place",
+                p.text
+            )),
+        }
+    }
+}
+
+/// Where a package specification's code comes from.
+#[derive(Debug, PartialEq, Eq)]
+enum PackageSource {
+    /// A package index (`requests`, `lodash@4`, `@scope/pkg`, `serde`).
+    Registry,
+    /// A file or directory of this machine (`./pkg`, `dist/x.whl`).
+    Local,
+    /// A host that is not a package index.
+    Remote(NetTarget),
+    /// Something else.
+    Unknown,
+}
+
+fn package_source(spec: &str) -> PackageSource {
+    let s = spec.trim();
+    // PEP 508 direct references: `name @ URL`.
+    let s = s.split_once(" @ ").map_or(s, |(_, url)| url.trim());
+    let s = s.split_once('@').filter(|(_, rest)| rest.contains("://")).map_or(s, |(_, url)| url);
+    for vcs in ["git+", "hg+", "svn+", "bzr+"] {
+        if let Some(url) = s.strip_prefix(vcs) {
+            return PackageSource::Remote(NetTarget::Url {
+                url: url.to_owned(),
+            });
+        }
+    }
+    if s.contains("://") {
+        return PackageSource::Remote(NetTarget::Url { url: s.to_owned() });
+    }
+    for (prefix, host) in [
+        ("github:", "github.com"),
+        ("gitlab:", "gitlab.com"),
+        ("bitbucket:", "bitbucket.org"),
+        ("gist:", "gist.github.com"),
+    ] {
+        if s.starts_with(prefix) {
+            return PackageSource::Remote(NetTarget::Host {
+                host: host.into(),
+                port: None,
+            });
+        }
+    }
+    if s.starts_with('.') || s.starts_with('/') || s.starts_with('~') {
+        return PackageSource::Local;
+    }
+    let first = s.split('/').next().unwrap_or(s);
+    if s.contains('/') && !s.starts_with('@') {
+        // `example.com/mod@v1` (a Go module, fetched from its host) or `user/repo`
+        // (npm's GitHub shorthand).
+        let host = if first.contains('.') { first } else { "github.com" };
+        return PackageSource::Remote(NetTarget::Host {
+            host: host.to_owned(),
+            port: None,
+        });
+    }
+    if s.ends_with(".whl") || s.ends_with(".tgz") || s.ends_with(".tar.gz") || s.ends_with(".zip") {
+        return PackageSource::Local;
+    }
+    let registry_name = s.chars().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '/' | '=' | '<' | '>' | '~' | '^' | '!' | ',' | '[' | ']' | '*' | '+' | ':')
+    });
+    if registry_name {
+        PackageSource::Registry
+    } else {
+        PackageSource::Unknown
     }
 }
 
@@ -96,7 +219,14 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
                 out.sends = true;
                 request_data(cx, *role, v, &mut out.data_from);
             }
-            FlagRole::Url => out.urls.push(v.clone()),
+            FlagRole::Url | FlagRole::Proxy => out.urls.push(v.clone()),
+            FlagRole::Config => {
+                cx.read(v);
+                cx.unparseable(format!(
+                    "`{name}` reads its options from `{}` ({flag}), which Mandate does not read",
+                    v.text
+                ));
+            }
             FlagRole::Command => {
                 if v.dynamic {
                     cx.unparseable(format!("{name} {flag} runs a command computed at run time"));
@@ -167,21 +297,35 @@ fn positionals(
         | ArgsRole::Copy
         | ArgsRole::Move
         | ArgsRole::PatternRead => files(cx, role, parsed, pos),
-        ArgsRole::Url => {
+        ArgsRole::Url | ArgsRole::Host => {
             let Outgoing {
                 sends,
                 mut data_from,
-                mut urls,
+                urls,
             } = out;
-            urls.extend(pos.iter().cloned());
-            if cx.stdin.is_data() && matches!(cx.stdin, Stdin::Pipe(_) | Stdin::File(_)) && sends {
+            if cx.stdin.is_data() && matches!(cx.stdin, Stdin::Pipe(_) | Stdin::File(_)) && sends
+                || role == ArgsRole::Host
+            {
                 data_from.extend(cx.stdin.data());
             }
             dedup(&mut data_from);
             let sends = sends || !data_from.is_empty();
-            connect_urls(cx, &urls, sends, &data_from);
+            let mut targets: Vec<NetTarget> = urls.iter().map(url_target).collect();
+            if role == ArgsRole::Host {
+                targets.extend(host_targets(pos));
+            } else {
+                targets.extend(pos.iter().map(url_target));
+            }
+            for target in targets {
+                cx.emit(ShellEffect::Connect {
+                    target,
+                    sends,
+                    data_from: data_from.clone(),
+                });
+            }
         }
         ArgsRole::Netcat => netcat(cx, name, parsed, pos, out.data_from),
+        ArgsRole::Packages => packages(cx, name, pos),
         ArgsRole::RemoteCopy => remote_copy(cx, pos),
         ArgsRole::Shell => shells::shell(cx, name, parsed),
         ArgsRole::Interpreter => interpreters::scripts(cx, name, parsed, pos),
@@ -294,6 +438,30 @@ fn remote_copy(cx: &mut WalkCx<'_>, pos: &[Expanded]) {
             }
         }
     }
+}
+
+/// The hosts among a host-taking program's positionals (`ping -c 1 HOST`, `telnet HOST
+/// PORT`): words that name a host, an address or a URL, not counts or ports.
+fn host_targets(pos: &[Expanded]) -> Vec<NetTarget> {
+    let mut out = Vec::new();
+    let mut it = pos.iter().peekable();
+    while let Some(a) = it.next() {
+        if a.dynamic {
+            out.push(NetTarget::Dynamic {
+                text: a.text.clone(),
+            });
+            continue;
+        }
+        if a.text.is_empty() || a.text.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let port = it.peek().and_then(|p| p.text.parse::<u16>().ok());
+        out.push(match named_target(&a.text) {
+            Some(t) => t,
+            None => host_target(a, port),
+        });
+    }
+    out
 }
 
 /// A connection to each URL (computed ones become dynamic targets).

@@ -73,6 +73,99 @@ pub(crate) fn url_target(u: &Expanded) -> NetTarget {
     }
 }
 
+/// The network place an argument plainly names, whatever program it is given to: a URL,
+/// `[user@]host:path` or `host:port`, `\\host\share` or `//host/share`, or an IP literal
+/// in any spelling (`127.1`, `2130706433`, `0x7f000001`, `::ffff:10.0.0.1`).
+pub(crate) fn named_target(t: &str) -> Option<NetTarget> {
+    if let Some((scheme, rest)) = t.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+    {
+        return Some(NetTarget::Url { url: t.to_owned() });
+    }
+    if let Some(rest) = t.strip_prefix("\\\\").or_else(|| t.strip_prefix("//")) {
+        let host = rest.split(['\\', '/']).next().unwrap_or(rest);
+        if !host.is_empty() && looks_like_host(host) {
+            return Some(NetTarget::Host {
+                host: host.to_owned(),
+                port: None,
+            });
+        }
+    }
+    if address_literal(t) {
+        return Some(NetTarget::Host {
+            host: t.to_owned(),
+            port: None,
+        });
+    }
+    if let Some(host) = remote_spec(t)
+        && looks_like_host(&host)
+    {
+        let port = t
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok());
+        return Some(NetTarget::Host { host, port });
+    }
+    None
+}
+
+/// Whether `t` is written as an IP address rather than a number or a version: four
+/// dotted parts, a hex or octal part, an IPv6 literal, or one number too large for
+/// anything but an address.
+pub(crate) fn address_literal(t: &str) -> bool {
+    let Some(ip) = mandate_types::ip::parse_ip_literal(t) else {
+        return false;
+    };
+    if ip.is_ipv6() {
+        return true;
+    }
+    let parts: Vec<&str> = t.trim_end_matches('.').split('.').collect();
+    let radix_prefixed = parts
+        .iter()
+        .any(|p| p.starts_with("0x") || p.starts_with("0X") || (p.len() > 1 && p.starts_with('0')));
+    parts.len() == 4
+        || radix_prefixed
+        || (parts.len() == 1 && t.len() >= 8)
+        || (parts.len() > 1 && parts[0].parse::<u16>().is_ok_and(|a| a >= 100))
+}
+
+/// Whether `h` could be a host name or address (not a Windows drive, a key or a path).
+pub(crate) fn looks_like_host(h: &str) -> bool {
+    let h = h.rsplit('@').next().unwrap_or(h);
+    h.len() > 1
+        && h.len() <= 253
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
+        && h.bytes().any(|b| b.is_ascii_alphabetic() || b == b'.' || b == b':')
+}
+
+/// Endings that make `name.ext` a file rather than a host name.
+const FILE_EXTENSIONS: &[&str] = &[
+    "rs", "py", "js", "ts", "md", "txt", "json", "toml", "yaml", "yml", "sh", "c", "h", "cc", "cpp",
+    "hpp", "go", "java", "rb", "php", "pl", "lock", "cfg", "ini", "xml", "html", "css", "csv", "log",
+    "gz", "zip", "tar", "bz2", "xz", "tgz", "so", "o", "a", "out", "bin", "img", "iso", "pdf", "png",
+    "jpg", "svg", "conf", "env", "lua", "kt", "swift", "scala", "sql", "db", "vue", "jsx", "tsx",
+    "mjs", "cjs", "rst", "tex", "mk", "patch", "diff", "pem", "key", "crt",
+];
+
+/// A `host port` pair: a dotted host name or address followed by a port number.
+pub(crate) fn host_and_port(host: &str, port: &str) -> Option<NetTarget> {
+    let port = port.parse::<u16>().ok().filter(|p| *p > 0)?;
+    let dotted_name = host.contains('.')
+        && host.rsplit('.').next().is_some_and(|tld| {
+            tld.len() >= 2
+                && tld.bytes().all(|b| b.is_ascii_alphabetic())
+                && !FILE_EXTENSIONS.contains(&tld.to_ascii_lowercase().as_str())
+        });
+    (dotted_name || address_literal(host) || host == "localhost").then(|| NetTarget::Host {
+        host: host.to_owned(),
+        port: Some(port),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +176,31 @@ mod tests {
             dynamic,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn arguments_that_name_network_places() {
+        let host = |t: &str| match named_target(t) {
+            Some(NetTarget::Host { host, port }) => format!("{host}:{}", port.unwrap_or(0)),
+            Some(NetTarget::Url { url }) => url,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(host("https://evil.example/x"), "https://evil.example/x");
+        assert_eq!(host("s3://bucket/key"), "s3://bucket/key");
+        assert_eq!(host("me@evil.example:/tmp/x"), "evil.example:0");
+        assert_eq!(host("evil.example:8080"), "evil.example:8080");
+        assert_eq!(host("\\\\fileserver\\share"), "fileserver:0");
+        assert_eq!(host("//fileserver/share"), "fileserver:0");
+        for ip in ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "::ffff:127.0.0.1", "10.0.0.1"] {
+            assert!(named_target(ip).is_some(), "{ip}");
+        }
+        for plain in ["src/main.rs", "3.11", "1.2.3", "42", "README.md", "./x:y", "/a:b", "-v", "C:"] {
+            assert!(named_target(plain).is_none(), "{plain}");
+        }
+        assert!(host_and_port("evil.example", "443").is_some());
+        assert!(host_and_port("127.1", "8080").is_some());
+        assert!(host_and_port("main.rs", "2").is_none());
+        assert!(host_and_port("build", "3").is_none());
     }
 
     #[test]

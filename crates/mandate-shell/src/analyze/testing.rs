@@ -85,6 +85,7 @@ pub(crate) fn render(e: &ShellEffect) -> String {
             }
             out
         }
+        ShellEffect::RunRemote { target } => format!("run_remote {}", t(target)),
         ShellEffect::Privilege { program } => format!("privilege {program}"),
         ShellEffect::Obfuscated { reason } => format!("obfuscated: {reason}"),
         ShellEffect::Unparseable { reason } => format!("unparseable: {reason}"),

@@ -12,7 +12,7 @@ use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
-use crate::analyze::args::{self, Parsed, Until};
+use crate::analyze::args::{Parsed, Until};
 use crate::analyze::context::{ProgramModel, WalkCx};
 use crate::analyze::state::Stdin;
 use crate::analyze::targets::remote_spec;
@@ -106,8 +106,8 @@ fn knowledge() -> &'static Knowledge {
 pub(crate) struct Git;
 
 impl ProgramModel for Git {
-    fn run(&self, cx: &mut WalkCx<'_>, _name: &str, spec: &ProgramSpec, args: &[Expanded]) {
-        let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
+    fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
+        let (global, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
         global_options(cx, &global);
         let Some(sub) = global.positional.first() else {
             return;
@@ -118,7 +118,12 @@ impl ProgramModel for Git {
                 sub.text, sub.text
             ));
         };
-        let (parsed, _) = args::parse(sub_spec, &args[consumed..], Until::End);
+        let (parsed, _) = cx.parse_args(
+            &format!("{name} {}", sub.text),
+            sub_spec,
+            &args[consumed..],
+            Until::End,
+        );
         match knowledge().kinds.get(&sub.text) {
             Some(Kind::Push) => push(cx, &parsed),
             Some(Kind::Clone) => clone(cx, &parsed),

@@ -38,6 +38,8 @@ pub(crate) fn model_for(role: ArgsRole) -> &'static dyn ProgramModel {
         | ArgsRole::Target
         | ArgsRole::PatternRead
         | ArgsRole::Url
+        | ArgsRole::Host
+        | ArgsRole::Packages
         | ArgsRole::Shell
         | ArgsRole::Interpreter
         | ArgsRole::RemoteCopy

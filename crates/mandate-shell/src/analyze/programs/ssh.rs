@@ -11,7 +11,7 @@ use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
-use crate::analyze::args::{self, Parsed, Until};
+use crate::analyze::args::{Parsed, Until};
 use crate::analyze::context::{ProgramModel, WalkCx};
 use crate::analyze::state::Stdin;
 use crate::analyze::targets::host_target;
@@ -20,8 +20,8 @@ use crate::analyze::targets::host_target;
 pub(crate) struct Ssh;
 
 impl ProgramModel for Ssh {
-    fn run(&self, cx: &mut WalkCx<'_>, _name: &str, spec: &ProgramSpec, args: &[Expanded]) {
-        let (parsed, consumed) = args::parse(spec, args, Until::FirstPositional);
+    fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
+        let (parsed, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
         let port = options(cx, &parsed);
         let Some(h) = parsed.positional.first() else {
             return;

@@ -5,7 +5,7 @@
 use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
 use crate::words::{Expanded, VarValue};
 
-use crate::analyze::args::{self, Until};
+use crate::analyze::args::Until;
 use crate::analyze::context::{ProgramModel, WalkCx};
 use crate::analyze::invoke;
 use crate::analyze::state::Stdin;
@@ -16,7 +16,7 @@ pub(crate) struct Wrapper;
 
 impl ProgramModel for Wrapper {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
-        let (parsed, consumed) = args::parse(spec, args, Until::FirstPositional);
+        let (parsed, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
         for (_, role, v) in &parsed.flags {
             if *role == FlagRole::Read {
                 cx.read(v);
