@@ -150,8 +150,14 @@ const RISKY_OPTION_WORDS: &[&str] = &[
 
 /// Whether an unlisted long option's name says it runs, loads or redirects something.
 fn may_run_or_redirect(name: &str) -> bool {
-    name.trim_start_matches('-')
-        .split(['-', '_', '.'])
+    let name = name.trim_start_matches('-');
+    // `--no-pager`, `--without-config`, `--ignore-scripts` turn something off.
+    let negated = ["no-", "without-", "disable-", "skip-", "ignore-", "dont-", "no_"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    !negated
+        && name
+            .split(['-', '_', '.'])
         .any(|w| RISKY_OPTION_WORDS.contains(&w.to_ascii_lowercase().as_str()))
 }
 
