@@ -16,6 +16,23 @@
 //! Placeholders in strings: `$REPO` (the case's repository), `$ROOT` (its parent,
 //! outside the repository), `$HOME` (a scratch home), `$TMP` (a scratch temp dir).
 //! `expect` may be a list (`["ask", "deny"]`) when either is acceptable.
+//!
+//! Further setup, for cases whose decision depends on what is on disk:
+//!
+//! ```json
+//! {"home_files": {".ssh/id_ed25519": "KEY", ".bashrc": "# rc"},
+//!  "hardlinks": {"notes.txt": ".env"},
+//!  "copies": {"bin/c": "/usr/bin/curl"},
+//!  "modes": {"bin/c": "755", "s.sh": "755"}}
+//! ```
+//!
+//! `home_files` are written under the scratch `$HOME` (paths relative to it; the scratch
+//! home is shared by every case of a run). `hardlinks` maps a new path to an existing file
+//! (created with `std::fs::hard_link`); `copies` maps a new path to a file to copy (a real
+//! system binary, say). Their keys are in the repository unless they start with `$`, and
+//! relative targets are in the repository too. `modes` sets octal permission bits (a
+//! string, as JSON has no octal numbers) on a path, after everything else is created.
+//! The order of creation is files, home files, copies, hard links, symlinks, git, modes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +63,18 @@ pub struct Case {
     /// Symlinks to create (link path in the repository → target).
     #[serde(default)]
     pub symlinks: BTreeMap<String, String>,
+    /// Files to create under the scratch `$HOME` (path relative to it → content).
+    #[serde(default)]
+    pub home_files: BTreeMap<String, String>,
+    /// Hard links to create (new path → existing file).
+    #[serde(default)]
+    pub hardlinks: BTreeMap<String, String>,
+    /// Files to copy (new path → source, such as `/usr/bin/curl`).
+    #[serde(default)]
+    pub copies: BTreeMap<String, String>,
+    /// Permission bits to set (path → octal string such as `"755"`).
+    #[serde(default)]
+    pub modes: BTreeMap<String, String>,
     /// Git metadata to write.
     #[serde(default)]
     pub git: Option<GitSetup>,
@@ -158,6 +187,21 @@ pub struct CaseResult {
     pub passed: bool,
     /// What went wrong, if anything.
     pub detail: String,
+    /// The decision, when the case got as far as one.
+    pub verdict: Option<Verdict>,
+    /// The policy ids among the decision's reasons.
+    pub reasons: Vec<String>,
+    /// The effects the analysis found, with the scratch paths written back as `$REPO`,
+    /// `$ROOT`, `$HOME` and `$TMP`.
+    pub effects: Vec<String>,
+}
+
+/// What one case's action was decided as.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    verdict: Option<Verdict>,
+    reasons: Vec<String>,
+    effects: Vec<String>,
 }
 
 /// Scratch directories for a corpus run.
@@ -183,11 +227,23 @@ impl Scratch {
     }
 }
 
+fn bad_mode(mode: &str, e: &std::num::ParseIntError) -> String {
+    format!("bad case field modes: {mode:?} is not an octal mode: {e}")
+}
+
 fn subst(s: &str, case_root: &Path, scratch: &Path) -> String {
     s.replace("$REPO", &case_root.join("repo").to_string_lossy())
         .replace("$ROOT", &case_root.to_string_lossy())
         .replace("$HOME", &scratch.join("home").to_string_lossy())
         .replace("$TMP", &scratch.join("tmp").to_string_lossy())
+}
+
+/// The inverse of [`subst`], for showing effects without the scratch directory's name.
+fn unsubst(s: &str, case_root: &Path, scratch: &Path) -> String {
+    s.replace(&*case_root.join("repo").to_string_lossy(), "$REPO")
+        .replace(&*case_root.to_string_lossy(), "$ROOT")
+        .replace(&*scratch.join("home").to_string_lossy(), "$HOME")
+        .replace(&*scratch.join("tmp").to_string_lossy(), "$TMP")
 }
 
 /// Loads every case of a corpus directory, with its file name.
@@ -219,33 +275,73 @@ pub fn run_corpus(cases: &[(String, Case)], engine: &Engine, scratch: &Scratch) 
         .iter()
         .enumerate()
         .map(|(i, (file, case))| {
-            let r = run_case(i, case, engine, scratch);
+            let mut seen = Seen::default();
+            let r = run_case(i, case, engine, scratch, &mut seen);
             CaseResult {
                 file: file.clone(),
                 name: case.name.clone(),
                 passed: r.is_ok(),
                 detail: r.err().unwrap_or_default(),
+                verdict: seen.verdict,
+                reasons: seen.reasons,
+                effects: seen.effects,
             }
         })
         .collect()
 }
 
-fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result<(), String> {
+/// A case path: in the repository unless it starts with a placeholder.
+fn place(path: &str, repo: &Path, s: &dyn Fn(&str) -> String) -> PathBuf {
+    if path.starts_with('$') {
+        PathBuf::from(s(path))
+    } else {
+        repo.join(path)
+    }
+}
+
+fn make_parent(p: &Path) -> std::io::Result<()> {
+    match p.parent() {
+        Some(parent) => std::fs::create_dir_all(parent),
+        None => Ok(()),
+    }
+}
+
+fn run_case(
+    i: usize,
+    case: &Case,
+    engine: &Engine,
+    scratch: &Scratch,
+    seen: &mut Seen,
+) -> Result<(), String> {
     let case_root = scratch.root.join(format!("cases/{i}"));
     let repo = case_root.join("repo");
     let io = |e: std::io::Error| format!("setup: {e}");
     std::fs::create_dir_all(&repo).map_err(io)?;
     let s = |x: &str| subst(x, &case_root, &scratch.root);
     for (path, content) in &case.files {
-        let p = if path.starts_with('$') {
-            PathBuf::from(s(path))
-        } else {
-            repo.join(path)
-        };
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
+        let p = place(path, &repo, &s);
+        make_parent(&p).map_err(io)?;
         std::fs::write(&p, content).map_err(io)?;
+    }
+    let home = scratch.root.join("home");
+    for (path, content) in &case.home_files {
+        let p = home.join(path);
+        make_parent(&p).map_err(io)?;
+        std::fs::write(&p, content).map_err(io)?;
+    }
+    for (path, source) in &case.copies {
+        let p = place(path, &repo, &s);
+        let from = place(source, &repo, &s);
+        make_parent(&p).map_err(io)?;
+        std::fs::copy(&from, &p)
+            .map_err(|e| format!("setup: copying {} to {path}: {e}", from.display()))?;
+    }
+    for (path, target) in &case.hardlinks {
+        let p = place(path, &repo, &s);
+        let to = place(target, &repo, &s);
+        make_parent(&p).map_err(io)?;
+        std::fs::hard_link(&to, &p)
+            .map_err(|e| format!("setup: hard link {path} → {}: {e}", to.display()))?;
     }
     for (link, target) in &case.symlinks {
         let l = repo.join(link);
@@ -264,6 +360,15 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
             config.push_str(&format!("[remote \"{name}\"]\n\turl = {url}\n"));
         }
         std::fs::write(gd.join("config"), config).map_err(io)?;
+    }
+    for (path, mode) in &case.modes {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bits = u32::from_str_radix(mode, 8).map_err(|e| bad_mode(mode, &e))?;
+        std::fs::set_permissions(
+            place(path, &repo, &s),
+            std::fs::Permissions::from_mode(bits),
+        )
+        .map_err(io)?;
     }
     let bad = |what: &str, e: String| format!("bad case field {what}: {e}");
     let mut hosts: Vec<HostPattern> = case
@@ -354,6 +459,12 @@ fn run_case(i: usize, case: &Case, engine: &Engine, scratch: &Scratch) -> Result
     let out = engine.decide(&state, &Action { kind, cwd });
     let got_ids: Vec<&str> = out.reasons.iter().map(|r| r.policy.as_str()).collect();
     let effects: Vec<String> = out.effects.iter().map(|e| e.to_string()).collect();
+    seen.verdict = Some(out.verdict);
+    seen.reasons = got_ids.iter().map(|&r| r.to_owned()).collect();
+    seen.effects = effects
+        .iter()
+        .map(|e| unsubst(e, &case_root, &scratch.root))
+        .collect();
     if !case.expect.accepts(out.verdict) {
         return Err(format!(
             "expected {:?}, got {} (reasons: {}; effects: {})",
