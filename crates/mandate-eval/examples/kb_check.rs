@@ -3,10 +3,12 @@
 //! was not allowed and why.
 //!
 //! ```sh
-//! cargo run -p mandate-eval --example kb_check -- FILE.jsonl [PROGRAM...]
+//! cargo run -p mandate-eval --example kb_check -- [--kb EXTRA.toml]... FILE.jsonl [PROGRAM...]
 //! ```
 //! Each line of FILE is `{"program": NAME, "examples": [COMMAND, ...]}` or
-//! `{"command": COMMAND}`. With PROGRAM names, only those programs are checked.
+//! `{"command": COMMAND}`. With PROGRAM names, only those programs are checked. `--kb`
+//! adds knowledge-base files on top of the built-in one (as an organisation's
+//! `programs.toml` would), so entries can be tried without rebuilding.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,32 +22,56 @@ use std::sync::Arc;
 
 use mandate_broker::config::build_engine;
 use mandate_types::{
-    AbsPath, Action, ActionKind, AgentId, BranchPattern, Effect, Mandate, PrincipalId,
-    ProfileName, Purpose, Scope, TaskId, Verdict,
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, Effect, Mandate, PrincipalId, ProfileName,
+    Purpose, Scope, TaskId, Verdict,
 };
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let file = args.first().expect("usage: kb_check FILE.jsonl [PROGRAM...]");
-    let only: Vec<&String> = args.iter().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut extra = String::new();
+    while args.first().is_some_and(|a| a == "--kb") {
+        let path = args.get(1).expect("--kb FILE").clone();
+        let text = std::fs::read_to_string(&path).expect("read --kb file");
+        // Check each file alone first, so an error names the file.
+        mandate_shell::kb::KnowledgeBase::default()
+            .extend_from_toml(&text)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        extra.push_str(&text);
+        extra.push('\n');
+        args.drain(..2);
+    }
+    let file = args
+        .first()
+        .expect("usage: kb_check [--kb EXTRA.toml]... FILE.jsonl [PROGRAM...]")
+        .clone();
+    let only: Vec<String> = args.iter().skip(1).cloned().collect();
+    let policy_dir = tempfile::tempdir().unwrap();
+    std::fs::write(policy_dir.path().join("programs.toml"), &extra).unwrap();
     let env = mandate_analysis::Environment {
         home: PathBuf::from("/home/user"),
         temp_dirs: vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")],
         mandate_dirs: vec![PathBuf::from("/home/user/.local/share/mandate")],
     };
-    let engine = build_engine(None, env).expect("policy builds");
+    let engine = build_engine(Some(policy_dir.path()), env).expect("policy builds");
     let repo = AbsPath::parse("repo", "/home/user/project").unwrap();
     let mut per_program: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut allowed, mut total) = (0, 0);
-    for (n, line) in std::fs::read_to_string(file).unwrap().lines().enumerate() {
+    for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let program = v["program"].as_str().unwrap_or("-").to_owned();
-        if !only.is_empty() && !only.iter().any(|p| **p == program) {
+        if !only.is_empty() && !only.contains(&program) {
             continue;
         }
         let commands: Vec<String> = match v["examples"].as_array() {
-            Some(a) => a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect(),
-            None => v["command"].as_str().map(str::to_owned).into_iter().collect(),
+            Some(a) => a
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect(),
+            None => v["command"]
+                .as_str()
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
         };
         for command in commands {
             let mandate = Mandate {
@@ -90,7 +116,11 @@ fn main() {
                     _ => None,
                 })
                 .collect();
-            why.extend(o.reasons.iter().map(|r| format!("{}: {}", r.policy, r.message)));
+            why.extend(
+                o.reasons
+                    .iter()
+                    .map(|r| format!("{}: {}", r.policy, r.message)),
+            );
             let effects: Vec<String> = o.effects.iter().map(|e| e.to_string()).collect();
             println!("{:<5} {command}", o.verdict);
             for w in why {

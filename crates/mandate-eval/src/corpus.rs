@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mandate_types::{
-    AbsPath, Action, ActionKind, AgentId, BranchPattern, Effect, HttpMethod, Label, Labels, Mandate,
-    McpToolPattern, McpToolRef, PrincipalId, ProfileName, Purpose, Scope, TaskId, ToolAnnotation,
-    Verdict,
+    AbsPath, Action, ActionKind, AgentId, BranchPattern, Effect, HttpMethod, Label, Labels,
+    Mandate, McpToolPattern, McpToolRef, PrincipalId, ProfileName, Purpose, Scope, TaskId,
+    ToolAnnotation, Verdict,
 };
 use serde::Serialize;
 use serde_json::Value;

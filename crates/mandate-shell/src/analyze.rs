@@ -40,9 +40,9 @@ mod report;
 mod roles;
 mod state;
 mod targets;
-mod unknown;
 #[cfg(test)]
 mod testing;
+mod unknown;
 mod walk;
 
 pub use guards::MAX_ANALYSED;

@@ -15,7 +15,10 @@ use serde::Deserialize;
 /// name an earlier one has: a unit test checks).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("programs.toml", include_str!("../data/programs.toml")),
-    ("programs-network.toml", include_str!("../data/programs-network.toml")),
+    (
+        "programs-network.toml",
+        include_str!("../data/programs-network.toml"),
+    ),
     ("tools-1.toml", include_str!("../data/tools-1.toml")),
     ("tools-2.toml", include_str!("../data/tools-2.toml")),
     ("tools-3.toml", include_str!("../data/tools-3.toml")),

@@ -141,24 +141,63 @@ fn long_option(
 /// Words in an option's name that say its value runs a command, loads code, points the
 /// program at a configuration or changes where its data goes.
 const RISKY_OPTION_WORDS: &[&str] = &[
-    "command", "cmd", "exec", "execute", "shell", "rsh", "program", "prog", "hook", "hooks",
-    "pager", "editor", "eval", "script", "scripts", "helper", "askpass", "preload", "library",
-    "plugin", "plugins", "require", "proxy", "preproxy", "socks", "socks4", "socks4a",
-    "socks5", "resolve", "tunnel", "jump", "config", "rcfile", "init", "filter", "pre",
-    "interpreter", "loader", "module", "agent", "upload", "pack",
+    "command",
+    "cmd",
+    "exec",
+    "execute",
+    "shell",
+    "rsh",
+    "program",
+    "prog",
+    "hook",
+    "hooks",
+    "pager",
+    "editor",
+    "eval",
+    "script",
+    "scripts",
+    "helper",
+    "askpass",
+    "preload",
+    "library",
+    "plugin",
+    "plugins",
+    "require",
+    "proxy",
+    "preproxy",
+    "socks",
+    "socks4",
+    "socks4a",
+    "socks5",
+    "resolve",
+    "tunnel",
+    "jump",
+    "config",
+    "rcfile",
+    "init",
+    "filter",
+    "pre",
+    "interpreter",
+    "loader",
+    "module",
+    "agent",
+    "upload",
+    "pack",
 ];
 
 /// Whether an unlisted long option's name says it runs, loads or redirects something.
 fn may_run_or_redirect(name: &str) -> bool {
     let name = name.trim_start_matches('-');
     // `--no-pager`, `--without-config`, `--ignore-scripts` turn something off.
-    let negated = ["no-", "without-", "disable-", "skip-", "ignore-", "dont-", "no_"]
-        .iter()
-        .any(|p| name.starts_with(p));
+    let negated = [
+        "no-", "without-", "disable-", "skip-", "ignore-", "dont-", "no_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p));
     !negated
         && name
             .split(['-', '_', '.'])
-        .any(|w| RISKY_OPTION_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+            .any(|w| RISKY_OPTION_WORDS.contains(&w.to_ascii_lowercase().as_str()))
 }
 
 /// A cluster of short options at `args[i]`: `-abc`, `-n5`, `-ofile`, `-o file`;

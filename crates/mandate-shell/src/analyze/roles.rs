@@ -135,7 +135,10 @@ fn package_source(spec: &str) -> PackageSource {
     let s = spec.trim();
     // PEP 508 direct references: `name @ URL`.
     let s = s.split_once(" @ ").map_or(s, |(_, url)| url.trim());
-    let s = s.split_once('@').filter(|(_, rest)| rest.contains("://")).map_or(s, |(_, url)| url);
+    let s = s
+        .split_once('@')
+        .filter(|(_, rest)| rest.contains("://"))
+        .map_or(s, |(_, url)| url);
     for vcs in ["git+", "hg+", "svn+", "bzr+"] {
         if let Some(url) = s.strip_prefix(vcs) {
             return PackageSource::Remote(NetTarget::Url {
@@ -166,7 +169,11 @@ fn package_source(spec: &str) -> PackageSource {
     if s.contains('/') && !s.starts_with('@') {
         // `example.com/mod@v1` (a Go module, fetched from its host) or `user/repo`
         // (npm's GitHub shorthand).
-        let host = if first.contains('.') { first } else { "github.com" };
+        let host = if first.contains('.') {
+            first
+        } else {
+            "github.com"
+        };
         return PackageSource::Remote(NetTarget::Host {
             host: host.to_owned(),
             port: None,
@@ -176,7 +183,26 @@ fn package_source(spec: &str) -> PackageSource {
         return PackageSource::Local;
     }
     let registry_name = s.chars().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '/' | '=' | '<' | '>' | '~' | '^' | '!' | ',' | '[' | ']' | '*' | '+' | ':')
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '_'
+                    | '.'
+                    | '@'
+                    | '/'
+                    | '='
+                    | '<'
+                    | '>'
+                    | '~'
+                    | '^'
+                    | '!'
+                    | ','
+                    | '['
+                    | ']'
+                    | '*'
+                    | '+'
+                    | ':'
+            )
     });
     if registry_name {
         PackageSource::Registry

@@ -104,9 +104,7 @@ pub(crate) fn named_target(t: &str) -> Option<NetTarget> {
     if let Some(host) = remote_spec(t)
         && looks_like_host(&host)
     {
-        let port = t
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok());
+        let port = t.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok());
         return Some(NetTarget::Host { host, port });
     }
     None
@@ -137,18 +135,20 @@ pub(crate) fn looks_like_host(h: &str) -> bool {
     let h = h.rsplit('@').next().unwrap_or(h);
     h.len() > 1
         && h.len() <= 253
+        && h.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+        })
         && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':'))
-        && h.bytes().any(|b| b.is_ascii_alphabetic() || b == b'.' || b == b':')
+            .any(|b| b.is_ascii_alphabetic() || b == b'.' || b == b':')
 }
 
 /// Endings that make `name.ext` a file rather than a host name.
 const FILE_EXTENSIONS: &[&str] = &[
-    "rs", "py", "js", "ts", "md", "txt", "json", "toml", "yaml", "yml", "sh", "c", "h", "cc", "cpp",
-    "hpp", "go", "java", "rb", "php", "pl", "lock", "cfg", "ini", "xml", "html", "css", "csv", "log",
-    "gz", "zip", "tar", "bz2", "xz", "tgz", "so", "o", "a", "out", "bin", "img", "iso", "pdf", "png",
-    "jpg", "svg", "conf", "env", "lua", "kt", "swift", "scala", "sql", "db", "vue", "jsx", "tsx",
-    "mjs", "cjs", "rst", "tex", "mk", "patch", "diff", "pem", "key", "crt",
+    "rs", "py", "js", "ts", "md", "txt", "json", "toml", "yaml", "yml", "sh", "c", "h", "cc",
+    "cpp", "hpp", "go", "java", "rb", "php", "pl", "lock", "cfg", "ini", "xml", "html", "css",
+    "csv", "log", "gz", "zip", "tar", "bz2", "xz", "tgz", "so", "o", "a", "out", "bin", "img",
+    "iso", "pdf", "png", "jpg", "svg", "conf", "env", "lua", "kt", "swift", "scala", "sql", "db",
+    "vue", "jsx", "tsx", "mjs", "cjs", "rst", "tex", "mk", "patch", "diff", "pem", "key", "crt",
 ];
 
 /// A `host port` pair: a dotted host name or address followed by a port number.
@@ -191,10 +191,27 @@ mod tests {
         assert_eq!(host("evil.example:8080"), "evil.example:8080");
         assert_eq!(host("\\\\fileserver\\share"), "fileserver:0");
         assert_eq!(host("//fileserver/share"), "fileserver:0");
-        for ip in ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "::ffff:127.0.0.1", "10.0.0.1"] {
+        for ip in [
+            "127.1",
+            "2130706433",
+            "0x7f000001",
+            "0177.0.0.1",
+            "::ffff:127.0.0.1",
+            "10.0.0.1",
+        ] {
             assert!(named_target(ip).is_some(), "{ip}");
         }
-        for plain in ["src/main.rs", "3.11", "1.2.3", "42", "README.md", "./x:y", "/a:b", "-v", "C:"] {
+        for plain in [
+            "src/main.rs",
+            "3.11",
+            "1.2.3",
+            "42",
+            "README.md",
+            "./x:y",
+            "/a:b",
+            "-v",
+            "C:",
+        ] {
             assert!(named_target(plain).is_none(), "{plain}");
         }
         assert!(host_and_port("evil.example", "443").is_some());
