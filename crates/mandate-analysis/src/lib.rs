@@ -9,6 +9,7 @@
 pub mod git;
 pub mod machine;
 pub mod paths;
+mod runs;
 pub mod secrets;
 pub mod sensitive;
 
@@ -236,7 +237,7 @@ impl Analyzer {
             ActionKind::Shell { command } => {
                 let effects = self.shell_effects(command);
                 for e in effects.iter() {
-                    self.shell_effect(e, &cwd, task, &mut out);
+                    self.shell_effect(e, &cwd, task, 0, &mut out);
                 }
                 if effects.is_empty() {
                     out.push(Effect::Exec {
@@ -292,7 +293,14 @@ impl Analyzer {
         }
     }
 
-    fn shell_effect(&self, e: &ShellEffect, cwd: &Path, task: &TaskView, out: &mut Vec<Effect>) {
+    fn shell_effect(
+        &self,
+        e: &ShellEffect,
+        cwd: &Path,
+        task: &TaskView,
+        depth: usize,
+        out: &mut Vec<Effect>,
+    ) {
         match e {
             ShellEffect::Exec { program, class } => out.push(Effect::Exec {
                 program: program.clone(),
@@ -331,6 +339,12 @@ impl Analyzer {
                     out.push(Effect::Connect(to));
                 }
             }
+            ShellEffect::RunsFile {
+                path,
+                run_as,
+                argv,
+                written,
+            } => self.runs_file(path, run_as, argv, written, cwd, task, depth, out),
             ShellEffect::RunRemote { target } => {
                 out.push(Effect::RunRemote(self.target_facts(target, cwd, task)));
             }

@@ -94,6 +94,24 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Whether `p` is a program in one of the system's program directories, where the
+    /// task cannot put one.
+    pub fn is_system_bin(&self, p: &Path) -> bool {
+        const DIRS: &[&str] = &[
+            "/usr/bin",
+            "/bin",
+            "/usr/sbin",
+            "/sbin",
+            "/usr/local/bin",
+            "/usr/local/sbin",
+            "/snap/bin",
+            "/opt/homebrew/bin",
+        ];
+        p.parent()
+            .and_then(|d| d.to_str())
+            .is_some_and(|d| DIRS.contains(&d))
+    }
+
     /// Reads `HOME` and `TMPDIR` from the process environment.
     pub fn from_process() -> Self {
         let home = std::env::var_os("HOME")

@@ -50,6 +50,17 @@ use mandate_broker::Engine;
 
 use crate::EvalError;
 
+/// Who made a case's files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilesBy {
+    /// They were in the repository before the task started.
+    #[default]
+    Repository,
+    /// The task wrote them.
+    Task,
+}
+
 /// One golden case.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +86,11 @@ pub struct Case {
     /// Permission bits to set (path → octal string such as `"755"`).
     #[serde(default)]
     pub modes: BTreeMap<String, String>,
+    /// Who made the case's files: `repository` (default: they were there before the task
+    /// started, as a checkout is) or `task` (the task wrote them, so what runs from them is
+    /// judged by content).
+    #[serde(default)]
+    pub files_by: FilesBy,
     /// Git metadata to write.
     #[serde(default)]
     pub git: Option<GitSetup>,
@@ -306,20 +322,17 @@ fn make_parent(p: &Path) -> std::io::Result<()> {
     }
 }
 
-fn run_case(
-    i: usize,
-    case: &Case,
-    engine: &Engine,
-    scratch: &Scratch,
-    seen: &mut Seen,
-) -> Result<(), String> {
-    let case_root = scratch.root.join(format!("cases/{i}"));
-    let repo = case_root.join("repo");
+fn bad(what: &str, e: impl std::fmt::Display) -> String {
+    format!("bad case field {what}: {e}")
+}
+
+/// Creates the case's repository, home files, copies, links, git metadata and modes.
+fn set_up(case: &Case, repo: &Path, case_root: &Path, scratch: &Scratch) -> Result<(), String> {
     let io = |e: std::io::Error| format!("setup: {e}");
-    std::fs::create_dir_all(&repo).map_err(io)?;
-    let s = |x: &str| subst(x, &case_root, &scratch.root);
+    std::fs::create_dir_all(repo).map_err(io)?;
+    let s = |x: &str| subst(x, case_root, &scratch.root);
     for (path, content) in &case.files {
-        let p = place(path, &repo, &s);
+        let p = place(path, repo, &s);
         make_parent(&p).map_err(io)?;
         std::fs::write(&p, content).map_err(io)?;
     }
@@ -330,15 +343,15 @@ fn run_case(
         std::fs::write(&p, content).map_err(io)?;
     }
     for (path, source) in &case.copies {
-        let p = place(path, &repo, &s);
-        let from = place(source, &repo, &s);
+        let p = place(path, repo, &s);
+        let from = place(source, repo, &s);
         make_parent(&p).map_err(io)?;
         std::fs::copy(&from, &p)
             .map_err(|e| format!("setup: copying {} to {path}: {e}", from.display()))?;
     }
     for (path, target) in &case.hardlinks {
-        let p = place(path, &repo, &s);
-        let to = place(target, &repo, &s);
+        let p = place(path, repo, &s);
+        let to = place(target, repo, &s);
         make_parent(&p).map_err(io)?;
         std::fs::hard_link(&to, &p)
             .map_err(|e| format!("setup: hard link {path} → {}: {e}", to.display()))?;
@@ -364,20 +377,26 @@ fn run_case(
     for (path, mode) in &case.modes {
         use std::os::unix::fs::PermissionsExt as _;
         let bits = u32::from_str_radix(mode, 8).map_err(|e| bad_mode(mode, &e))?;
-        std::fs::set_permissions(
-            place(path, &repo, &s),
-            std::fs::Permissions::from_mode(bits),
-        )
-        .map_err(io)?;
+        std::fs::set_permissions(place(path, repo, &s), std::fs::Permissions::from_mode(bits))
+            .map_err(io)?;
     }
-    let bad = |what: &str, e: String| format!("bad case field {what}: {e}");
+    Ok(())
+}
+
+/// The task the case describes, over its repository.
+fn case_mandate(
+    i: usize,
+    case: &Case,
+    repo: &Path,
+    s: &dyn Fn(&str) -> String,
+) -> Result<Mandate, String> {
     let mut hosts: Vec<HostPattern> = case
         .task
         .allow_hosts
         .iter()
         .map(|h| HostPattern::parse(h).map_err(|e| bad("allow_hosts", e.to_string())))
         .collect::<Result<_, _>>()?;
-    for h in mandate_analysis::git::remote_hosts(&repo) {
+    for h in mandate_analysis::git::remote_hosts(repo) {
         hosts.extend(HostPattern::parse(&h).ok());
     }
     let globs = |v: &[String]| -> Result<Vec<PathGlob>, String> {
@@ -395,7 +414,7 @@ fn run_case(
         branches
             .push(BranchPattern::parse("mandate/*").map_err(|e| bad("branches", e.to_string()))?);
     }
-    let mandate = Mandate {
+    Ok(Mandate {
         task: TaskId::parse(&format!("task_case{i}")).map_err(|e| bad("task", e.to_string()))?,
         delegator: PrincipalId::parse("user:golden")
             .map_err(|e| bad("delegator", e.to_string()))?,
@@ -403,7 +422,7 @@ fn run_case(
         purpose: Purpose::parse(&case.name).map_err(|e| bad("name", e.to_string()))?,
         profile: ProfileName::parse(&case.profile).map_err(|e| bad("profile", e.to_string()))?,
         scope: Scope {
-            repos: vec![AbsPath::from_path("repo", &repo).map_err(|e| bad("repo", e.to_string()))?],
+            repos: vec![AbsPath::from_path("repo", repo).map_err(|e| bad("repo", e.to_string()))?],
             read: globs(&case.task.allow_read)?,
             write: globs(&case.task.allow_write)?,
             hosts,
@@ -416,17 +435,21 @@ fn run_case(
                 .collect::<Result<_, _>>()?,
             branches,
         },
-        issued_at: 0,
+        // Files older than the mandate were there before the task (see
+        // mandate-analysis's `runs`): a case whose files the task wrote starts its task at
+        // the epoch, the others far in the future.
+        issued_at: match case.files_by {
+            FilesBy::Task => 0,
+            FilesBy::Repository => i64::from(u32::MAX),
+        },
         expires_at: i64::MAX,
         parent: None,
-    };
-    let state = engine.task(Arc::new(mandate)).map_err(|e| e.to_string())?;
-    for l in &case.flow {
-        let label = mandate_types::Label::parse(l).ok_or_else(|| bad("flow", l.clone()))?;
-        state.add_flow(mandate_types::Labels::of(label));
-    }
-    let a = &case.action;
-    let kind = match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
+    })
+}
+
+/// The case's action.
+fn case_action(a: &CaseAction, s: &dyn Fn(&str) -> String) -> Result<ActionKind, String> {
+    match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
         (Some(c), None, None, None, None) => ActionKind::shell(&s(c)),
         (None, Some(p), None, None, None) => ActionKind::file_read(&s(p)),
         (None, None, Some(p), None, None) => ActionKind::file_write(&s(p)),
@@ -449,11 +472,32 @@ fn run_case(
         _ => {
             return Err(bad(
                 "action",
-                "give exactly one of shell, read, write, fetch, mcp".into(),
+                "give exactly one of shell, read, write, fetch, mcp",
             ));
         }
     }
-    .map_err(|e| bad("action", e.to_string()))?;
+    .map_err(|e| bad("action", e))
+}
+
+fn run_case(
+    i: usize,
+    case: &Case,
+    engine: &Engine,
+    scratch: &Scratch,
+    seen: &mut Seen,
+) -> Result<(), String> {
+    let case_root = scratch.root.join(format!("cases/{i}"));
+    let repo = case_root.join("repo");
+    let s = |x: &str| subst(x, &case_root, &scratch.root);
+    set_up(case, &repo, &case_root, scratch)?;
+    let mandate = case_mandate(i, case, &repo, &s)?;
+    let state = engine.task(Arc::new(mandate)).map_err(|e| e.to_string())?;
+    for l in &case.flow {
+        let label = mandate_types::Label::parse(l).ok_or_else(|| bad("flow", l.clone()))?;
+        state.add_flow(mandate_types::Labels::of(label));
+    }
+    let a = &case.action;
+    let kind = case_action(a, &s)?;
     let cwd = s(a.cwd.as_deref().unwrap_or("$REPO"));
     let cwd = AbsPath::parse("cwd", &cwd).map_err(|e| bad("cwd", e.to_string()))?;
     let out = engine.decide(&state, &Action { kind, cwd });

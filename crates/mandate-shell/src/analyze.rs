@@ -118,6 +118,65 @@ impl ShellAnalyzer {
         }
     }
 
+    /// Analyses a script of an interpreted language (`python3`, `node`, `perl`, ...) as
+    /// its inline code (`-c`, `-e`) would be. Never panics.
+    pub fn analyze_code(&self, interpreter: &str, code: &str) -> ShellAnalysis {
+        let run = || {
+            let mut w = Walker::new(&self.kb, &self.options, 1);
+            let mut st = State::at(Cwd::Known(None));
+            let mut cx = context::WalkCx {
+                walk: &mut w,
+                kb: &self.kb,
+                st: &mut st,
+                stdin: &Stdin::Tty,
+                subst_reads: &[],
+                dir: None,
+            };
+            programs::interpreters::inline_code(&mut cx, interpreter, code);
+            ShellAnalysis {
+                effects: w.into_effects(),
+            }
+        };
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| ShellAnalysis {
+            effects: vec![ShellEffect::Unparseable {
+                reason: "the analyser failed on this code".into(),
+            }],
+        })
+    }
+
+    /// What the arguments of a program Mandate cannot identify plainly show: network
+    /// places (connections carrying stdin), commands they name, files they may read.
+    pub fn judge_arguments(&self, argv: &[String]) -> ShellAnalysis {
+        let args: Vec<crate::words::Expanded> = argv
+            .iter()
+            .map(|a| crate::words::Expanded {
+                text: a.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let run = || {
+            let mut w = Walker::new(&self.kb, &self.options, 1);
+            let mut st = State::at(Cwd::Known(None));
+            let mut cx = context::WalkCx {
+                walk: &mut w,
+                kb: &self.kb,
+                st: &mut st,
+                stdin: &Stdin::Tty,
+                subst_reads: &[],
+                dir: None,
+            };
+            unknown::judge_arguments(&mut cx, &args);
+            ShellAnalysis {
+                effects: w.into_effects(),
+            }
+        };
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| ShellAnalysis {
+            effects: vec![ShellEffect::Unparseable {
+                reason: "the analyser failed on these arguments".into(),
+            }],
+        })
+    }
+
     fn walk(&self, command: &str) -> ShellAnalysis {
         let mut w = Walker::new(&self.kb, &self.options, 0);
         w.script(command, &mut State::at(Cwd::Known(None)), &Stdin::Tty);

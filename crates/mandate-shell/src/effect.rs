@@ -50,6 +50,43 @@ pub enum NetTarget {
     },
 }
 
+/// What the content of a file that runs is taken as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "as", rename_all = "snake_case")]
+pub enum RunAs {
+    /// A program run by its path (`./tool`, `/tmp/x`, `/usr/bin/cu?l`): which program it
+    /// is depends on the file.
+    Program,
+    /// A shell script (`bash s.sh`, `source s.sh`, `sh < s.sh`).
+    ShellScript,
+    /// A script for an interpreter (`python3 s.py`, `node s.js`).
+    Script {
+        /// The interpreter's program name.
+        interpreter: String,
+    },
+    /// A build file whose recipes or scripts run (`make` reads `Makefile`, `npm run x`
+    /// reads `package.json`).
+    BuildFile {
+        /// The build tool.
+        tool: String,
+        /// The targets or scripts asked for (empty: the tool's default).
+        targets: Vec<String>,
+    },
+}
+
+/// Whether a command line writes a file before it runs it (`cat > t.py <<EOF … EOF;
+/// python3 t.py`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "written", content = "text", rename_all = "snake_case")]
+pub enum WrittenFirst {
+    /// No: what runs is on disk.
+    No,
+    /// Yes, with content the analysis cannot know (a download, a copy, a compiler's output).
+    Unknown,
+    /// Yes, with this text (a here-document, `echo`, `printf`).
+    Text(String),
+}
+
 /// One effect found in a command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
@@ -75,6 +112,18 @@ pub enum ShellEffect {
         sends: bool,
         /// Files whose contents are sent.
         data_from: Vec<ShellPath>,
+    },
+    /// A file runs whose content decides what happens: the analysis layer, which can
+    /// read files, looks at it (a copy of a known program, a script, a build file).
+    RunsFile {
+        /// The file.
+        path: ShellPath,
+        /// What its content is taken as.
+        run_as: RunAs,
+        /// The arguments it is given.
+        argv: Vec<String>,
+        /// Whether the same command line writes the file before it runs, and with what.
+        written: WrittenFirst,
     },
     /// Code is fetched from `target` and run (an install from a URL or a repository, a
     /// remote module, a container image).

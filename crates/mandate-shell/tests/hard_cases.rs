@@ -29,6 +29,7 @@ fn render(e: &ShellEffect) -> String {
         ShellEffect::Write(x) => format!("write {}", p(x)),
         ShellEffect::Delete(x) => format!("delete {}", p(x)),
         ShellEffect::RunRemote { .. } => "run_remote".into(),
+        ShellEffect::RunsFile { path, .. } => format!("runs {}", p(path)),
         ShellEffect::Connect {
             target,
             sends,

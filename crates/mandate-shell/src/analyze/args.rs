@@ -34,7 +34,16 @@ pub(crate) struct Parsed {
     /// a configuration: an unlisted `--name=value` (unless the entry's other options are
     /// inert), or an unlisted option whose name says it runs or loads something or
     /// changes where data goes (`--use-compress-program`, `--proxy`).
-    pub(crate) unmodelled: Vec<String>,
+    pub(crate) unmodelled: Vec<(String, Unmodelled)>,
+}
+
+/// Why an option the entry does not list cannot be passed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unmodelled {
+    /// Its name says it runs or loads something, reads a configuration or redirects data.
+    Risky,
+    /// It is given a value, and what that value names is not known.
+    Valued,
 }
 
 impl Parsed {
@@ -114,10 +123,10 @@ fn long_option(
         None => (a.text.clone(), None),
     };
     let Some(role) = spec.flag_role(&name) else {
-        if may_run_or_redirect(&name)
-            || (attached.is_some() && spec.other_options == OtherOptions::Unknown)
-        {
-            out.unmodelled.push(name.clone());
+        if may_run_or_redirect(&name) {
+            out.unmodelled.push((name.clone(), Unmodelled::Risky));
+        } else if attached.is_some() && spec.other_options == OtherOptions::Unknown {
+            out.unmodelled.push((name.clone(), Unmodelled::Valued));
         }
         out.switches.push(name);
         return 1;

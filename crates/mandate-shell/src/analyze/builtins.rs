@@ -3,7 +3,7 @@
 
 use mandate_types::ProgramClass;
 
-use crate::effect::ShellEffect;
+use crate::effect::{RunAs, ShellEffect};
 use crate::words::{Expanded, VarValue};
 
 use super::context::WalkCx;
@@ -40,7 +40,11 @@ pub(crate) fn run(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) -> bool {
             });
             if let Some(a) = args.first() {
                 let p = cx.st.path(a);
-                cx.emit(ShellEffect::Read(p));
+                cx.runs_file(
+                    p,
+                    RunAs::ShellScript,
+                    args[1..].iter().map(|a| a.text.clone()).collect(),
+                );
             }
         }
         "enable" => {
@@ -149,7 +153,7 @@ mod tests {
     #[test]
     fn source_enable_and_alias() {
         let (_, effects) = builtin(&mut Harness::new(), &[".", "env.sh"]);
-        assert_eq!(effects, ["exec .", "read env.sh"]);
+        assert_eq!(effects, ["exec .", "runs env.sh as shell script []"]);
         let (_, effects) = builtin(&mut Harness::new(), &["enable", "-f", "x.so", "y"]);
         assert_eq!(effects.len(), 1);
         assert!(effects[0].starts_with("unparseable: enable -f"));

@@ -8,11 +8,11 @@
 //! through [`Walk`] (an inner command, as `sudo CMD` runs, goes back through `invoke`),
 //! so no module depends back on the walker.
 
-use crate::effect::{ShellEffect, ShellPath};
+use crate::effect::{RunAs, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, KnowledgeBase, ProgramSpec};
-use crate::words::Expanded;
+use crate::words::{Expanded, VarValue};
 
-use super::args::{self, Parsed, Until};
+use super::args::{self, Parsed, Unmodelled, Until};
 use super::report::Report;
 use super::state::{State, Stdin};
 
@@ -31,7 +31,13 @@ pub(crate) trait Walk {
 
     /// The model that analyses programs whose arguments have the role `role`.
     fn model_for(&self, role: ArgsRole) -> &'static dyn ProgramModel;
+    /// How the walk runs one command (`sudo CMD`'s CMD, `find -exec CMD`), so that models
+    /// can run inner commands without depending on the walker.
+    fn command(&self) -> CommandFn;
 }
+
+/// Runs `argv`, with the variables `env` set for it, in a command's context.
+pub(crate) type CommandFn = fn(&mut WalkCx<'_>, &[Expanded], &[(String, VarValue)]);
 
 /// Code that knows what one kind of program does with its arguments.
 pub(crate) trait ProgramModel: Sync {
@@ -104,6 +110,24 @@ impl WalkCx<'_> {
         self.emit(ShellEffect::Delete(p));
     }
 
+    /// Runs `argv` (with `env` set for it) as a command in this context.
+    pub(crate) fn run_command(&mut self, argv: &[Expanded], env: &[(String, VarValue)]) {
+        let command = self.walk.command();
+        command(self, argv, env);
+    }
+
+    /// Reports that the file `path` runs as `run_as` with `argv`, with what the command
+    /// line wrote to it first, if it did.
+    pub(crate) fn runs_file(&mut self, path: ShellPath, run_as: RunAs, argv: Vec<String>) {
+        let written = self.walk.report().written_first(&path);
+        self.emit(ShellEffect::RunsFile {
+            path,
+            run_as,
+            argv,
+            written,
+        });
+    }
+
     /// Splits `name`'s arguments by its entry `spec` and reports the options the entry
     /// does not model as unparseable.
     pub(crate) fn parse_args(
@@ -114,11 +138,17 @@ impl WalkCx<'_> {
         until: Until,
     ) -> (Parsed, usize) {
         let (parsed, used) = args::parse(spec, args, until);
-        for option in &parsed.unmodelled {
-            self.unparseable(format!(
-                "`{name}` option `{option}` may run a command, load code, read a configuration \
-                 or send data elsewhere, and Mandate does not model it"
-            ));
+        for (option, why) in &parsed.unmodelled {
+            self.unparseable(match why {
+                Unmodelled::Risky => format!(
+                    "`{name}` option `{option}` may run a command, load code, read a \
+                     configuration or send data elsewhere, and Mandate does not model it"
+                ),
+                Unmodelled::Valued => format!(
+                    "`{name}` option `{option}` takes a value Mandate does not model (it could \
+                     name a file, a command or a host)"
+                ),
+            });
         }
         (parsed, used)
     }

@@ -4,13 +4,14 @@
 //! entry and the [`ProgramModel`](super::context::ProgramModel) registered for its
 //! argument role.
 
-use crate::effect::ShellEffect;
+use crate::effect::{RunAs, ShellEffect};
 use crate::words::{Expanded, VarValue};
 
 use super::args::{self, Until};
 use super::builtins;
 use super::context::WalkCx;
 use super::obfuscation::{escaped_program_name, expanded_program_name};
+use super::programs::build_files::build_files;
 use super::state::Stdin;
 use super::unknown;
 
@@ -41,9 +42,13 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if builtins::run(cx, &name, args) {
         return;
     }
-    if first.text.contains('/') {
-        // A relative program path runs a file of the repository or cwd.
-        cx.read(first);
+    if first.glob || first.text.contains('/') && !in_system_bin(&first.text) {
+        // Which program runs depends on the file there: the analysis layer looks.
+        return cx.runs_file(
+            cx.path(first),
+            RunAs::Program,
+            args.iter().map(|a| a.text.clone()).collect(),
+        );
     }
     command_options(cx, &name, args);
     let kb = cx.kb;
@@ -65,6 +70,7 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if name == "getent" {
         getent(cx, args);
     }
+    build_files(cx, &name, args);
     let model = cx.walk.model_for(spec.args);
     if !spec.subcommands.is_empty() && !model.reads_own_subcommands() {
         let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
@@ -154,6 +160,26 @@ fn getent(cx: &mut WalkCx<'_>, args: &[Expanded]) {
     }
 }
 
+/// Directories of installed programs, where the task cannot put one: a program run by
+/// its path there is the program its name says.
+const SYSTEM_BIN: &[&str] = &[
+    "/usr/bin/",
+    "/bin/",
+    "/usr/sbin/",
+    "/sbin/",
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+    "/snap/bin/",
+    "/opt/homebrew/bin/",
+];
+
+fn in_system_bin(path: &str) -> bool {
+    SYSTEM_BIN.iter().any(|d| {
+        path.strip_prefix(d)
+            .is_some_and(|rest| !rest.contains('/') && !rest.is_empty())
+    })
+}
+
 /// The last component of a program path.
 fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
@@ -204,12 +230,7 @@ mod tests {
         );
         assert_eq!(
             invoke(&["./run.sh", "x"], &[]),
-            [
-                "read ./run.sh",
-                "exec run.sh",
-                &format!("unparseable: unknown program `run.sh`{UNKNOWN}"),
-                "read x"
-            ]
+            ["runs ./run.sh as program [x]"]
         );
     }
 

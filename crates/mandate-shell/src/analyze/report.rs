@@ -1,9 +1,9 @@
 //! The effects one analysis reports: in the order found, each once, and at most
 //! [`MAX_EFFECTS`] of them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::effect::{ShellEffect, ShellPath};
+use crate::effect::{ShellEffect, ShellPath, WrittenFirst};
 
 /// Most effects reported for one command line.
 pub(crate) const MAX_EFFECTS: usize = 4096;
@@ -13,12 +13,34 @@ pub(crate) const MAX_EFFECTS: usize = 4096;
 pub(crate) struct Report {
     effects: Vec<ShellEffect>,
     seen: HashSet<ShellEffect>,
+    /// Files written so far, by path: with the text written, when it is known.
+    written: HashMap<String, Option<String>>,
+}
+
+/// The key of a path in [`Report::written`]: its directory and name, without `./`.
+fn written_key(p: &ShellPath) -> Option<String> {
+    if p.dynamic || p.unknown_dir || p.glob {
+        return None;
+    }
+    let joined = match &p.dir {
+        Some(d) if !p.path.starts_with('/') && !p.path.starts_with('~') => {
+            format!("{d}/{}", p.path)
+        }
+        _ => p.path.clone(),
+    };
+    let parts: Vec<&str> = joined.split('/').filter(|c| *c != ".").collect();
+    Some(parts.join("/"))
 }
 
 impl Report {
     /// Adds `e` unless it was already reported; past [`MAX_EFFECTS`], adds one
     /// unparseable effect saying the command is too large instead.
     pub(crate) fn emit(&mut self, e: ShellEffect) {
+        if let ShellEffect::Write(p) = &e
+            && let Some(k) = written_key(p)
+        {
+            self.written.insert(k, None);
+        }
         if self.effects.len() >= MAX_EFFECTS {
             let cap = ShellEffect::Unparseable {
                 reason: format!(
@@ -47,6 +69,22 @@ impl Report {
         self.emit(ShellEffect::Obfuscated {
             reason: reason.into(),
         });
+    }
+
+    /// Records that the file `p`, just written, holds `text`.
+    pub(crate) fn written_text(&mut self, p: &ShellPath, text: String) {
+        if let Some(k) = written_key(p) {
+            self.written.insert(k, Some(text));
+        }
+    }
+
+    /// Whether the file `p` was written earlier in the command line, and with what.
+    pub(crate) fn written_first(&self, p: &ShellPath) -> WrittenFirst {
+        match written_key(p).and_then(|k| self.written.get(&k)) {
+            None => WrittenFirst::No,
+            Some(None) => WrittenFirst::Unknown,
+            Some(Some(t)) => WrittenFirst::Text(t.clone()),
+        }
     }
 
     /// How many effects were reported so far: a mark for [`Report::reads_since`].

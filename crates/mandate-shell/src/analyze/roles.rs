@@ -22,7 +22,17 @@ pub(crate) struct ByRoles;
 impl ProgramModel for ByRoles {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
         let reads_before = cx.walk.report().len();
-        let (parsed, _) = cx.parse_args(name, spec, args, Until::End);
+        if spec.args == ArgsRole::Interpreter
+            && let Some((own, module, rest)) = interpreters::module_run(spec, args)
+        {
+            // `python3 [options] -m MODULE ARGS`: the arguments after the module are its own.
+            cx.parse_args(name, spec, own, Until::End);
+            return interpreters::module(cx, name, module, rest);
+        }
+        let own = interpreters::own_arguments(spec, args);
+        let (mut parsed, _) = cx.parse_args(name, spec, own, Until::End);
+        // The script's (or the inline code's) own arguments, as they are.
+        parsed.positional.extend(args[own.len()..].iter().cloned());
         let mut out = Outgoing {
             sends: false,
             data_from: cx.subst_reads.to_vec(),

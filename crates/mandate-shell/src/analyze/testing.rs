@@ -3,7 +3,7 @@
 
 use brush_parser::ParserOptions;
 
-use crate::effect::{NetTarget, ShellEffect, ShellPath};
+use crate::effect::{NetTarget, RunAs, ShellEffect, ShellPath, WrittenFirst};
 use crate::kb::KnowledgeBase;
 use crate::words::Expanded;
 
@@ -86,6 +86,30 @@ pub(crate) fn render(e: &ShellEffect) -> String {
             out
         }
         ShellEffect::RunRemote { target } => format!("run_remote {}", t(target)),
+        ShellEffect::RunsFile {
+            path,
+            run_as,
+            argv,
+            written,
+        } => {
+            let how = match run_as {
+                RunAs::Program => "program".to_owned(),
+                RunAs::ShellScript => "shell script".to_owned(),
+                RunAs::Script { interpreter } => format!("{interpreter} script"),
+                RunAs::BuildFile { tool, targets } => format!("{tool} file {}", targets.join(" ")),
+            };
+            let first = match written {
+                WrittenFirst::No => String::new(),
+                WrittenFirst::Unknown => " written first".into(),
+                WrittenFirst::Text(t) => format!(" written first with {t:?}"),
+            };
+            format!(
+                "runs {} as {} [{}]{first}",
+                p(path),
+                how.trim_end(),
+                argv.join(" ")
+            )
+        }
         ShellEffect::Privilege { program } => format!("privilege {program}"),
         ShellEffect::Obfuscated { reason } => format!("obfuscated: {reason}"),
         ShellEffect::Unparseable { reason } => format!("unparseable: {reason}"),

@@ -11,7 +11,6 @@ use crate::effect::{NetTarget, ShellEffect};
 use crate::words::Expanded;
 
 use super::context::WalkCx;
-use super::invoke;
 use super::state::Stdin;
 use super::targets::{host_and_port, named_target};
 
@@ -54,7 +53,7 @@ pub(crate) fn judge_arguments(cx: &mut WalkCx<'_>, args: &[Expanded]) {
             continue;
         }
         if t == a.text && starts_command(cx, t) {
-            return invoke::command(cx, &args[i - 1..], &[]);
+            return cx.run_command(&args[i - 1..], &[]);
         }
         if t.contains(char::is_whitespace) {
             if t.split_whitespace()

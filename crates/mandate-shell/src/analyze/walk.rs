@@ -12,13 +12,53 @@ use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, KnowledgeBase};
 use crate::words::{Expanded, VarValue, expand_word, parse_pieces};
 
-use super::context::{ProgramModel, Walk, WalkCx};
+use super::context::{CommandFn, ProgramModel, Walk, WalkCx};
 use super::guards::parse_program;
 use super::obfuscation::is_decoder;
 use super::report::Report;
 use super::state::{Cwd, State, Stdin};
 use super::targets::{dev_socket, is_dev_sink};
 use super::{invoke, programs};
+
+/// The text a command writes to its standard output when that is known without running
+/// it: `cat` of a here-document, `echo` and `printf` of literal words.
+fn produced_text(argv: &[Expanded], input: &Stdin) -> Option<String> {
+    let (name, args) = argv.split_first()?;
+    if args.iter().any(|a| a.dynamic) {
+        return None;
+    }
+    match (name.text.as_str(), input) {
+        ("cat", Stdin::Text(t)) if args.iter().all(|a| a.text == "-") => Some(t.clone()),
+        ("echo", _) => {
+            let newline = args.first().is_none_or(|a| a.text != "-n");
+            let words: Vec<&str> = args
+                .iter()
+                .map(|a| a.text.as_str())
+                .skip_while(|a| matches!(*a, "-n" | "-e" | "-E"))
+                .collect();
+            let escapes = args.iter().any(|a| a.text == "-e");
+            let mut t = words.join(" ");
+            if escapes {
+                t = unescape(&t);
+            }
+            if newline {
+                t.push('\n');
+            }
+            Some(t)
+        }
+        ("printf", _) if args.len() == 1 && !args[0].text.contains('%') => {
+            Some(unescape(&args[0].text))
+        }
+        _ => None,
+    }
+}
+
+/// `\n`, `\t` and `\\` as `echo -e` and `printf` read them.
+fn unescape(s: &str) -> String {
+    s.replace("\\n", "\n")
+        .replace("\\t", "\t")
+        .replace("\\\\", "\\")
+}
 
 /// Deepest nesting of `bash -c`, `eval` and substitutions followed.
 pub const MAX_DEPTH: usize = 12;
@@ -80,6 +120,10 @@ impl Walk for Walker<'_> {
 
     fn model_for(&self, role: ArgsRole) -> &'static dyn ProgramModel {
         programs::model_for(role)
+    }
+
+    fn command(&self) -> CommandFn {
+        invoke::command
     }
 }
 
@@ -287,6 +331,30 @@ impl Walker<'_> {
         input
     }
 
+    /// The file a command's standard output replaces (`> f`, `>| f`), if one does.
+    fn stdout_file(&mut self, items: &[IoRedirect], st: &State) -> Option<ShellPath> {
+        let mut out = None;
+        for r in items {
+            if let IoRedirect::File(fd, kind, IoFileRedirectTarget::Filename(w)) = r {
+                if fd.is_some_and(|f| f != 1) {
+                    continue;
+                }
+                out = match kind {
+                    IoFileRedirectKind::Write | IoFileRedirectKind::Clobber => {
+                        let mut scratch = Report::default();
+                        std::mem::swap(&mut scratch, &mut self.report);
+                        let (exp, _) = self.words(std::slice::from_ref(w), &mut st.clone(), false);
+                        std::mem::swap(&mut scratch, &mut self.report);
+                        exp.into_iter().next().map(|e| st.path(&e))
+                    }
+                    // Appended to, or written by something else: not one known text.
+                    _ => None,
+                };
+            }
+        }
+        out
+    }
+
     /// `<`, `>`, `>>`, `<>`, `>&file`, `<(…)` and `/dev/tcp/…` targets; a redirection of
     /// fd 0 from a file makes that file the stdin.
     fn file_redirect(
@@ -437,6 +505,19 @@ impl Walker<'_> {
             dir: None,
         };
         invoke::command(&mut cx, &argv, &env);
+        if let Some(text) = produced_text(&argv, &input)
+            && let Some(out) = self.stdout_file(&redirects, st)
+        {
+            self.report.written_text(&out, text);
+        }
+        if let (Some("tee"), Stdin::Text(t)) = (argv.first().map(|a| a.text.as_str()), &input) {
+            for f in argv[1..]
+                .iter()
+                .filter(|a| !a.text.starts_with('-') && !a.dynamic)
+            {
+                self.report.written_text(&st.path(f), t.clone());
+            }
+        }
         // Builtins that change the shell's state apply to the real state.
         st.cwd = scoped.cwd.clone();
         for (k, v) in scoped.vars {

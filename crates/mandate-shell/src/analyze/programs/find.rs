@@ -6,7 +6,6 @@ use crate::kb::ProgramSpec;
 use crate::words::Expanded;
 
 use crate::analyze::context::{ProgramModel, WalkCx};
-use crate::analyze::invoke;
 
 /// `find` (`args = "find"`).
 pub(crate) struct Find;
@@ -93,7 +92,7 @@ fn exec(cx: &mut WalkCx<'_>, args: &[Expanded], start: usize, root: &Expanded) -
         subst_reads: &[],
         dir: None,
     };
-    invoke::command(&mut exec_cx, &cmd, &[]);
+    exec_cx.run_command(&cmd, &[]);
     i
 }
 

@@ -3,13 +3,146 @@
 //! file is read.
 
 use crate::code::{Finding, Lang, inspect};
-use crate::effect::{NetTarget, ShellEffect};
-use crate::kb::FlagRole;
+use crate::effect::{NetTarget, RunAs, ShellEffect};
+use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
 use crate::analyze::args::Parsed;
 use crate::analyze::context::WalkCx;
 use crate::analyze::state::Stdin;
+
+/// The interpreter's own arguments: those before its script or inline code; the words
+/// after belong to the script (`python3 -u s.py --flag`, `node -e CODE --flag`).
+pub(crate) fn own_arguments<'a>(spec: &ProgramSpec, args: &'a [Expanded]) -> &'a [Expanded] {
+    if spec.args != ArgsRole::Interpreter {
+        return args;
+    }
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if t == "--" || !t.starts_with('-') || t == "-" {
+            // The script (and the rest, its arguments) is the first positional.
+            return &args[..(i + 1).min(args.len())];
+        }
+        if let Some(role) = spec.flag_role(t) {
+            if role == FlagRole::Code {
+                return &args[..(i + 2).min(args.len())];
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    args
+}
+
+/// `[options] -m MODULE ARGS` of an interpreter: its own options, the module, and the
+/// module's arguments.
+pub(crate) fn module_run<'a>(
+    spec: &ProgramSpec,
+    args: &'a [Expanded],
+) -> Option<(&'a [Expanded], &'a Expanded, &'a [Expanded])> {
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if t == "-m" {
+            return Some((&args[..i], args.get(i + 1)?, &args[i + 2..]));
+        }
+        if let Some(m) = t
+            .strip_prefix("-m")
+            .filter(|m| !m.is_empty() && !t.starts_with("--"))
+        {
+            let _ = m;
+            return Some((&args[..i], &args[i], &args[i + 1..]));
+        }
+        if !t.starts_with('-') || t == "--" {
+            return None;
+        }
+        i += if spec.flag_role(t).is_some() { 2 } else { 1 };
+    }
+    None
+}
+
+/// Standard-library modules that only compute, inspect or test the code they are given.
+const INERT_MODULES: &[&str] = &[
+    "json.tool",
+    "unittest",
+    "doctest",
+    "timeit",
+    "cProfile",
+    "profile",
+    "pdb",
+    "trace",
+    "dis",
+    "tokenize",
+    "ast",
+    "compileall",
+    "py_compile",
+    "site",
+    "sysconfig",
+    "platform",
+    "calendar",
+    "this",
+    "tabnanny",
+    "pyclbr",
+    "pstats",
+    "mimetypes",
+    "filecmp",
+    "difflib",
+    "venv",
+    "ensurepip",
+    "pickletools",
+    "pydoc",
+    "symtable",
+    "inspect",
+    "code",
+    "uuid",
+    "base64",
+    "quopri",
+    "encodings.rot_13",
+    "sqlite3",
+];
+
+/// Modules that serve the network.
+const SERVER_MODULES: &[&str] = &[
+    "http.server",
+    "smtpd",
+    "xmlrpc.server",
+    "socketserver",
+    "aiosmtpd",
+];
+
+/// `python3 -m MODULE ARGS`: a module that is also a program (`pip`, `pytest`) runs as
+/// that program; inert standard modules read the files they are given; servers listen;
+/// any other module is unparseable.
+pub(crate) fn module(cx: &mut WalkCx<'_>, interpreter: &str, module: &Expanded, rest: &[Expanded]) {
+    let m = module.text.strip_prefix("-m").unwrap_or(&module.text);
+    if module.dynamic {
+        return cx.unparseable(format!(
+            "`{interpreter} -m` runs a module computed at run time"
+        ));
+    }
+    if SERVER_MODULES.contains(&m) {
+        return cx.unparseable(format!("`{interpreter} -m {m}` listens for connections"));
+    }
+    if cx.kb.get(m).is_some() {
+        let mut argv = vec![Expanded {
+            text: m.to_owned(),
+            ..module.clone()
+        }];
+        argv.extend(rest.iter().cloned());
+        return cx.run_command(&argv, &[]);
+    }
+    if INERT_MODULES.contains(&m) {
+        for a in rest.iter().filter(|a| !a.text.starts_with('-')) {
+            cx.read(a);
+        }
+        return;
+    }
+    cx.unparseable(format!(
+        "`{interpreter} -m {m}` runs a module Mandate does not know"
+    ));
+}
 
 /// The positional arguments `pos` and stdin of an interpreter (`args = "interpreter"`):
 /// with inline code (`-c`) or a module (`-m`) there is no script file; otherwise the
@@ -21,8 +154,17 @@ pub(crate) fn scripts(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, pos: &[E
     if parsed.has("-m") || parsed.flags.iter().any(|(f, _, _)| f == "-m") {
         return;
     }
-    if !pos.is_empty() {
-        pos.iter().for_each(|a| cx.read(a));
+    if let Some((script, rest)) = pos.split_first()
+        && script.text != "-"
+    {
+        cx.runs_file(
+            cx.path(script),
+            RunAs::Script {
+                interpreter: name.to_owned(),
+            },
+            rest.iter().map(|a| a.text.clone()).collect(),
+        );
+        rest.iter().for_each(|a| cx.read(a));
         return;
     }
     let stdin = cx.stdin;
@@ -197,7 +339,7 @@ fn inert_editor_command(c: &str) -> bool {
     let writes_elsewhere = matches!(
         word.as_str(),
         "w" | "wq" | "x" | "update" | "sav" | "saveas"
-    ) && body[word.len()..].trim().len() > 0;
+    ) && !body[word.len()..].trim().is_empty();
     // `!` runs a shell command; `\=` in a substitution evaluates an expression.
     let evaluates = body.contains('!') && word != "q!" && word != "qa!" && word != "wq!"
         || body.contains("\\=");
@@ -214,9 +356,32 @@ mod tests {
     fn a_script_and_its_arguments_are_read() {
         assert_eq!(
             run(&ByRoles, &["python3", "tool.py", "data.csv"]),
-            ["read tool.py", "read data.csv"]
+            ["runs tool.py as python3 script [data.csv]", "read data.csv"]
         );
-        assert!(run(&ByRoles, &["python3", "-m", "http.server"]).is_empty());
+    }
+
+    #[test]
+    fn a_module_runs_as_the_program_of_that_name_or_is_judged() {
+        use crate::analyze::testing::walk;
+        assert_eq!(
+            run(&ByRoles, &["python3", "-m", "http.server"]),
+            ["unparseable: `python3 -m http.server` listens for connections"]
+        );
+        let e = walk("python3 -m pytest --maxfail=1 -q tests");
+        assert!(e.contains(&"exec pytest".to_owned()), "{e:?}");
+        assert!(!e.iter().any(|x| x.contains("python3` option")), "{e:?}");
+        assert_eq!(
+            walk("python3 -m json.tool data.json"),
+            ["exec python3", "read data.json"]
+        );
+        let e = walk("python3 -m evilmod");
+        assert!(
+            e.iter()
+                .any(|x| x.contains("a module Mandate does not know")),
+            "{e:?}"
+        );
+        let e = walk("python3 -u s.py --out=/tmp/x");
+        assert!(!e.iter().any(|x| x.starts_with("unparseable")), "{e:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `interpreters` are not models of their own: they serve the positional roles of the
 //! generic model ([`ByRoles`]), after its option handling.
 
+pub(crate) mod build_files;
 pub(crate) mod dd;
 pub(crate) mod find;
 pub(crate) mod git;

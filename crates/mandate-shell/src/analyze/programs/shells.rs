@@ -1,7 +1,7 @@
 //! Shells: `bash -c STRING` is walked as a script; `bash script.sh` reads the script;
 //! text fed on stdin (`bash <<EOF`, `... | sh`) runs as a script.
 
-use crate::effect::ShellEffect;
+use crate::effect::RunAs;
 
 use crate::analyze::args::Parsed;
 use crate::analyze::context::WalkCx;
@@ -28,7 +28,14 @@ pub(crate) fn shell(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed) {
         return;
     }
     match parsed.positional.first() {
-        Some(script) => cx.read(script),
+        Some(script) => cx.runs_file(
+            cx.path(script),
+            RunAs::ShellScript,
+            parsed.positional[1..]
+                .iter()
+                .map(|a| a.text.clone())
+                .collect(),
+        ),
         None => match stdin {
             Stdin::Text(t) => cx.walk.script(t, &mut sub, &Stdin::Tty),
             Stdin::Decoded => cx.obfuscated(format!(
@@ -37,7 +44,7 @@ pub(crate) fn shell(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed) {
             Stdin::Pipe(_) => cx.unparseable(format!(
                 "data piped into {name} runs as a script that Mandate cannot see"
             )),
-            Stdin::File(p) => cx.emit(ShellEffect::Read(p.clone())),
+            Stdin::File(p) => cx.runs_file(p.clone(), RunAs::ShellScript, Vec::new()),
             Stdin::Tty => {}
         },
     }
@@ -74,7 +81,7 @@ mod tests {
     fn a_script_file_is_read() {
         assert_eq!(
             run(&ByRoles, &["bash", "deploy.sh", "arg"]),
-            ["read deploy.sh"]
+            ["runs deploy.sh as shell script [arg]"]
         );
     }
 
@@ -101,7 +108,7 @@ mod tests {
         let file = Harness::new()
             .stdin(Stdin::File(path("s.sh")))
             .model(&ByRoles, &["bash"]);
-        assert_eq!(file, ["read s.sh"]);
+        assert_eq!(file, ["runs s.sh as shell script []"]);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::words::{Expanded, VarValue};
 
 use crate::analyze::args::Until;
 use crate::analyze::context::{ProgramModel, WalkCx};
-use crate::analyze::invoke;
 use crate::analyze::state::Stdin;
 
 /// Wrappers (`args = "command"`, `"env"` or `"xargs"`): the first positional starts the
@@ -56,7 +55,7 @@ impl ProgramModel for Wrapper {
             subst_reads: cx.subst_reads,
             dir: cx.dir.clone(),
         };
-        invoke::command(&mut inner_cx, &inner, &env);
+        inner_cx.run_command(&inner, &env);
     }
 }
 
