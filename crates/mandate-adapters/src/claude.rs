@@ -7,10 +7,8 @@
 
 use serde_json::{Value, json};
 
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, cwd_of, fetch, field,
-    output_text, read, required, shell, tool_call, write,
-};
+use crate::payload::{cwd_of, fetch, field, output_text, read, required, shell, tool_call, write};
+use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 /// Claude Code's own tools that touch nothing outside the session (to-do lists,
 /// sub-agents whose own tool calls are hooked, questions to the user).

@@ -11,11 +11,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::payload::{bad, cwd_of, field, output_text, read, required, shell, tool_call, write};
 use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, field,
-    output_text, read, required, shell, tool_call, write,
-};
+use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 /// The files an `apply_patch` envelope touches: (path, deleted).
 pub fn patch_files(patch: &str) -> Vec<(String, bool)> {

@@ -13,11 +13,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, fetch,
-    field, output_text, read, required, shell, tool_call, write,
+use crate::payload::{
+    bad, cwd_of, fetch, field, output_text, read, required, shell, tool_call, write,
 };
+use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 fn event_name(v: &Value) -> String {
     if let Some(e) = field(v, "hook_event_name") {

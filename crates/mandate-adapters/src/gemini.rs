@@ -10,11 +10,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::payload::{cwd_of, fetch, field, output_text, read, required, shell, tool_call, write};
 use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, cwd_of, fetch, field,
-    output_text, read, required, shell, tool_call, write,
-};
+use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 /// Gemini CLI's own tools that touch nothing outside the session.
 pub const INTERNAL_TOOLS: &[&str] = &[
