@@ -11,8 +11,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
 use crate::payload::{bad, cwd_of, field, output_text, read, required, shell, tool_call, write};
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::settings::RunWiring;
 use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 /// The files an `apply_patch` envelope touches: (path, deleted).
@@ -51,7 +52,7 @@ fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
                 (None, Some(argv)) => argv
                     .iter()
                     .filter_map(|a| a.as_str())
-                    .map(crate::settings::shell_quote)
+                    .map(crate::hook_config::shell_quote)
                     .collect::<Vec<_>>()
                     .join(" "),
                 _ => return Err(bad(tool, "missing command")),
@@ -161,7 +162,7 @@ pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
 }
 
 fn hooks(exe: &Path) -> Value {
-    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Codex), "timeout": HOOK_TIMEOUT_SECS}]);
+    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Codex.name()), "timeout": HOOK_TIMEOUT_SECS}]);
     json!({
         "PreToolUse": [{"matcher": "*", "hooks": handler}],
         "PostToolUse": [{"matcher": "*", "hooks": handler}],
@@ -206,7 +207,7 @@ pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
 
 /// Entries for `mandate install codex` (`.codex/hooks.json`).
 pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    entries_of(&hooks(exe))
 }
 
 #[cfg(test)]

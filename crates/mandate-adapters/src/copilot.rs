@@ -13,10 +13,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
 use crate::payload::{
     bad, cwd_of, fetch, field, output_text, read, required, shell, tool_call, write,
 };
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::settings::RunWiring;
 use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 fn event_name(v: &Value) -> String {
@@ -165,7 +166,7 @@ pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
 }
 
 fn hooks(exe: &Path) -> Value {
-    let h = |e: &str| json!([{"type": "command", "bash": format!("{} {e}", hook_command(exe, Assistant::Copilot)), "timeoutSec": HOOK_TIMEOUT_SECS}]);
+    let h = |e: &str| json!([{"type": "command", "bash": format!("{} {e}", hook_command(exe, Assistant::Copilot.name())), "timeoutSec": HOOK_TIMEOUT_SECS}]);
     json!({
         "preToolUse": h("preToolUse"), "postToolUse": h("postToolUse"), "sessionStart": h("sessionStart"),
         "sessionEnd": h("sessionEnd"), "agentStop": h("agentStop"),
@@ -188,7 +189,7 @@ pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
 
 /// Entries for `mandate install copilot` (`.github/hooks/mandate.json`).
 pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    entries_of(&hooks(exe))
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
 use crate::payload::{bad, cwd_of, field, output_text, read, required, shell, tool_call, write};
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::settings::RunWiring;
 use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 fn cwd(v: &Value) -> Result<mandate_types::AbsPath, AdapterError> {
@@ -182,8 +183,7 @@ pub fn render(event_name: &str, answer: &Answer) -> HookOutput {
 }
 
 fn hooks(exe: &Path) -> Value {
-    let h =
-        json!([{"command": hook_command(exe, Assistant::Cursor), "timeout": HOOK_TIMEOUT_SECS}]);
+    let h = json!([{"command": hook_command(exe, Assistant::Cursor.name()), "timeout": HOOK_TIMEOUT_SECS}]);
     json!({
         "beforeShellExecution": h, "beforeReadFile": h, "beforeMCPExecution": h, "preToolUse": h,
         "afterShellExecution": h, "afterMCPExecution": h, "sessionStart": h, "sessionEnd": h,
@@ -203,7 +203,7 @@ pub fn run_wiring(_exe: &Path, _session_dir: &Path) -> RunWiring {
 
 /// Entries for `mandate install cursor` (`.cursor/hooks.json`, `"version": 1`).
 pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    entries_of(&hooks(exe))
 }
 
 #[cfg(test)]

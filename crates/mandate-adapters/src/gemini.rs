@@ -10,8 +10,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
 use crate::payload::{cwd_of, fetch, field, output_text, read, required, shell, tool_call, write};
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
+use crate::settings::RunWiring;
 use crate::{AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool};
 
 /// Gemini CLI's own tools that touch nothing outside the session.
@@ -168,7 +169,7 @@ pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
 }
 
 fn hooks(exe: &Path) -> Value {
-    let handler = json!([{"name": "mandate", "type": "command", "command": hook_command(exe, Assistant::Gemini),
+    let handler = json!([{"name": "mandate", "type": "command", "command": hook_command(exe, Assistant::Gemini.name()),
                           "timeout": HOOK_TIMEOUT_SECS * 1000}]);
     json!({
         "BeforeTool": [{"matcher": "*", "sequential": true, "hooks": handler}],
@@ -201,7 +202,7 @@ pub fn run_wiring(exe: &Path, session_dir: &Path) -> RunWiring {
 
 /// Entries for `mandate install gemini`.
 pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    entries_of(&hooks(exe))
 }
 
 #[cfg(test)]

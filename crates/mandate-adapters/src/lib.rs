@@ -13,6 +13,7 @@ pub mod copilot;
 pub mod cursor;
 mod event;
 pub mod gemini;
+mod hook_config;
 mod payload;
 pub mod runner;
 pub mod settings;

@@ -7,35 +7,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::Assistant;
-
-/// Seconds an assistant waits for the hook before giving up. Generous, because most
-/// assistants treat a timed-out hook as "go on": the hook's own deadline (2 s by default)
-/// is what bounds a decision, and it always answers with a denial.
-pub const HOOK_TIMEOUT_SECS: u64 = 30;
-
-/// The shell command line that runs the hook for an assistant.
-pub fn hook_command(exe: &Path, assistant: Assistant) -> String {
-    format!(
-        "{} hook {}",
-        shell_quote(&exe.to_string_lossy()),
-        assistant.name()
-    )
-}
-
-/// Single-quotes a word for `sh -c`.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@".contains(&b))
-    {
-        return s.to_owned();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+pub use crate::hook_config::{
+    HOOK_TIMEOUT_SECS, add_entries, entries_of, hook_command, remove_entries,
+};
 
 /// Claude Code's hooks (for `--settings` or a settings file).
 pub fn claude_hooks(exe: &Path) -> Value {
-    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Claude), "timeout": HOOK_TIMEOUT_SECS}]);
+    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Claude.name()), "timeout": HOOK_TIMEOUT_SECS}]);
     let tools = json!([{"matcher": "*", "hooks": handler}]);
     let plain = json!([{"hooks": handler}]);
     json!({
@@ -77,23 +55,6 @@ pub fn run_wiring(assistant: Assistant, exe: &Path, session_dir: &Path) -> RunWi
         Assistant::Cursor => crate::cursor::run_wiring(exe, session_dir),
         Assistant::Copilot => crate::copilot::run_wiring(exe, session_dir),
     }
-}
-
-/// The `(event, entry)` pairs of an event → entries map.
-pub fn entries_of(hooks: &Value) -> Vec<(String, Value)> {
-    hooks
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .flat_map(|(k, v)| {
-                    v.as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(move |e| (k.clone(), e.clone()))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Where `mandate install` writes, per assistant and scope.
@@ -146,71 +107,9 @@ pub fn hooks_key(assistant: Assistant) -> &'static str {
     }
 }
 
-/// Adds entries to a settings document (creating the `hooks` map as needed); entries
-/// already present are not duplicated. Returns whether anything changed. A document, hooks
-/// map or event list of the wrong JSON type is replaced only where it is ours to create;
-/// callers refuse documents that are not objects before calling this.
-pub fn add_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> bool {
-    let Some(root) = doc.as_object_mut() else {
-        return false;
-    };
-    let hooks = root.entry(key).or_insert_with(|| json!({}));
-    if !hooks.is_object() {
-        *hooks = json!({});
-    }
-    let Some(hooks) = hooks.as_object_mut() else {
-        return false;
-    };
-    let mut changed = false;
-    for (event, entry) in entries {
-        let list = hooks.entry(event.clone()).or_insert_with(|| json!([]));
-        if !list.is_array() {
-            *list = json!([]);
-        }
-        if let Some(arr) = list.as_array_mut()
-            && !arr.contains(entry)
-        {
-            arr.push(entry.clone());
-            changed = true;
-        }
-    }
-    changed
-}
-
-/// Removes exactly the given entries; drops event lists and the hooks map when they
-/// become empty. Returns how many entries were removed.
-pub fn remove_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> usize {
-    let mut removed = 0;
-    let Some(hooks) = doc.get_mut(key).and_then(|h| h.as_object_mut()) else {
-        return 0;
-    };
-    for (event, entry) in entries {
-        if let Some(arr) = hooks.get_mut(event).and_then(|l| l.as_array_mut()) {
-            let before = arr.len();
-            arr.retain(|e| e != entry);
-            removed += before - arr.len();
-            if arr.is_empty() {
-                hooks.remove(event);
-            }
-        }
-    }
-    if hooks.is_empty()
-        && let Some(o) = doc.as_object_mut()
-    {
-        o.remove(key);
-    }
-    removed
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting_survives_spaces_and_quotes() {
-        assert_eq!(shell_quote("/usr/bin/mandate"), "/usr/bin/mandate");
-        assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
-    }
 
     #[test]
     fn install_then_uninstall_leaves_the_users_own_hooks() {
