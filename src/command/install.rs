@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mandate_adapters::{Assistant, settings};
+use mandate_adapters::{Assistant, Scope, add_entries, remove_entries};
 use mandate_broker::config;
 use serde_json::Value;
 
@@ -41,8 +41,8 @@ impl Target {
         };
         let project = std::env::current_dir().map_err(CliError::io("the current directory"))?;
         let scope = match scope {
-            InstallScope::User => settings::Scope::User,
-            InstallScope::Project => settings::Scope::Project,
+            InstallScope::User => Scope::User,
+            InstallScope::Project => Scope::Project,
         };
         config::ensure_data_dir(dir)?;
         let record_path = dir.join("installs.json");
@@ -52,7 +52,7 @@ impl Target {
             .unwrap_or_default();
         Ok(Self {
             assistant: a,
-            path: settings::settings_path(a, scope, &home(), &project),
+            path: a.adapter().settings_path(scope, &home(), &project),
             record_path,
             record,
         })
@@ -104,11 +104,13 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope) -> CliResult {
     let a = t.assistant;
     let mut doc = t.read_settings()?.unwrap_or_else(|| serde_json::json!({}));
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
-    let entries = settings::install_entries(a, &exe);
-    if matches!(a, Assistant::Cursor | Assistant::Copilot) && doc.get("version").is_none() {
-        doc["version"] = serde_json::json!(1);
+    let entries = a.adapter().install_entries(&exe);
+    if let Some(root) = doc.as_object_mut() {
+        for (key, value) in a.adapter().settings_defaults() {
+            root.entry(key).or_insert(value);
+        }
     }
-    let changed = settings::add_entries(&mut doc, settings::hooks_key(a), &entries);
+    let changed = add_entries(&mut doc, &entries);
     if let Some(parent) = t.path.parent() {
         std::fs::create_dir_all(parent).map_err(CliError::io(parent.display().to_string()))?;
     }
@@ -157,13 +159,8 @@ pub fn uninstall(dir: &Path, assistant: &str, scope: InstallScope) -> CliResult 
     };
     let mut doc = t.read_settings()?.unwrap_or_else(|| serde_json::json!({}));
     let installed = t.record.entries.remove(pos);
-    let removed = settings::remove_entries(&mut doc, settings::hooks_key(a), &installed.hooks);
-    let only_version = doc
-        .as_object()
-        .is_some_and(|o| o.keys().all(|k| k == "version"));
-    if doc.as_object().is_some_and(|o| o.is_empty())
-        || (only_version && matches!(a, Assistant::Cursor | Assistant::Copilot))
-    {
+    let removed = remove_entries(&mut doc, &installed.hooks);
+    if doc.as_object().is_some_and(|o| a.adapter().is_leftover(o)) {
         let _ = std::fs::remove_file(&t.path);
     } else {
         t.write(&t.path, &(serde_json::to_string_pretty(&doc)? + "\n"))?;

@@ -3,8 +3,6 @@
 
 use mandate_types::Action;
 
-use crate::Assistant;
-
 /// Why a hook payload could not be understood (each becomes a denial).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -21,8 +19,8 @@ pub enum AdapterError {
     /// Not JSON of the expected shape.
     #[error("the hook input is not valid {assistant} hook JSON: {detail}")]
     Malformed {
-        /// Which assistant's format.
-        assistant: Assistant,
+        /// Which assistant's format, by its command-line name.
+        assistant: &'static str,
         /// What is wrong.
         detail: String,
     },

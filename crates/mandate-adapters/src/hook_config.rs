@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 /// is what bounds a decision, and it always answers with a denial.
 pub const HOOK_TIMEOUT_SECS: u64 = 30;
 
+/// The top-level key that holds the event → entries map in every assistant's settings
+/// file (and in the documents `mandate run` passes them).
+pub const HOOKS_KEY: &str = "hooks";
+
 /// The shell command line that runs `mandate hook <assistant>` with the binary at `exe`.
 pub fn hook_command(exe: &Path, assistant: &str) -> String {
     format!("{} hook {assistant}", shell_quote(&exe.to_string_lossy()))
@@ -47,11 +51,11 @@ pub fn entries_of(hooks: &Value) -> Vec<(String, Value)> {
 /// already present are not duplicated. Returns whether anything changed. A document, hooks
 /// map or event list of the wrong JSON type is replaced only where it is ours to create;
 /// callers refuse documents that are not objects before calling this.
-pub fn add_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> bool {
+pub fn add_entries(doc: &mut Value, entries: &[(String, Value)]) -> bool {
     let Some(root) = doc.as_object_mut() else {
         return false;
     };
-    let hooks = root.entry(key).or_insert_with(|| json!({}));
+    let hooks = root.entry(HOOKS_KEY).or_insert_with(|| json!({}));
     if !hooks.is_object() {
         *hooks = json!({});
     }
@@ -76,9 +80,9 @@ pub fn add_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> b
 
 /// Removes exactly the given entries; drops event lists and the hooks map when they
 /// become empty. Returns how many entries were removed.
-pub fn remove_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -> usize {
+pub fn remove_entries(doc: &mut Value, entries: &[(String, Value)]) -> usize {
     let mut removed = 0;
-    let Some(hooks) = doc.get_mut(key).and_then(|h| h.as_object_mut()) else {
+    let Some(hooks) = doc.get_mut(HOOKS_KEY).and_then(|h| h.as_object_mut()) else {
         return 0;
     };
     for (event, entry) in entries {
@@ -94,7 +98,7 @@ pub fn remove_entries(doc: &mut Value, key: &str, entries: &[(String, Value)]) -
     if hooks.is_empty()
         && let Some(o) = doc.as_object_mut()
     {
-        o.remove(key);
+        o.remove(HOOKS_KEY);
     }
     removed
 }

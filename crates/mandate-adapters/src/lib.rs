@@ -1,12 +1,17 @@
 //! Assistant hook adapters: each assistant's hook payload → Mandate actions, and
 //! Mandate's decision → the assistant's own answer format.
 //!
-//! Parsing and rendering are pure functions per assistant (see the modules); the
-//! [`runner`] does the I/O of a hook process (stdin, the broker's socket, a deadline)
+//! Each assistant implements [`Adapter`] once, in its own module; [`Assistant::adapter`]
+//! is the one place an assistant is mapped to its adapter. Parsing and rendering are pure;
+//! the [`runner`] does the I/O of a hook process (stdin, the broker's socket, a deadline)
 //! and turns every failure into a denial the assistant honours.
+//!
+//! Within the crate, imports point one way: this file → the adapters → `adapter`,
+//! `event`, `payload` and `hook_config`, which never import an adapter or this file.
 
 #![forbid(unsafe_code)]
 
+mod adapter;
 pub mod claude;
 pub mod codex;
 pub mod copilot;
@@ -16,11 +21,12 @@ pub mod gemini;
 mod hook_config;
 mod payload;
 pub mod runner;
-pub mod settings;
 
 use std::fmt;
 
+pub use adapter::{Adapter, RunWiring, Scope};
 pub use event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool, deny_message};
+pub use hook_config::{add_entries, remove_entries};
 
 /// The assistants Mandate has adapters for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,15 +53,21 @@ impl Assistant {
         Assistant::Copilot,
     ];
 
+    /// The adapter that speaks this assistant's hooks: the one place an assistant is
+    /// mapped to its code.
+    pub fn adapter(self) -> &'static dyn Adapter {
+        match self {
+            Self::Claude => &claude::Claude,
+            Self::Cursor => &cursor::Cursor,
+            Self::Gemini => &gemini::Gemini,
+            Self::Codex => &codex::Codex,
+            Self::Copilot => &copilot::Copilot,
+        }
+    }
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Claude => "claude",
-            Self::Cursor => "cursor",
-            Self::Gemini => "gemini",
-            Self::Codex => "codex",
-            Self::Copilot => "copilot",
-        }
+        self.adapter().name()
     }
 
     /// Parses a command-line name.
@@ -66,25 +78,14 @@ impl Assistant {
     /// Guesses the assistant from the program `mandate run` starts.
     pub fn from_program(program: &str) -> Option<Self> {
         let base = program.rsplit('/').next().unwrap_or(program);
-        match base {
-            "claude" => Some(Self::Claude),
-            "gemini" => Some(Self::Gemini),
-            "codex" => Some(Self::Codex),
-            "cursor" | "cursor-agent" => Some(Self::Cursor),
-            "copilot" => Some(Self::Copilot),
-            _ => None,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|a| a.adapter().programs().contains(&base))
     }
 
     /// The agent id recorded in mandates.
     pub fn agent_name(self) -> &'static str {
-        match self {
-            Self::Claude => "claude-code",
-            Self::Cursor => "cursor",
-            Self::Gemini => "gemini-cli",
-            Self::Codex => "codex-cli",
-            Self::Copilot => "copilot-cli",
-        }
+        self.adapter().agent_name()
     }
 }
 
@@ -101,33 +102,21 @@ pub fn parse(assistant: Assistant, input: &[u8]) -> Result<Event, AdapterError> 
         return Err(AdapterError::Empty);
     }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| AdapterError::Malformed {
-        assistant,
+        assistant: assistant.name(),
         detail: e.to_string(),
     })?;
     if !v.is_object() {
         return Err(AdapterError::Malformed {
-            assistant,
+            assistant: assistant.name(),
             detail: "expected a JSON object".into(),
         });
     }
-    match assistant {
-        Assistant::Claude => claude::parse(&v),
-        Assistant::Gemini => gemini::parse(&v),
-        Assistant::Codex => codex::parse(&v),
-        Assistant::Cursor => cursor::parse(&v),
-        Assistant::Copilot => copilot::parse(&v),
-    }
+    assistant.adapter().parse(&v)
 }
 
 /// Renders the answer to a pre-tool event.
 pub fn render(assistant: Assistant, event_name: &str, answer: &Answer) -> HookOutput {
-    match assistant {
-        Assistant::Claude => claude::render(event_name, answer),
-        Assistant::Gemini => gemini::render(event_name, answer),
-        Assistant::Codex => codex::render(event_name, answer),
-        Assistant::Cursor => cursor::render(event_name, answer),
-        Assistant::Copilot => copilot::render(event_name, answer),
-    }
+    assistant.adapter().render(event_name, answer)
 }
 
 /// The answer to a pre-tool event when the payload itself could not be understood,
@@ -138,7 +127,12 @@ pub fn render_failure(assistant: Assistant, event_hint: &str, reason: &str) -> H
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
     use super::*;
+    use crate::hook_config::{add_entries, remove_entries};
 
     #[test]
     fn malformed_input_is_an_error_for_every_assistant() {
@@ -167,5 +161,23 @@ mod tests {
             Some(Assistant::Claude)
         );
         assert_eq!(Assistant::from_program("vim"), None);
+    }
+
+    #[test]
+    fn install_then_uninstall_leaves_the_users_own_hooks() {
+        let exe = Path::new("/opt/mandate");
+        for a in crate::Assistant::ALL {
+            let mut doc = json!({"theme": "dark", "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "mine"}]}]}});
+            let original = doc.clone();
+            let entries = a.adapter().install_entries(exe);
+            assert!(!entries.is_empty(), "{a}");
+            assert!(add_entries(&mut doc, &entries));
+            assert!(!add_entries(&mut doc, &entries), "idempotent");
+            assert_eq!(remove_entries(&mut doc, &entries), entries.len());
+            assert_eq!(
+                doc, original,
+                "{a}: uninstall removes exactly what install wrote"
+            );
+        }
     }
 }

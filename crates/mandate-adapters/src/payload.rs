@@ -5,7 +5,7 @@ use std::fmt;
 
 use mandate_types::{AbsPath, Action, ActionKind, HttpMethod, McpToolRef, Url};
 
-use crate::{AdapterError, Assistant};
+use crate::event::AdapterError;
 
 pub(crate) fn field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(|x| x.as_str())
@@ -31,7 +31,7 @@ pub(crate) fn bad(tool: &str, e: impl fmt::Display) -> AdapterError {
 
 /// The working directory of the event.
 pub(crate) fn cwd_of(
-    assistant: Assistant,
+    assistant: &'static str,
     v: &serde_json::Value,
     keys: &[&str],
 ) -> Result<AbsPath, AdapterError> {
@@ -167,4 +167,10 @@ pub(crate) fn output_text(v: Option<&serde_json::Value>) -> String {
             }
         }
     }
+}
+
+/// The server and tool of an MCP tool named `mcp__<server>__<tool>` (the spelling of
+/// Claude Code and Codex).
+pub(crate) fn mcp_server_and_tool(tool: &str) -> Option<(&str, &str)> {
+    tool.strip_prefix("mcp__")?.split_once("__")
 }

@@ -63,7 +63,7 @@ fn read_input(mut stdin: impl Read) -> Result<Vec<u8>, AdapterError> {
         .take(MAX_INPUT as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| AdapterError::Malformed {
-            assistant: Assistant::Claude,
+            assistant: Assistant::Claude.name(),
             detail: format!("cannot read stdin: {e}"),
         })?;
     if n > MAX_INPUT {
