@@ -4,7 +4,8 @@
 //! Each assistant implements [`Adapter`] once, in its own module; [`Assistant::adapter`]
 //! is the one place an assistant is mapped to its adapter. Parsing and rendering are pure;
 //! the [`runner`] does the I/O of a hook process (stdin, the broker's socket, a deadline)
-//! and turns every failure into a denial the assistant honours.
+//! and turns every failure into a denial the assistant honours; [`install`] merges hook
+//! entries into (and out of) an assistant's settings file.
 //!
 //! Within the crate, imports point one way: this file → the adapters → `adapter`,
 //! `event`, `payload` and `hook_config`, which never import an adapter or this file.
@@ -19,6 +20,7 @@ pub mod cursor;
 mod event;
 pub mod gemini;
 mod hook_config;
+pub mod install;
 mod payload;
 pub mod runner;
 
@@ -26,7 +28,6 @@ use std::fmt;
 
 pub use adapter::{Adapter, RunWiring, Scope};
 pub use event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool, deny_message};
-pub use hook_config::{add_entries, remove_entries};
 
 /// The assistants Mandate has adapters for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,6 +179,21 @@ mod tests {
                 doc, original,
                 "{a}: uninstall removes exactly what install wrote"
             );
+        }
+    }
+
+    #[test]
+    fn a_new_settings_file_has_the_assistants_defaults_and_goes_on_uninstall() {
+        let exe = Path::new("/opt/mandate");
+        for a in Assistant::ALL {
+            let path = Path::new("/p/settings.json");
+            let done = install::add(a.adapter(), path, None, exe).unwrap();
+            let doc: serde_json::Value = serde_json::from_str(&done.text).unwrap();
+            let versioned = matches!(a, Assistant::Cursor | Assistant::Copilot);
+            assert_eq!(doc.get("version").is_some(), versioned, "{a}");
+            let undone =
+                install::remove(a.adapter(), path, Some(&done.text), &done.entries).unwrap();
+            assert_eq!(undone.file, install::Leftover::Delete, "{a}");
         }
     }
 }
