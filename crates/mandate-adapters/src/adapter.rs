@@ -56,6 +56,13 @@ pub trait Adapter: Sync {
     /// Parses one hook payload, already known to be a JSON object.
     fn parse(&self, payload: &Value) -> Result<Event, AdapterError>;
 
+    /// Whether `mandate hook NAME EVENT` passes EVENT into a payload that does not name
+    /// its event (as its `"event"` field), for a dialect whose payloads do not say which
+    /// event they are (Copilot's camelCase one).
+    fn takes_event_hint(&self) -> bool {
+        false
+    }
+
     /// Renders Mandate's answer to a pre-tool event in the assistant's format. An empty
     /// `event_name` means the payload could not be read, so the event is unknown.
     fn render(&self, event_name: &str, answer: &Answer) -> HookOutput;

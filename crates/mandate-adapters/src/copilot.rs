@@ -131,6 +131,11 @@ impl Adapter for Copilot {
         &["copilot"]
     }
 
+    /// The camelCase dialect names no event: the hooks pass it on the command line.
+    fn takes_event_hint(&self) -> bool {
+        true
+    }
+
     /// Either dialect.
     fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
         let event = event_name(v);
