@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use mandate_adapters::install::InstallError;
 use mandate_broker::BrokerError;
 use mandate_broker::config::ConfigError;
 use mandate_client::ClientError;
@@ -67,6 +68,9 @@ pub enum CliError {
     /// A corpus or thresholds file could not be used.
     #[error(transparent)]
     Eval(#[from] EvalError),
+    /// A settings file `mandate install` or `uninstall` cannot merge into; left as it is.
+    #[error(transparent)]
+    Install(#[from] InstallError),
     /// A file or process operation failed.
     #[error("{what}: {source}")]
     Io {

@@ -356,8 +356,9 @@ fn gemini_cli_fails_closed_without_a_broker() {
     // Run the assistant with the hooks wired but the socket pointing nowhere.
     let hooks_file = s.root.join("defaults.json");
     let exe = Path::new(bin());
-    let wiring =
-        mandate_adapters::settings::run_wiring(mandate_adapters::Assistant::Gemini, exe, &s.root);
+    let wiring = mandate_adapters::Assistant::Gemini
+        .adapter()
+        .run_wiring(exe, &s.root);
     std::fs::write(&hooks_file, &wiring.files[0].1).unwrap();
     let out = Command::new(&gemini)
         .env_clear()

@@ -1,9 +1,12 @@
 //! `mandate install|uninstall <assistant>`: persistent hook configuration for people who
 //! do not use `mandate run`, recorded so that `uninstall` removes exactly what was added.
+//! The merge itself is `mandate_adapters::install`; this module reads and writes the
+//! settings file and the record.
 
 use std::path::{Path, PathBuf};
 
-use mandate_adapters::{Assistant, settings};
+use mandate_adapters::install::{self as merge, Leftover};
+use mandate_adapters::{Assistant, Scope};
 use mandate_broker::config;
 use serde_json::Value;
 
@@ -14,11 +17,11 @@ use crate::paths::home;
 /// A record of what `mandate install` wrote, so `uninstall` removes exactly that.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Installs {
-    entries: Vec<Installed>,
+    entries: Vec<Record>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Installed {
+struct Record {
     assistant: String,
     path: PathBuf,
     hooks: Vec<(String, Value)>,
@@ -41,8 +44,8 @@ impl Target {
         };
         let project = std::env::current_dir().map_err(CliError::io("the current directory"))?;
         let scope = match scope {
-            InstallScope::User => settings::Scope::User,
-            InstallScope::Project => settings::Scope::Project,
+            InstallScope::User => Scope::User,
+            InstallScope::Project => Scope::Project,
         };
         config::ensure_data_dir(dir)?;
         let record_path = dir.join("installs.json");
@@ -52,38 +55,19 @@ impl Target {
             .unwrap_or_default();
         Ok(Self {
             assistant: a,
-            path: settings::settings_path(a, scope, &home(), &project),
+            path: a.adapter().settings_path(scope, &home(), &project),
             record_path,
             record,
         })
     }
 
-    /// The settings document, `None` if the file does not exist or is empty. A file we
-    /// cannot merge into safely (not JSON, or JSON that is not an object) is refused and
-    /// left as it is.
-    fn read_settings(&self) -> CliResult<Option<Value>> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CliError::io(self.path.display().to_string())(e)),
-        };
-        if text.trim().is_empty() {
-            return Ok(None);
+    /// The settings file's text, `None` if there is no such file.
+    fn read_settings(&self) -> CliResult<Option<String>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::io(self.path.display().to_string())(e)),
         }
-        let doc: Value = serde_json::from_str(&text).map_err(|e| {
-            CliError::Failed(format!(
-                "{} is not valid JSON ({e}); fix or move it, then run this again. It was not changed.",
-                self.path.display()
-            ))
-        })?;
-        if !doc.is_object() {
-            return Err(CliError::Failed(format!(
-                "{} holds JSON that is not an object, so hooks cannot be added to it safely; \
-                 fix or move it, then run this again. It was not changed.",
-                self.path.display()
-            )));
-        }
-        Ok(Some(doc))
     }
 
     fn write(&self, path: &Path, text: &str) -> CliResult<()> {
@@ -102,30 +86,26 @@ impl Target {
 pub fn install(dir: &Path, assistant: &str, scope: InstallScope) -> CliResult {
     let mut t = Target::new(dir, assistant, scope)?;
     let a = t.assistant;
-    let mut doc = t.read_settings()?.unwrap_or_else(|| serde_json::json!({}));
+    let existing = t.read_settings()?;
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
-    let entries = settings::install_entries(a, &exe);
-    if matches!(a, Assistant::Cursor | Assistant::Copilot) && doc.get("version").is_none() {
-        doc["version"] = serde_json::json!(1);
-    }
-    let changed = settings::add_entries(&mut doc, settings::hooks_key(a), &entries);
+    let done = merge::add(a.adapter(), &t.path, existing.as_deref(), &exe)?;
     if let Some(parent) = t.path.parent() {
         std::fs::create_dir_all(parent).map_err(CliError::io(parent.display().to_string()))?;
     }
-    t.write(&t.path, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    t.write(&t.path, &done.text)?;
     let path = t.path.clone();
     t.record
         .entries
         .retain(|i| !(i.assistant == a.name() && i.path == path));
-    t.record.entries.push(Installed {
+    t.record.entries.push(Record {
         assistant: a.name().into(),
         path: path.clone(),
-        hooks: entries,
+        hooks: done.entries,
     });
     t.save_record()?;
     out!(
         "{} {} hooks in {}",
-        if changed {
+        if done.changed {
             "installed"
         } else {
             "already installed:"
@@ -155,22 +135,24 @@ pub fn uninstall(dir: &Path, assistant: &str, scope: InstallScope) -> CliResult 
         );
         return Ok(Exit::Success);
     };
-    let mut doc = t.read_settings()?.unwrap_or_else(|| serde_json::json!({}));
-    let installed = t.record.entries.remove(pos);
-    let removed = settings::remove_entries(&mut doc, settings::hooks_key(a), &installed.hooks);
-    let only_version = doc
-        .as_object()
-        .is_some_and(|o| o.keys().all(|k| k == "version"));
-    if doc.as_object().is_some_and(|o| o.is_empty())
-        || (only_version && matches!(a, Assistant::Cursor | Assistant::Copilot))
-    {
-        let _ = std::fs::remove_file(&t.path);
-    } else {
-        t.write(&t.path, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    let existing = t.read_settings()?;
+    let done = merge::remove(
+        a.adapter(),
+        &t.path,
+        existing.as_deref(),
+        &t.record.entries[pos].hooks,
+    )?;
+    t.record.entries.remove(pos);
+    match &done.file {
+        Leftover::Delete => {
+            let _ = std::fs::remove_file(&t.path);
+        }
+        Leftover::Text(text) => t.write(&t.path, text)?,
     }
     t.save_record()?;
     out!(
-        "removed {removed} {a} hook entries from {}",
+        "removed {} {a} hook entries from {}",
+        done.removed,
         t.path.display()
     );
     Ok(Exit::Success)

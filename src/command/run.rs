@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use mandate_adapters::{Assistant, settings};
+use mandate_adapters::{Assistant, RunWiring};
 use mandate_broker::config::Overrides;
 use mandate_client::Client;
 use mandate_server::Running;
@@ -204,8 +204,8 @@ fn run_child(
         .tempdir_in(&sessions)
         .map_err(CliError::io(sessions.display().to_string()))?;
     let wiring = match assistant {
-        Some(a) => settings::run_wiring(a, &exe, session.path()),
-        None => settings::RunWiring {
+        Some(a) => a.adapter().run_wiring(&exe, session.path()),
+        None => RunWiring {
             notes: vec![format!(
                 "{program} is not an assistant Mandate knows; it gets MANDATE_TOKEN but no hooks"
             )],

@@ -3,14 +3,26 @@
 //! Wire format: `../shared/integrations/README.md` §1. A deny is answered twice over: the
 //! JSON `permissionDecision: "deny"` on stdout and exit status 2 with the reason on
 //! stderr, so a schema change on either channel still blocks. Exit 1 is never used:
-//! Claude Code treats it as "go on".
+//! Claude Code treats it as "go on". For one session, hooks are passed with
+//! `--settings '{"hooks": ...}'`.
 
+use std::path::{Path, PathBuf};
+
+use mandate_types::{AbsPath, Action};
 use serde_json::{Value, json};
 
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, cwd_of, fetch, field,
-    output_text, read, required, shell, tool_call, write,
+use crate::adapter::{Adapter, RunWiring, Scope};
+use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
+use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
+use crate::payload::{
+    cwd_of, fetch, field, mcp_server_and_tool, output_text, read, required, shell, tool_call, write,
 };
+
+/// Claude Code's hooks, as an [`Adapter`].
+#[derive(Debug, Clone, Copy)]
+pub struct Claude;
+
+const NAME: &str = "claude";
 
 /// Claude Code's own tools that touch nothing outside the session (to-do lists,
 /// sub-agents whose own tool calls are hooked, questions to the user).
@@ -41,119 +53,168 @@ pub const INTERNAL_TOOLS: &[&str] = &[
     "ReadMcpResourceTool",
 ];
 
+/// What a call of `tool` with `input` amounts to: every tool Claude Code has maps here.
+fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
+    Ok(match tool {
+        "Bash" | "PowerShell" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
+        "Read" => vec![read(tool, cwd, required(tool, input, "file_path")?)?],
+        "Write" | "Edit" | "MultiEdit" => {
+            vec![write(tool, cwd, required(tool, input, "file_path")?)?]
+        }
+        "NotebookEdit" => vec![write(tool, cwd, required(tool, input, "notebook_path")?)?],
+        "NotebookRead" => vec![read(tool, cwd, required(tool, input, "notebook_path")?)?],
+        "Glob" | "Grep" | "LS" => {
+            let dir = field(input, "path").unwrap_or(".");
+            vec![read(tool, cwd, dir)?]
+        }
+        "WebFetch" => vec![fetch(tool, cwd, required(tool, input, "url")?)?],
+        "WebSearch" => vec![tool_call(tool, cwd, "web", "search", input)?],
+        t if t.starts_with("mcp__") => {
+            let (server, name) =
+                mcp_server_and_tool(t).ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
+            vec![tool_call(tool, cwd, server, name, input)?]
+        }
+        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, cwd, "assistant", t, input)?],
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    })
+}
+
 fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
     let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Claude,
+        assistant: NAME,
         detail: "PreToolUse without tool_name".into(),
     })?;
     let input = v
         .get("tool_input")
         .cloned()
         .unwrap_or(Value::Object(Default::default()));
-    let cwd = cwd_of(Assistant::Claude, v, &["cwd"])?;
-    let actions = match tool {
-        "Bash" | "PowerShell" => vec![shell(tool, &cwd, required(tool, &input, "command")?)?],
-        "Read" => vec![read(tool, &cwd, required(tool, &input, "file_path")?)?],
-        "Write" | "Edit" | "MultiEdit" => {
-            vec![write(tool, &cwd, required(tool, &input, "file_path")?)?]
-        }
-        "NotebookEdit" => vec![write(tool, &cwd, required(tool, &input, "notebook_path")?)?],
-        "NotebookRead" => vec![read(tool, &cwd, required(tool, &input, "notebook_path")?)?],
-        "Glob" | "Grep" | "LS" => {
-            let dir = field(&input, "path").unwrap_or(".");
-            vec![read(tool, &cwd, dir)?]
-        }
-        "WebFetch" => vec![fetch(tool, &cwd, required(tool, &input, "url")?)?],
-        "WebSearch" => vec![tool_call(tool, &cwd, "web", "search", &input)?],
-        t if t.starts_with("mcp__") => {
-            let rest = &t["mcp__".len()..];
-            let (server, name) = rest
-                .split_once("__")
-                .ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
-            vec![tool_call(tool, &cwd, server, name, &input)?]
-        }
-        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, &cwd, "assistant", t, &input)?],
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    };
+    let cwd = cwd_of(NAME, v, &["cwd"])?;
     Ok(PreTool {
         tool: tool.to_owned(),
         tool_use_id: field(v, "tool_use_id").map(str::to_owned),
-        actions,
+        actions: actions_for_tool(tool, &input, &cwd)?,
         event_name: "PreToolUse".into(),
     })
 }
 
-/// Parses a Claude Code hook payload.
-pub fn parse(v: &Value) -> Result<Event, AdapterError> {
-    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Claude,
-        detail: "no hook_event_name".into(),
-    })?;
-    Ok(match event {
-        "PreToolUse" => Event::PreTool(pre_tool(v)?),
-        "PostToolUse" | "PostToolUseFailure" => {
-            let tool = field(v, "tool_name").unwrap_or("?").to_owned();
-            let failed = event == "PostToolUseFailure";
-            let output = if failed {
-                field(v, "error").unwrap_or("").to_owned()
-            } else {
-                output_text(v.get("tool_response"))
-            };
-            let exit_code = field(v, "error")
-                .and_then(|e| e.strip_prefix("Exit code "))
-                .and_then(|e| e.split_whitespace().next())
-                .and_then(|n| n.parse().ok());
-            Event::PostTool(PostTool {
-                untrusted: tool == "WebFetch" || tool == "WebSearch" || tool.starts_with("mcp__"),
-                tool,
-                tool_use_id: field(v, "tool_use_id").map(str::to_owned),
-                output,
-                succeeded: Some(!failed),
-                exit_code,
-            })
-        }
-        "SessionStart" => Event::Session {
-            kind: "session.start".into(),
-            detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "source": v.get("source")}),
-        },
-        "SessionEnd" => Event::Session {
-            kind: "session.end".into(),
-            detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "reason": v.get("reason")}),
-        },
-        "Stop" => Event::Session {
-            kind: "session.stop".into(),
-            detail: json!({"assistant": "claude", "session_id": v.get("session_id")}),
-        },
-        other => Event::Ignored(other.to_owned()),
+/// Claude Code's hooks (for `--settings` or a settings file).
+fn hooks(exe: &Path) -> Value {
+    let handler = json!([{"type": "command", "command": hook_command(exe, NAME), "timeout": HOOK_TIMEOUT_SECS}]);
+    let tools = json!([{"matcher": "*", "hooks": handler}]);
+    let plain = json!([{"hooks": handler}]);
+    json!({
+        "PreToolUse": tools,
+        "PostToolUse": tools,
+        "PostToolUseFailure": tools,
+        "SessionStart": plain,
+        "Stop": plain,
+        "SessionEnd": plain,
     })
 }
 
-/// Renders Claude Code's answer.
-pub fn render(event_name: &str, answer: &Answer) -> HookOutput {
-    let event = if event_name.is_empty() {
-        "PreToolUse"
-    } else {
-        event_name
-    };
-    let (decision, reason, exit_code) = match answer {
-        Answer::Allow(r) => ("allow", r, 0),
-        Answer::Ask(r) => ("ask", r, 0),
-        Answer::Deny(r) => ("deny", r, 2),
-    };
-    let stdout = json!({"hookSpecificOutput": {
-        "hookEventName": event,
-        "permissionDecision": decision,
-        "permissionDecisionReason": reason,
-    }})
-    .to_string();
-    HookOutput {
-        stdout,
-        stderr: if exit_code == 2 {
-            reason.clone()
+impl Adapter for Claude {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn agent_name(&self) -> &'static str {
+        "claude-code"
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["claude"]
+    }
+
+    fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
+        let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+            assistant: NAME,
+            detail: "no hook_event_name".into(),
+        })?;
+        Ok(match event {
+            "PreToolUse" => Event::PreTool(pre_tool(v)?),
+            "PostToolUse" | "PostToolUseFailure" => {
+                let tool = field(v, "tool_name").unwrap_or("?").to_owned();
+                let failed = event == "PostToolUseFailure";
+                let output = if failed {
+                    field(v, "error").unwrap_or("").to_owned()
+                } else {
+                    output_text(v.get("tool_response"))
+                };
+                let exit_code = field(v, "error")
+                    .and_then(|e| e.strip_prefix("Exit code "))
+                    .and_then(|e| e.split_whitespace().next())
+                    .and_then(|n| n.parse().ok());
+                Event::PostTool(PostTool {
+                    untrusted: tool == "WebFetch"
+                        || tool == "WebSearch"
+                        || tool.starts_with("mcp__"),
+                    tool,
+                    tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+                    output,
+                    succeeded: Some(!failed),
+                    exit_code,
+                })
+            }
+            "SessionStart" => Event::Session {
+                kind: "session.start".into(),
+                detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "source": v.get("source")}),
+            },
+            "SessionEnd" => Event::Session {
+                kind: "session.end".into(),
+                detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "reason": v.get("reason")}),
+            },
+            "Stop" => Event::Session {
+                kind: "session.stop".into(),
+                detail: json!({"assistant": "claude", "session_id": v.get("session_id")}),
+            },
+            other => Event::Ignored(other.to_owned()),
+        })
+    }
+
+    fn render(&self, event_name: &str, answer: &Answer) -> HookOutput {
+        let event = if event_name.is_empty() {
+            "PreToolUse"
         } else {
-            String::new()
-        },
-        exit_code,
+            event_name
+        };
+        let (decision, reason, exit_code) = match answer {
+            Answer::Allow(r) => ("allow", r, 0),
+            Answer::Ask(r) => ("ask", r, 0),
+            Answer::Deny(r) => ("deny", r, 2),
+        };
+        let stdout = json!({"hookSpecificOutput": {
+            "hookEventName": event,
+            "permissionDecision": decision,
+            "permissionDecisionReason": reason,
+        }})
+        .to_string();
+        HookOutput {
+            stdout,
+            stderr: if exit_code == 2 {
+                reason.clone()
+            } else {
+                String::new()
+            },
+            exit_code,
+        }
+    }
+
+    fn run_wiring(&self, exe: &Path, _session_dir: &Path) -> RunWiring {
+        RunWiring {
+            args: vec![
+                "--settings".into(),
+                json!({HOOKS_KEY: hooks(exe)}).to_string(),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn settings_path(&self, scope: Scope, home: &Path, project: &Path) -> PathBuf {
+        scope.dir(home, project).join(".claude/settings.json")
+    }
+
+    fn install_entries(&self, exe: &Path) -> Vec<(String, Value)> {
+        entries_of(&hooks(exe))
     }
 }
 
@@ -161,6 +222,14 @@ pub fn render(event_name: &str, answer: &Answer) -> HookOutput {
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn parse(v: &Value) -> Result<Event, AdapterError> {
+        Claude.parse(v)
+    }
+
+    fn render(event_name: &str, answer: &Answer) -> HookOutput {
+        Claude.render(event_name, answer)
+    }
 
     fn pre(v: Value) -> PreTool {
         match parse(&v).unwrap() {
@@ -296,5 +365,15 @@ mod tests {
         assert_eq!(a.exit_code, 0);
         let q = render("PreToolUse", &Answer::Ask("?".into()));
         assert!(q.stdout.contains("\"ask\""));
+    }
+
+    #[test]
+    fn claude_settings_hook_every_tool() {
+        let h = hooks(Path::new("/x/mandate"));
+        assert_eq!(h["PreToolUse"][0]["matcher"], "*");
+        assert_eq!(
+            h["PreToolUse"][0]["hooks"][0]["command"],
+            "/x/mandate hook claude"
+        );
     }
 }

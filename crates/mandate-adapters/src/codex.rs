@@ -7,15 +7,23 @@
 //! `-c hooks.<Event>=...` overrides with `--dangerously-bypass-hook-trust` (the hooks
 //! come from the command line, not from a file anyone could edit).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use mandate_types::{AbsPath, Action};
 use serde_json::{Value, json};
 
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, field,
-    output_text, read, required, shell, tool_call, write,
+use crate::adapter::{Adapter, RunWiring, Scope};
+use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command, shell_quote};
+use crate::payload::{
+    bad, cwd_of, field, mcp_server_and_tool, output_text, read, required, shell, tool_call, write,
 };
+
+/// Codex CLI's hooks, as an [`Adapter`].
+#[derive(Debug, Clone, Copy)]
+pub struct Codex;
+
+const NAME: &str = "codex";
 
 /// The files an `apply_patch` envelope touches: (path, deleted).
 pub fn patch_files(patch: &str) -> Vec<(String, bool)> {
@@ -38,132 +46,71 @@ pub fn patch_files(patch: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
-    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Codex,
-        detail: "PreToolUse without tool_name".into(),
-    })?;
-    let input = v.get("tool_input").cloned().unwrap_or(json!({}));
-    let cwd = cwd_of(Assistant::Codex, v, &["cwd"])?;
-    let actions = match tool {
+/// What a call of `tool` with `input` amounts to: every tool Codex has maps here.
+fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
+    Ok(match tool {
         "Bash" | "exec_command" | "shell" | "local_shell" => {
-            let cmd = field(&input, "command").or_else(|| field(&input, "cmd"));
+            let cmd = field(input, "command").or_else(|| field(input, "cmd"));
             let cmd = match (cmd, input.get("command").and_then(|c| c.as_array())) {
                 (Some(c), _) => c.to_owned(),
                 (None, Some(argv)) => argv
                     .iter()
                     .filter_map(|a| a.as_str())
-                    .map(crate::settings::shell_quote)
+                    .map(shell_quote)
                     .collect::<Vec<_>>()
                     .join(" "),
                 _ => return Err(bad(tool, "missing command")),
             };
-            vec![shell(tool, &cwd, &cmd)?]
+            vec![shell(tool, cwd, &cmd)?]
         }
         "apply_patch" | "Edit" | "Write" => {
-            let patch = required(tool, &input, "command")?;
+            let patch = required(tool, input, "command")?;
             let files = patch_files(patch);
             if files.is_empty() {
                 return Err(bad(tool, "the patch names no files"));
             }
             files
                 .iter()
-                .map(|(p, _deleted)| write(tool, &cwd, p))
+                .map(|(p, _deleted)| write(tool, cwd, p))
                 .collect::<Result<_, _>>()?
         }
         "Read" | "view_image" => vec![read(
             tool,
-            &cwd,
-            field(&input, "path")
-                .or_else(|| field(&input, "file_path"))
+            cwd,
+            field(input, "path")
+                .or_else(|| field(input, "file_path"))
                 .unwrap_or("."),
         )?],
         t if t.starts_with("mcp__") => {
-            let rest = &t["mcp__".len()..];
-            let (server, name) = rest
-                .split_once("__")
-                .ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
-            vec![tool_call(tool, &cwd, server, name, &input)?]
+            let (server, name) =
+                mcp_server_and_tool(t).ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
+            vec![tool_call(tool, cwd, server, name, input)?]
         }
         t @ ("spawn_agent" | "Agent" | "update_plan" | "request_user_input" | "write_stdin"
         | "get_goal" | "create_goal" | "update_goal" | "multi_agent_v1") => {
-            vec![tool_call(tool, &cwd, "assistant", t, &input)?]
+            vec![tool_call(tool, cwd, "assistant", t, input)?]
         }
         other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    };
+    })
+}
+
+fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
+    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: NAME,
+        detail: "PreToolUse without tool_name".into(),
+    })?;
+    let input = v.get("tool_input").cloned().unwrap_or(json!({}));
+    let cwd = cwd_of(NAME, v, &["cwd"])?;
     Ok(PreTool {
         tool: tool.to_owned(),
         tool_use_id: field(v, "tool_use_id").map(str::to_owned),
-        actions,
+        actions: actions_for_tool(tool, &input, &cwd)?,
         event_name: "PreToolUse".into(),
     })
 }
 
-/// Parses a Codex hook payload.
-pub fn parse(v: &Value) -> Result<Event, AdapterError> {
-    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Codex,
-        detail: "no hook_event_name".into(),
-    })?;
-    Ok(match event {
-        "PreToolUse" => Event::PreTool(pre_tool(v)?),
-        "PostToolUse" => {
-            let tool = field(v, "tool_name").unwrap_or("?").to_owned();
-            Event::PostTool(PostTool {
-                untrusted: tool.starts_with("mcp__"),
-                output: output_text(v.get("tool_response")),
-                tool,
-                tool_use_id: field(v, "tool_use_id").map(str::to_owned),
-                succeeded: None,
-                exit_code: None,
-            })
-        }
-        "SessionStart" => Event::Session {
-            kind: "session.start".into(),
-            detail: json!({"assistant": "codex", "session_id": v.get("session_id"), "source": v.get("source")}),
-        },
-        "SessionEnd" => Event::Session {
-            kind: "session.end".into(),
-            detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
-        },
-        "Stop" => Event::Session {
-            kind: "session.stop".into(),
-            detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
-        },
-        other => Event::Ignored(other.to_owned()),
-    })
-}
-
-/// Renders Codex's answer (only fields its schema accepts).
-pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
-    let (decision, reason) = match answer {
-        Answer::Allow(r) => ("allow", r.clone()),
-        Answer::Deny(r) => ("deny", r.clone()),
-        // Codex fails a hook that answers "ask" and then runs the tool: refuse instead.
-        Answer::Ask(r) => ("deny", format!("needs approval: {r}")),
-    };
-    let stdout = json!({"hookSpecificOutput": {
-        "hookEventName": "PreToolUse",
-        "permissionDecision": decision,
-        "permissionDecisionReason": reason,
-    }})
-    .to_string();
-    if decision == "deny" {
-        HookOutput {
-            stdout,
-            stderr: reason,
-            exit_code: 2,
-        }
-    } else {
-        HookOutput {
-            stdout,
-            ..Default::default()
-        }
-    }
-}
-
 fn hooks(exe: &Path) -> Value {
-    let handler = json!([{"type": "command", "command": hook_command(exe, Assistant::Codex), "timeout": HOOK_TIMEOUT_SECS}]);
+    let handler = json!([{"type": "command", "command": hook_command(exe, NAME), "timeout": HOOK_TIMEOUT_SECS}]);
     json!({
         "PreToolUse": [{"matcher": "*", "hooks": handler}],
         "PostToolUse": [{"matcher": "*", "hooks": handler}],
@@ -190,31 +137,122 @@ fn toml_value(v: &Value) -> String {
     }
 }
 
-/// The session wiring: `-c hooks.<Event>=[...]` overrides and the trust bypass for them.
-pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
-    let mut args = Vec::new();
-    if let Some(m) = hooks(exe).as_object() {
-        for (event, list) in m {
-            args.push("-c".to_owned());
-            args.push(format!("hooks.{event}={}", toml_value(list)));
+impl Adapter for Codex {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn agent_name(&self) -> &'static str {
+        "codex-cli"
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["codex"]
+    }
+
+    fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
+        let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+            assistant: NAME,
+            detail: "no hook_event_name".into(),
+        })?;
+        Ok(match event {
+            "PreToolUse" => Event::PreTool(pre_tool(v)?),
+            "PostToolUse" => {
+                let tool = field(v, "tool_name").unwrap_or("?").to_owned();
+                Event::PostTool(PostTool {
+                    untrusted: tool.starts_with("mcp__"),
+                    output: output_text(v.get("tool_response")),
+                    tool,
+                    tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+                    succeeded: None,
+                    exit_code: None,
+                })
+            }
+            "SessionStart" => Event::Session {
+                kind: "session.start".into(),
+                detail: json!({"assistant": "codex", "session_id": v.get("session_id"), "source": v.get("source")}),
+            },
+            "SessionEnd" => Event::Session {
+                kind: "session.end".into(),
+                detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
+            },
+            "Stop" => Event::Session {
+                kind: "session.stop".into(),
+                detail: json!({"assistant": "codex", "session_id": v.get("session_id")}),
+            },
+            other => Event::Ignored(other.to_owned()),
+        })
+    }
+
+    /// Only fields Codex's schema accepts.
+    fn render(&self, _event_name: &str, answer: &Answer) -> HookOutput {
+        let (decision, reason) = match answer {
+            Answer::Allow(r) => ("allow", r.clone()),
+            Answer::Deny(r) => ("deny", r.clone()),
+            // Codex fails a hook that answers "ask" and then runs the tool: refuse instead.
+            Answer::Ask(r) => ("deny", format!("needs approval: {r}")),
+        };
+        let stdout = json!({"hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": decision,
+            "permissionDecisionReason": reason,
+        }})
+        .to_string();
+        if decision == "deny" {
+            HookOutput {
+                stdout,
+                stderr: reason,
+                exit_code: 2,
+            }
+        } else {
+            HookOutput {
+                stdout,
+                ..Default::default()
+            }
         }
     }
-    args.push("--dangerously-bypass-hook-trust".into());
-    RunWiring {
-        args,
-        ..Default::default()
-    }
-}
 
-/// Entries for `mandate install codex` (`.codex/hooks.json`).
-pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    /// `-c hooks.<Event>=[...]` overrides and the trust bypass for them.
+    fn run_wiring(&self, exe: &Path, _session_dir: &Path) -> RunWiring {
+        let mut args = Vec::new();
+        if let Some(m) = hooks(exe).as_object() {
+            for (event, list) in m {
+                args.push("-c".to_owned());
+                args.push(format!("hooks.{event}={}", toml_value(list)));
+            }
+        }
+        args.push("--dangerously-bypass-hook-trust".into());
+        RunWiring {
+            args,
+            ..Default::default()
+        }
+    }
+
+    fn settings_path(&self, scope: Scope, home: &Path, project: &Path) -> PathBuf {
+        scope.dir(home, project).join(".codex/hooks.json")
+    }
+
+    fn install_entries(&self, exe: &Path) -> Vec<(String, Value)> {
+        entries_of(&hooks(exe))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn parse(v: &Value) -> Result<Event, AdapterError> {
+        Codex.parse(v)
+    }
+
+    fn render(event_name: &str, answer: &Answer) -> HookOutput {
+        Codex.render(event_name, answer)
+    }
+
+    fn run_wiring(exe: &Path, session_dir: &Path) -> RunWiring {
+        Codex.run_wiring(exe, session_dir)
+    }
 
     #[test]
     fn captured_pre_tool_use_maps() {

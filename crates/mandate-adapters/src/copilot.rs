@@ -9,15 +9,52 @@
 //! `mandate run` writes `.github/hooks/mandate-session.json` in the repository and removes
 //! it when the session ends.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use mandate_types::{AbsPath, Action};
+use serde_json::{Map, Value, json};
 
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, fetch,
-    field, output_text, read, required, shell, tool_call, write,
+use crate::adapter::{Adapter, RunWiring, Scope};
+use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
+use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
+use crate::payload::{
+    bad, cwd_of, fetch, field, output_text, read, required, shell, tool_call, write,
 };
+
+/// Copilot's hooks, as an [`Adapter`].
+#[derive(Debug, Clone, Copy)]
+pub struct Copilot;
+
+const NAME: &str = "copilot";
+
+/// What a call of `tool` with `input` amounts to: every tool Copilot has maps here.
+fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
+    let path = |k: &[&str]| {
+        k.iter()
+            .find_map(|x| field(input, x))
+            .ok_or_else(|| bad(tool, "missing path"))
+    };
+    Ok(match tool {
+        "bash" | "powershell" | "shell" => {
+            vec![shell(tool, cwd, required(tool, input, "command")?)?]
+        }
+        "view" | "read" => vec![read(tool, cwd, path(&["path", "file_path"])?)?],
+        "create" | "edit" | "write" => vec![write(tool, cwd, path(&["path", "file_path"])?)?],
+        "glob" | "grep" => vec![read(tool, cwd, field(input, "path").unwrap_or("."))?],
+        "web_fetch" => vec![fetch(tool, cwd, required(tool, input, "url")?)?],
+        t @ ("task" | "ask_user" | "report_intent" | "update_todo") => {
+            vec![tool_call(tool, cwd, "assistant", t, input)?]
+        }
+        t if t.contains('/') || t.contains("__") => {
+            let (server, name) = t
+                .split_once('/')
+                .or_else(|| t.split_once("__"))
+                .unwrap_or(("mcp", t));
+            vec![tool_call(tool, cwd, server, name, input)?]
+        }
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    })
+}
 
 fn event_name(v: &Value) -> String {
     if let Some(e) = field(v, "hook_event_name") {
@@ -59,36 +96,12 @@ fn pre(v: &Value) -> Result<PreTool, AdapterError> {
     let tool = field(v, "toolName")
         .or_else(|| field(v, "tool_name"))
         .ok_or_else(|| AdapterError::Malformed {
-            assistant: Assistant::Copilot,
+            assistant: NAME,
             detail: "preToolUse without toolName".into(),
         })?;
     let input = args_of(v);
-    let cwd = cwd_of(Assistant::Copilot, v, &["cwd"])?;
-    let path = |k: &[&str]| {
-        k.iter()
-            .find_map(|x| field(&input, x))
-            .ok_or_else(|| bad(tool, "missing path"))
-    };
-    let actions = match tool {
-        "bash" | "powershell" | "shell" => {
-            vec![shell(tool, &cwd, required(tool, &input, "command")?)?]
-        }
-        "view" | "read" => vec![read(tool, &cwd, path(&["path", "file_path"])?)?],
-        "create" | "edit" | "write" => vec![write(tool, &cwd, path(&["path", "file_path"])?)?],
-        "glob" | "grep" => vec![read(tool, &cwd, field(&input, "path").unwrap_or("."))?],
-        "web_fetch" => vec![fetch(tool, &cwd, required(tool, &input, "url")?)?],
-        t @ ("task" | "ask_user" | "report_intent" | "update_todo") => {
-            vec![tool_call(tool, &cwd, "assistant", t, &input)?]
-        }
-        t if t.contains('/') || t.contains("__") => {
-            let (server, name) = t
-                .split_once('/')
-                .or_else(|| t.split_once("__"))
-                .unwrap_or(("mcp", t));
-            vec![tool_call(tool, &cwd, server, name, &input)?]
-        }
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    };
+    let cwd = cwd_of(NAME, v, &["cwd"])?;
+    let actions = actions_for_tool(tool, &input, &cwd)?;
     Ok(PreTool {
         tool: tool.to_owned(),
         tool_use_id: None,
@@ -97,104 +110,141 @@ fn pre(v: &Value) -> Result<PreTool, AdapterError> {
     })
 }
 
-/// Parses a Copilot hook payload (either dialect).
-pub fn parse(v: &Value) -> Result<Event, AdapterError> {
-    let event = event_name(v);
-    Ok(match event.as_str() {
-        "preToolUse" => Event::PreTool(pre(v)?),
-        "postToolUse" | "postToolUseFailure" => {
-            let tool = field(v, "toolName")
-                .or_else(|| field(v, "tool_name"))
-                .unwrap_or("?")
-                .to_owned();
-            let result = v.get("toolResult").or_else(|| v.get("tool_response"));
-            let output = result
-                .and_then(|r| r.get("textResultForLlm"))
-                .map(|t| output_text(Some(t)))
-                .unwrap_or_else(|| output_text(result));
-            Event::PostTool(PostTool {
-                untrusted: tool == "web_fetch",
-                tool,
-                tool_use_id: None,
-                output,
-                succeeded: result
-                    .and_then(|r| field(r, "resultType"))
-                    .map(|t| t == "success"),
-                exit_code: None,
-            })
-        }
-        "sessionStart" => Event::Session {
-            kind: "session.start".into(),
-            detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "source": v.get("source")}),
-        },
-        "sessionEnd" => Event::Session {
-            kind: "session.end".into(),
-            detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "reason": v.get("reason")}),
-        },
-        "agentStop" => Event::Session {
-            kind: "session.stop".into(),
-            detail: json!({"assistant": "copilot"}),
-        },
-        "" => {
-            return Err(AdapterError::Malformed {
-                assistant: Assistant::Copilot,
-                detail: "cannot tell which event this is".into(),
-            });
-        }
-        other => Event::Ignored(other.to_owned()),
-    })
-}
-
-/// Renders Copilot's answer.
-pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
-    let (d, r) = match answer {
-        Answer::Allow(r) => ("allow", r),
-        Answer::Deny(r) => ("deny", r),
-        Answer::Ask(r) => ("ask", r),
-    };
-    HookOutput {
-        stdout: json!({"permissionDecision": d, "permissionDecisionReason": r}).to_string(),
-        stderr: if d == "deny" {
-            r.clone()
-        } else {
-            String::new()
-        },
-        // Copilot ignores exit codes on preToolUse; the JSON is what blocks.
-        exit_code: 0,
-    }
-}
-
 fn hooks(exe: &Path) -> Value {
-    let h = |e: &str| json!([{"type": "command", "bash": format!("{} {e}", hook_command(exe, Assistant::Copilot)), "timeoutSec": HOOK_TIMEOUT_SECS}]);
+    let h = |e: &str| json!([{"type": "command", "bash": format!("{} {e}", hook_command(exe, NAME)), "timeoutSec": HOOK_TIMEOUT_SECS}]);
     json!({
         "preToolUse": h("preToolUse"), "postToolUse": h("postToolUse"), "sessionStart": h("sessionStart"),
         "sessionEnd": h("sessionEnd"), "agentStop": h("agentStop"),
     })
 }
 
-/// The session wiring: a hooks file in the repository's `.github/hooks/`, removed after.
-pub fn run_wiring(exe: &Path, _session_dir: &Path) -> RunWiring {
-    let dir = std::env::current_dir()
-        .unwrap_or_default()
-        .join(".github/hooks");
-    RunWiring {
-        files: vec![(
-            dir.join("mandate-session.json"),
-            json!({"version": 1, "hooks": hooks(exe)}).to_string(),
-        )],
-        ..Default::default()
+impl Adapter for Copilot {
+    fn name(&self) -> &'static str {
+        NAME
     }
-}
 
-/// Entries for `mandate install copilot` (`.github/hooks/mandate.json`).
-pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    fn agent_name(&self) -> &'static str {
+        "copilot-cli"
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["copilot"]
+    }
+
+    /// The camelCase dialect names no event: the hooks pass it on the command line.
+    fn takes_event_hint(&self) -> bool {
+        true
+    }
+
+    /// Either dialect.
+    fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
+        let event = event_name(v);
+        Ok(match event.as_str() {
+            "preToolUse" => Event::PreTool(pre(v)?),
+            "postToolUse" | "postToolUseFailure" => {
+                let tool = field(v, "toolName")
+                    .or_else(|| field(v, "tool_name"))
+                    .unwrap_or("?")
+                    .to_owned();
+                let result = v.get("toolResult").or_else(|| v.get("tool_response"));
+                let output = result
+                    .and_then(|r| r.get("textResultForLlm"))
+                    .map(|t| output_text(Some(t)))
+                    .unwrap_or_else(|| output_text(result));
+                Event::PostTool(PostTool {
+                    untrusted: tool == "web_fetch",
+                    tool,
+                    tool_use_id: None,
+                    output,
+                    succeeded: result
+                        .and_then(|r| field(r, "resultType"))
+                        .map(|t| t == "success"),
+                    exit_code: None,
+                })
+            }
+            "sessionStart" => Event::Session {
+                kind: "session.start".into(),
+                detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "source": v.get("source")}),
+            },
+            "sessionEnd" => Event::Session {
+                kind: "session.end".into(),
+                detail: json!({"assistant": "copilot", "session_id": v.get("sessionId").or(v.get("session_id")), "reason": v.get("reason")}),
+            },
+            "agentStop" => Event::Session {
+                kind: "session.stop".into(),
+                detail: json!({"assistant": "copilot"}),
+            },
+            "" => {
+                return Err(AdapterError::Malformed {
+                    assistant: NAME,
+                    detail: "cannot tell which event this is".into(),
+                });
+            }
+            other => Event::Ignored(other.to_owned()),
+        })
+    }
+
+    fn render(&self, _event_name: &str, answer: &Answer) -> HookOutput {
+        let (d, r) = match answer {
+            Answer::Allow(r) => ("allow", r),
+            Answer::Deny(r) => ("deny", r),
+            Answer::Ask(r) => ("ask", r),
+        };
+        HookOutput {
+            stdout: json!({"permissionDecision": d, "permissionDecisionReason": r}).to_string(),
+            stderr: if d == "deny" {
+                r.clone()
+            } else {
+                String::new()
+            },
+            // Copilot ignores exit codes on preToolUse; the JSON is what blocks.
+            exit_code: 0,
+        }
+    }
+
+    /// A hooks file in the repository's `.github/hooks/`, removed after.
+    fn run_wiring(&self, exe: &Path, _session_dir: &Path) -> RunWiring {
+        let dir = std::env::current_dir()
+            .unwrap_or_default()
+            .join(".github/hooks");
+        RunWiring {
+            files: vec![(
+                dir.join("mandate-session.json"),
+                json!({"version": 1, HOOKS_KEY: hooks(exe)}).to_string(),
+            )],
+            ..Default::default()
+        }
+    }
+
+    fn settings_path(&self, scope: Scope, home: &Path, project: &Path) -> PathBuf {
+        match scope {
+            Scope::Project => project.join(".github/hooks/mandate.json"),
+            Scope::User => home.join(".copilot/hooks/mandate.json"),
+        }
+    }
+
+    fn install_entries(&self, exe: &Path) -> Vec<(String, Value)> {
+        entries_of(&hooks(exe))
+    }
+
+    /// Copilot's hooks files carry `"version": 1`.
+    fn settings_defaults(&self) -> Map<String, Value> {
+        Map::from_iter([("version".to_owned(), json!(1))])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn parse(v: &Value) -> Result<Event, AdapterError> {
+        Copilot.parse(v)
+    }
+
+    fn render(event_name: &str, answer: &Answer) -> HookOutput {
+        Copilot.render(event_name, answer)
+    }
 
     #[test]
     fn both_dialects_parse() {

@@ -7,29 +7,66 @@
 //! token in the environment and hooks come from `mandate install cursor`. Both spellings
 //! of the message fields are emitted (`user_message` and the older `userMessage`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use mandate_types::{AbsPath, Action};
+use serde_json::{Map, Value, json};
 
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, bad, cwd_of, field,
-    output_text, read, required, shell, tool_call, write,
-};
+use crate::adapter::{Adapter, RunWiring, Scope};
+use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
+use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
+use crate::payload::{bad, cwd_of, field, output_text, read, required, shell, tool_call, write};
 
-fn cwd(v: &Value) -> Result<mandate_types::AbsPath, AdapterError> {
+/// Cursor's hooks, as an [`Adapter`].
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor;
+
+const NAME: &str = "cursor";
+
+/// What a `preToolUse` call of `tool` with `input` amounts to: every tool Cursor names
+/// there maps here (the `before…` events name no tool; `pre` maps them).
+fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
+    Ok(match tool {
+        "Shell" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
+        "Read" | "Grep" => vec![read(
+            tool,
+            cwd,
+            field(input, "file_path")
+                .or_else(|| field(input, "path"))
+                .unwrap_or("."),
+        )?],
+        "Write" | "Delete" => vec![write(
+            tool,
+            cwd,
+            field(input, "file_path")
+                .or_else(|| field(input, "path"))
+                .ok_or_else(|| bad(tool, "missing file_path"))?,
+        )?],
+        "MCP" => vec![tool_call(
+            tool,
+            cwd,
+            "cursor-mcp",
+            field(input, "tool_name").unwrap_or("unknown"),
+            input,
+        )?],
+        "Task" => vec![tool_call(tool, cwd, "assistant", "Task", input)?],
+        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+    })
+}
+
+fn cwd(v: &Value) -> Result<AbsPath, AdapterError> {
     if field(v, "cwd").is_none()
         && let Some(root) = v
             .get("workspace_roots")
             .and_then(|r| r.get(0))
             .and_then(|r| r.as_str())
     {
-        return mandate_types::AbsPath::parse("cwd", root).map_err(|e| AdapterError::Malformed {
-            assistant: Assistant::Cursor,
+        return AbsPath::parse("cwd", root).map_err(|e| AdapterError::Malformed {
+            assistant: NAME,
             detail: e.to_string(),
         });
     }
-    cwd_of(Assistant::Cursor, v, &["cwd"])
+    cwd_of(NAME, v, &["cwd"])
 }
 
 fn pre(event: &str, v: &Value) -> Result<PreTool, AdapterError> {
@@ -63,35 +100,10 @@ fn pre(event: &str, v: &Value) -> Result<PreTool, AdapterError> {
             let tool = required("preToolUse", v, "tool_name")?;
             let input = v.get("tool_input").cloned().unwrap_or(json!({}));
             let cwd = match field(&input, "working_directory") {
-                Some(d) => mandate_types::AbsPath::parse("cwd", d).map_err(|e| bad(tool, e))?,
+                Some(d) => AbsPath::parse("cwd", d).map_err(|e| bad(tool, e))?,
                 None => cwd,
             };
-            let actions = match tool {
-                "Shell" => vec![shell(tool, &cwd, required(tool, &input, "command")?)?],
-                "Read" | "Grep" => vec![read(
-                    tool,
-                    &cwd,
-                    field(&input, "file_path")
-                        .or_else(|| field(&input, "path"))
-                        .unwrap_or("."),
-                )?],
-                "Write" | "Delete" => vec![write(
-                    tool,
-                    &cwd,
-                    field(&input, "file_path")
-                        .or_else(|| field(&input, "path"))
-                        .ok_or_else(|| bad(tool, "missing file_path"))?,
-                )?],
-                "MCP" => vec![tool_call(
-                    tool,
-                    &cwd,
-                    "cursor-mcp",
-                    field(&input, "tool_name").unwrap_or("unknown"),
-                    &input,
-                )?],
-                "Task" => vec![tool_call(tool, &cwd, "assistant", "Task", &input)?],
-                other => return Err(AdapterError::UnknownTool(other.to_owned())),
-            };
+            let actions = actions_for_tool(tool, &input, &cwd)?;
             (tool.to_owned(), actions)
         }
     };
@@ -103,115 +115,144 @@ fn pre(event: &str, v: &Value) -> Result<PreTool, AdapterError> {
     })
 }
 
-/// Parses a Cursor hook payload.
-pub fn parse(v: &Value) -> Result<Event, AdapterError> {
-    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Cursor,
-        detail: "no hook_event_name".into(),
-    })?;
-    Ok(match event {
-        "beforeShellExecution" | "beforeReadFile" | "beforeMCPExecution" | "preToolUse" => {
-            Event::PreTool(pre(event, v)?)
-        }
-        "afterShellExecution" | "afterMCPExecution" | "postToolUse" | "postToolUseFailure" => {
-            let tool = field(v, "tool_name")
-                .unwrap_or(if event == "afterShellExecution" {
-                    "Shell"
-                } else {
-                    "?"
-                })
-                .to_owned();
-            let output = ["output", "result_json", "tool_output", "error_message"]
-                .iter()
-                .find_map(|k| v.get(*k))
-                .map(|o| output_text(Some(o)))
-                .unwrap_or_default();
-            Event::PostTool(PostTool {
-                untrusted: event == "afterMCPExecution" || tool == "MCP",
-                tool,
-                tool_use_id: field(v, "tool_use_id").map(str::to_owned),
-                output,
-                succeeded: Some(event != "postToolUseFailure"),
-                exit_code: None,
-            })
-        }
-        "sessionStart" => Event::Session {
-            kind: "session.start".into(),
-            detail: json!({"assistant": "cursor", "session_id": v.get("session_id"), "conversation_id": v.get("conversation_id")}),
-        },
-        "sessionEnd" => Event::Session {
-            kind: "session.end".into(),
-            detail: json!({"assistant": "cursor", "session_id": v.get("session_id"), "reason": v.get("reason")}),
-        },
-        "stop" => Event::Session {
-            kind: "session.stop".into(),
-            detail: json!({"assistant": "cursor", "status": v.get("status")}),
-        },
-        other => Event::Ignored(other.to_owned()),
-    })
-}
-
-/// Renders Cursor's answer for the event.
-pub fn render(event_name: &str, answer: &Answer) -> HookOutput {
-    let (decision, reason) = match answer {
-        Answer::Allow(r) => ("allow", r.as_str()),
-        Answer::Deny(r) => ("deny", r.as_str()),
-        Answer::Ask(r) => ("ask", r.as_str()),
-    };
-    let stdout = if event_name == "preToolUse" {
-        // preToolUse has no "ask": refuse and say approval is needed.
-        let (d, r) = if decision == "ask" {
-            ("deny", format!("needs approval: {reason}"))
-        } else {
-            (decision, reason.to_owned())
-        };
-        json!({"decision": d, "reason": r}).to_string()
-    } else {
-        json!({"permission": decision, "user_message": reason, "agent_message": reason,
-               "userMessage": reason, "agentMessage": reason})
-        .to_string()
-    };
-    let deny = decision == "deny" || (decision == "ask" && event_name == "preToolUse");
-    HookOutput {
-        stdout,
-        stderr: if deny {
-            reason.to_owned()
-        } else {
-            String::new()
-        },
-        exit_code: if deny { 2 } else { 0 },
-    }
-}
-
 fn hooks(exe: &Path) -> Value {
-    let h =
-        json!([{"command": hook_command(exe, Assistant::Cursor), "timeout": HOOK_TIMEOUT_SECS}]);
+    let h = json!([{"command": hook_command(exe, NAME), "timeout": HOOK_TIMEOUT_SECS}]);
     json!({
         "beforeShellExecution": h, "beforeReadFile": h, "beforeMCPExecution": h, "preToolUse": h,
         "afterShellExecution": h, "afterMCPExecution": h, "sessionStart": h, "sessionEnd": h,
     })
 }
 
-/// Cursor has no per-run hook mechanism.
-pub fn run_wiring(_exe: &Path, _session_dir: &Path) -> RunWiring {
-    RunWiring {
-        notes: vec![
-            "Cursor reads hooks only from hooks.json files; run `mandate install cursor` once so the task token passed by `mandate run` is used."
-                .into(),
-        ],
-        ..Default::default()
+impl Adapter for Cursor {
+    fn name(&self) -> &'static str {
+        NAME
     }
-}
 
-/// Entries for `mandate install cursor` (`.cursor/hooks.json`, `"version": 1`).
-pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    fn agent_name(&self) -> &'static str {
+        "cursor"
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["cursor", "cursor-agent"]
+    }
+
+    fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
+        let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+            assistant: NAME,
+            detail: "no hook_event_name".into(),
+        })?;
+        Ok(match event {
+            "beforeShellExecution" | "beforeReadFile" | "beforeMCPExecution" | "preToolUse" => {
+                Event::PreTool(pre(event, v)?)
+            }
+            "afterShellExecution" | "afterMCPExecution" | "postToolUse" | "postToolUseFailure" => {
+                let tool = field(v, "tool_name")
+                    .unwrap_or(if event == "afterShellExecution" {
+                        "Shell"
+                    } else {
+                        "?"
+                    })
+                    .to_owned();
+                let output = ["output", "result_json", "tool_output", "error_message"]
+                    .iter()
+                    .find_map(|k| v.get(*k))
+                    .map(|o| output_text(Some(o)))
+                    .unwrap_or_default();
+                Event::PostTool(PostTool {
+                    untrusted: event == "afterMCPExecution" || tool == "MCP",
+                    tool,
+                    tool_use_id: field(v, "tool_use_id").map(str::to_owned),
+                    output,
+                    succeeded: Some(event != "postToolUseFailure"),
+                    exit_code: None,
+                })
+            }
+            "sessionStart" => Event::Session {
+                kind: "session.start".into(),
+                detail: json!({"assistant": "cursor", "session_id": v.get("session_id"), "conversation_id": v.get("conversation_id")}),
+            },
+            "sessionEnd" => Event::Session {
+                kind: "session.end".into(),
+                detail: json!({"assistant": "cursor", "session_id": v.get("session_id"), "reason": v.get("reason")}),
+            },
+            "stop" => Event::Session {
+                kind: "session.stop".into(),
+                detail: json!({"assistant": "cursor", "status": v.get("status")}),
+            },
+            other => Event::Ignored(other.to_owned()),
+        })
+    }
+
+    /// In the event's own shape: `permission` for the `before…` events, `decision` for
+    /// `preToolUse`.
+    fn render(&self, event_name: &str, answer: &Answer) -> HookOutput {
+        let (decision, reason) = match answer {
+            Answer::Allow(r) => ("allow", r.as_str()),
+            Answer::Deny(r) => ("deny", r.as_str()),
+            Answer::Ask(r) => ("ask", r.as_str()),
+        };
+        let stdout = if event_name == "preToolUse" {
+            // preToolUse has no "ask": refuse and say approval is needed.
+            let (d, r) = if decision == "ask" {
+                ("deny", format!("needs approval: {reason}"))
+            } else {
+                (decision, reason.to_owned())
+            };
+            json!({"decision": d, "reason": r}).to_string()
+        } else {
+            json!({"permission": decision, "user_message": reason, "agent_message": reason,
+               "userMessage": reason, "agentMessage": reason})
+            .to_string()
+        };
+        let deny = decision == "deny" || (decision == "ask" && event_name == "preToolUse");
+        HookOutput {
+            stdout,
+            stderr: if deny {
+                reason.to_owned()
+            } else {
+                String::new()
+            },
+            exit_code: if deny { 2 } else { 0 },
+        }
+    }
+
+    /// Cursor has no per-run hook mechanism: only a note.
+    fn run_wiring(&self, _exe: &Path, _session_dir: &Path) -> RunWiring {
+        RunWiring {
+            notes: vec![
+                "Cursor reads hooks only from hooks.json files; run `mandate install cursor` once so the task token passed by `mandate run` is used."
+                    .into(),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn settings_path(&self, scope: Scope, home: &Path, project: &Path) -> PathBuf {
+        scope.dir(home, project).join(".cursor/hooks.json")
+    }
+
+    fn install_entries(&self, exe: &Path) -> Vec<(String, Value)> {
+        entries_of(&hooks(exe))
+    }
+
+    /// Cursor's hooks files carry `"version": 1`.
+    fn settings_defaults(&self) -> Map<String, Value> {
+        Map::from_iter([("version".to_owned(), json!(1))])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn parse(v: &Value) -> Result<Event, AdapterError> {
+        Cursor.parse(v)
+    }
+
+    fn render(event_name: &str, answer: &Answer) -> HookOutput {
+        Cursor.render(event_name, answer)
+    }
 
     #[test]
     fn documented_payloads_map() {

@@ -6,15 +6,21 @@
 //! settings file (`GEMINI_CLI_SYSTEM_DEFAULTS_PATH`), whose hook lists are concatenated
 //! with the user's and the project's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use mandate_types::{AbsPath, Action};
 use serde_json::{Value, json};
 
-use crate::settings::{HOOK_TIMEOUT_SECS, RunWiring, hook_command};
-use crate::{
-    AdapterError, Answer, Assistant, Event, HookOutput, PostTool, PreTool, cwd_of, fetch, field,
-    output_text, read, required, shell, tool_call, write,
-};
+use crate::adapter::{Adapter, RunWiring, Scope};
+use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
+use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
+use crate::payload::{cwd_of, fetch, field, output_text, read, required, shell, tool_call, write};
+
+/// Gemini CLI's hooks, as an [`Adapter`].
+#[derive(Debug, Clone, Copy)]
+pub struct Gemini;
+
+const NAME: &str = "gemini";
 
 /// Gemini CLI's own tools that touch nothing outside the session.
 pub const INTERNAL_TOOLS: &[&str] = &[
@@ -36,18 +42,19 @@ fn urls_in(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
-    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Gemini,
-        detail: "BeforeTool without tool_name".into(),
-    })?;
-    let input = v.get("tool_input").cloned().unwrap_or(json!({}));
-    let cwd = cwd_of(Assistant::Gemini, v, &["cwd"])?;
-    let actions = match tool {
-        "run_shell_command" => vec![shell(tool, &cwd, required(tool, &input, "command")?)?],
-        "read_file" => vec![read(tool, &cwd, required(tool, &input, "file_path")?)?],
+/// What a call of `tool` with `input` amounts to: every tool Gemini CLI has maps here.
+/// `mcp_context` is the payload's own account of an MCP tool's server and name.
+fn actions_for_tool(
+    tool: &str,
+    input: &Value,
+    cwd: &AbsPath,
+    mcp_context: Option<&Value>,
+) -> Result<Vec<Action>, AdapterError> {
+    Ok(match tool {
+        "run_shell_command" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
+        "read_file" => vec![read(tool, cwd, required(tool, input, "file_path")?)?],
         "write_file" | "replace" | "edit" => {
-            vec![write(tool, &cwd, required(tool, &input, "file_path")?)?]
+            vec![write(tool, cwd, required(tool, input, "file_path")?)?]
         }
         "read_many_files" => {
             let paths: Vec<&str> = ["paths", "file_paths", "include"]
@@ -57,40 +64,39 @@ fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
                 .filter_map(|p| p.as_str())
                 .collect();
             if paths.is_empty() {
-                vec![read(tool, &cwd, ".")?]
+                vec![read(tool, cwd, ".")?]
             } else {
                 paths
                     .into_iter()
-                    .map(|p| read(tool, &cwd, p))
+                    .map(|p| read(tool, cwd, p))
                     .collect::<Result<_, _>>()?
             }
         }
         "glob" | "grep_search" | "search_file_content" | "list_directory" => {
-            let dir = field(&input, "path")
-                .or_else(|| field(&input, "dir_path"))
+            let dir = field(input, "path")
+                .or_else(|| field(input, "dir_path"))
                 .unwrap_or(".");
-            vec![read(tool, &cwd, dir)?]
+            vec![read(tool, cwd, dir)?]
         }
         "web_fetch" => {
-            let prompt = field(&input, "prompt")
-                .or_else(|| field(&input, "url"))
+            let prompt = field(input, "prompt")
+                .or_else(|| field(input, "url"))
                 .unwrap_or("");
             let urls = urls_in(prompt);
             if urls.is_empty() {
-                vec![tool_call(tool, &cwd, "web", "fetch", &input)?]
+                vec![tool_call(tool, cwd, "web", "fetch", input)?]
             } else {
                 urls.into_iter()
-                    .map(|u| fetch(tool, &cwd, u))
+                    .map(|u| fetch(tool, cwd, u))
                     .collect::<Result<_, _>>()?
             }
         }
-        "google_web_search" => vec![tool_call(tool, &cwd, "web", "search", &input)?],
-        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, &cwd, "assistant", t, &input)?],
+        "google_web_search" => vec![tool_call(tool, cwd, "web", "search", input)?],
+        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, cwd, "assistant", t, input)?],
         t if t.starts_with("mcp_") => {
-            let ctx = v.get("mcp_context");
             let (server, name) = match (
-                ctx.and_then(|c| field(c, "server_name")),
-                ctx.and_then(|c| field(c, "tool_name")),
+                mcp_context.and_then(|c| field(c, "server_name")),
+                mcp_context.and_then(|c| field(c, "tool_name")),
             ) {
                 (Some(s), Some(n)) => (s.to_owned(), n.to_owned()),
                 _ => {
@@ -101,76 +107,29 @@ fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
                     (s.to_owned(), n.to_owned())
                 }
             };
-            vec![tool_call(tool, &cwd, &server, &name, &input)?]
+            vec![tool_call(tool, cwd, &server, &name, input)?]
         }
         other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    };
+    })
+}
+
+fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
+    let tool = field(v, "tool_name").ok_or_else(|| AdapterError::Malformed {
+        assistant: NAME,
+        detail: "BeforeTool without tool_name".into(),
+    })?;
+    let input = v.get("tool_input").cloned().unwrap_or(json!({}));
+    let cwd = cwd_of(NAME, v, &["cwd"])?;
     Ok(PreTool {
         tool: tool.to_owned(),
         tool_use_id: None,
-        actions,
+        actions: actions_for_tool(tool, &input, &cwd, v.get("mcp_context"))?,
         event_name: "BeforeTool".into(),
     })
 }
 
-/// Parses a Gemini CLI hook payload.
-pub fn parse(v: &Value) -> Result<Event, AdapterError> {
-    let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
-        assistant: Assistant::Gemini,
-        detail: "no hook_event_name".into(),
-    })?;
-    Ok(match event {
-        "BeforeTool" => Event::PreTool(pre_tool(v)?),
-        "AfterTool" => {
-            let tool = field(v, "tool_name").unwrap_or("?").to_owned();
-            Event::PostTool(PostTool {
-                untrusted: tool == "web_fetch"
-                    || tool == "google_web_search"
-                    || tool.starts_with("mcp_"),
-                output: output_text(v.get("tool_response")),
-                tool,
-                tool_use_id: None,
-                succeeded: None,
-                exit_code: None,
-            })
-        }
-        "SessionStart" => Event::Session {
-            kind: "session.start".into(),
-            detail: json!({"assistant": "gemini", "session_id": v.get("session_id"), "source": v.get("source")}),
-        },
-        "SessionEnd" => Event::Session {
-            kind: "session.end".into(),
-            detail: json!({"assistant": "gemini", "session_id": v.get("session_id"), "reason": v.get("reason")}),
-        },
-        "AfterAgent" => Event::Session {
-            kind: "session.stop".into(),
-            detail: json!({"assistant": "gemini", "session_id": v.get("session_id")}),
-        },
-        other => Event::Ignored(other.to_owned()),
-    })
-}
-
-/// Renders Gemini CLI's answer.
-pub fn render(_event_name: &str, answer: &Answer) -> HookOutput {
-    match answer {
-        Answer::Allow(r) => HookOutput {
-            stdout: json!({"decision": "allow", "reason": r}).to_string(),
-            ..Default::default()
-        },
-        Answer::Ask(r) => HookOutput {
-            stdout: json!({"decision": "ask", "reason": r, "systemMessage": r}).to_string(),
-            ..Default::default()
-        },
-        Answer::Deny(r) => HookOutput {
-            stdout: json!({"decision": "deny", "reason": r}).to_string(),
-            stderr: r.clone(),
-            exit_code: 2,
-        },
-    }
-}
-
 fn hooks(exe: &Path) -> Value {
-    let handler = json!([{"name": "mandate", "type": "command", "command": hook_command(exe, Assistant::Gemini),
+    let handler = json!([{"name": "mandate", "type": "command", "command": hook_command(exe, NAME),
                           "timeout": HOOK_TIMEOUT_SECS * 1000}]);
     json!({
         "BeforeTool": [{"matcher": "*", "sequential": true, "hooks": handler}],
@@ -181,35 +140,114 @@ fn hooks(exe: &Path) -> Value {
     })
 }
 
-/// The session wiring: a system-defaults settings file holding Mandate's hooks.
-pub fn run_wiring(exe: &Path, session_dir: &Path) -> RunWiring {
-    let file = session_dir.join("gemini-system-defaults.json");
-    let mut w = RunWiring::default();
-    if std::env::var_os("GEMINI_CLI_SYSTEM_DEFAULTS_PATH").is_some() {
-        w.notes.push(
-            "GEMINI_CLI_SYSTEM_DEFAULTS_PATH is already set; Mandate's hooks were not injected. Use `mandate install gemini`."
-                .into(),
-        );
-        return w;
+impl Adapter for Gemini {
+    fn name(&self) -> &'static str {
+        NAME
     }
-    w.files
-        .push((file.clone(), json!({"hooks": hooks(exe)}).to_string()));
-    w.env.push((
-        "GEMINI_CLI_SYSTEM_DEFAULTS_PATH".into(),
-        file.to_string_lossy().into_owned(),
-    ));
-    w
-}
 
-/// Entries for `mandate install gemini`.
-pub fn install_entries(exe: &Path) -> Vec<(String, Value)> {
-    crate::settings::entries_of(&hooks(exe))
+    fn agent_name(&self) -> &'static str {
+        "gemini-cli"
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["gemini"]
+    }
+
+    fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
+        let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
+            assistant: NAME,
+            detail: "no hook_event_name".into(),
+        })?;
+        Ok(match event {
+            "BeforeTool" => Event::PreTool(pre_tool(v)?),
+            "AfterTool" => {
+                let tool = field(v, "tool_name").unwrap_or("?").to_owned();
+                Event::PostTool(PostTool {
+                    untrusted: tool == "web_fetch"
+                        || tool == "google_web_search"
+                        || tool.starts_with("mcp_"),
+                    output: output_text(v.get("tool_response")),
+                    tool,
+                    tool_use_id: None,
+                    succeeded: None,
+                    exit_code: None,
+                })
+            }
+            "SessionStart" => Event::Session {
+                kind: "session.start".into(),
+                detail: json!({"assistant": "gemini", "session_id": v.get("session_id"), "source": v.get("source")}),
+            },
+            "SessionEnd" => Event::Session {
+                kind: "session.end".into(),
+                detail: json!({"assistant": "gemini", "session_id": v.get("session_id"), "reason": v.get("reason")}),
+            },
+            "AfterAgent" => Event::Session {
+                kind: "session.stop".into(),
+                detail: json!({"assistant": "gemini", "session_id": v.get("session_id")}),
+            },
+            other => Event::Ignored(other.to_owned()),
+        })
+    }
+
+    fn render(&self, _event_name: &str, answer: &Answer) -> HookOutput {
+        match answer {
+            Answer::Allow(r) => HookOutput {
+                stdout: json!({"decision": "allow", "reason": r}).to_string(),
+                ..Default::default()
+            },
+            Answer::Ask(r) => HookOutput {
+                stdout: json!({"decision": "ask", "reason": r, "systemMessage": r}).to_string(),
+                ..Default::default()
+            },
+            Answer::Deny(r) => HookOutput {
+                stdout: json!({"decision": "deny", "reason": r}).to_string(),
+                stderr: r.clone(),
+                exit_code: 2,
+            },
+        }
+    }
+
+    /// A system-defaults settings file holding Mandate's hooks.
+    fn run_wiring(&self, exe: &Path, session_dir: &Path) -> RunWiring {
+        let file = session_dir.join("gemini-system-defaults.json");
+        let mut w = RunWiring::default();
+        if std::env::var_os("GEMINI_CLI_SYSTEM_DEFAULTS_PATH").is_some() {
+            w.notes.push(
+                "GEMINI_CLI_SYSTEM_DEFAULTS_PATH is already set; Mandate's hooks were not injected. Use `mandate install gemini`."
+                    .into(),
+            );
+            return w;
+        }
+        w.files
+            .push((file.clone(), json!({HOOKS_KEY: hooks(exe)}).to_string()));
+        w.env.push((
+            "GEMINI_CLI_SYSTEM_DEFAULTS_PATH".into(),
+            file.to_string_lossy().into_owned(),
+        ));
+        w
+    }
+
+    fn settings_path(&self, scope: Scope, home: &Path, project: &Path) -> PathBuf {
+        scope.dir(home, project).join(".gemini/settings.json")
+    }
+
+    fn install_entries(&self, exe: &Path) -> Vec<(String, Value)> {
+        entries_of(&hooks(exe))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn parse(v: &Value) -> Result<Event, AdapterError> {
+        Gemini.parse(v)
+    }
+
+    fn render(event_name: &str, answer: &Answer) -> HookOutput {
+        Gemini.render(event_name, answer)
+    }
 
     #[test]
     fn captured_before_tool_maps_to_shell() {

@@ -63,7 +63,7 @@ fn read_input(mut stdin: impl Read) -> Result<Vec<u8>, AdapterError> {
         .take(MAX_INPUT as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| AdapterError::Malformed {
-            assistant: Assistant::Claude,
+            assistant: Assistant::Claude.name(),
             detail: format!("cannot read stdin: {e}"),
         })?;
     if n > MAX_INPUT {
@@ -72,8 +72,8 @@ fn read_input(mut stdin: impl Read) -> Result<Vec<u8>, AdapterError> {
     Ok(buf)
 }
 
-/// [`run`] with the event name given on the command line (for assistants whose payload
-/// does not name it, such as Copilot's camelCase dialect).
+/// [`run`] with the event name given on the command line, for assistants whose payload
+/// may not name it ([`crate::Adapter::takes_event_hint`]).
 pub fn run_with_hint(
     assistant: Assistant,
     env: HookEnv,
@@ -81,7 +81,7 @@ pub fn run_with_hint(
     stdin: impl Read + Send + 'static,
 ) -> HookOutput {
     match hint {
-        Some(h) if assistant == Assistant::Copilot => run(
+        Some(h) if assistant.adapter().takes_event_hint() => run(
             assistant,
             env,
             HintedInput {
@@ -383,5 +383,28 @@ mod tests {
         );
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert_eq!(out.exit_code, 2);
+    }
+
+    #[test]
+    fn the_event_hint_names_the_event_only_where_the_adapter_takes_it() {
+        let no_event = r#"{"sessionId":"s","timestamp":1704614600000,"cwd":"/p"}"#;
+        let hinted = |a| {
+            run_with_hint(
+                a,
+                env("/x", None),
+                Some("agentStop".into()),
+                no_event.as_bytes(),
+            )
+        };
+        assert_eq!(hinted(Assistant::Copilot), HookOutput::default());
+        let unhinted = run_with_hint(
+            Assistant::Copilot,
+            env("/x", None),
+            None,
+            no_event.as_bytes(),
+        );
+        assert!(unhinted.stdout.contains("\"deny\""), "{}", unhinted.stdout);
+        let claude = hinted(Assistant::Claude);
+        assert_eq!(claude.exit_code, 2, "{}", claude.stdout);
     }
 }
