@@ -32,6 +32,7 @@ use crate::kb::KnowledgeBase;
 mod args;
 mod builtins;
 mod context;
+mod environment;
 mod guards;
 mod invoke;
 mod obfuscation;

@@ -29,6 +29,9 @@ pub enum VarValue {
     Static(String),
     /// Computed at run time.
     Dynamic,
+    /// A glob pattern the shell expanded where the value was set (`for f in *.py`): the
+    /// files it names, whether or not the use is quoted.
+    Glob(String),
 }
 
 /// Looks up a variable for expansion.
@@ -51,6 +54,11 @@ impl Builder {
     fn push(&mut self, s: &str, unquoted: bool) {
         self.text.push_str(s);
         self.unquoted.extend(std::iter::repeat_n(unquoted, s.len()));
+    }
+
+    /// A glob pattern that names files even where the word is quoted.
+    fn push_glob(&mut self, s: &str) {
+        self.push(s, true);
     }
 }
 
@@ -192,21 +200,29 @@ fn pieces_into(
 }
 
 fn parameter_into(expr: &ParameterExpr, b: &mut Builder, vars: &dyn VarLookup) {
+    let positional;
     let simple = match expr {
         ParameterExpr::Parameter {
             parameter: Parameter::Named(name),
             indirect: false,
         } => Some(name),
+        ParameterExpr::Parameter {
+            parameter: Parameter::Positional(n),
+            indirect: false,
+        } => {
+            positional = n.to_string();
+            Some(&positional)
+        }
         _ => None,
     };
     if let Some(name) = simple {
         match name.as_str() {
             "HOME" => return b.push("~", false),
-            _ => {
-                if let Some(VarValue::Static(v)) = vars.lookup(name) {
-                    return b.push(&v, false);
-                }
-            }
+            _ => match vars.lookup(name) {
+                Some(VarValue::Static(v)) => return b.push(&v, false),
+                Some(VarValue::Glob(v)) => return b.push_glob(&v),
+                _ => {}
+            },
         }
         b.dynamic = true;
         return b.push(&format!("${name}"), false);

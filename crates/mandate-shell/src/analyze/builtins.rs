@@ -4,9 +4,10 @@
 use mandate_types::ProgramClass;
 
 use crate::effect::{RunAs, ShellEffect};
-use crate::words::{Expanded, VarValue};
+use crate::words::Expanded;
 
 use super::context::WalkCx;
+use super::environment::assigned_value;
 use super::obfuscation::decodes;
 use super::state::Cwd;
 
@@ -18,12 +19,11 @@ pub(crate) fn run(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) -> bool {
         "export" | "declare" | "typeset" | "local" | "readonly" => {
             for a in args.iter().filter(|a| !a.text.starts_with('-')) {
                 if let Some((k, v)) = a.text.split_once('=') {
-                    let val = if a.dynamic {
-                        VarValue::Dynamic
-                    } else {
-                        VarValue::Static(v.to_owned())
+                    let value = Expanded {
+                        text: v.to_owned(),
+                        ..a.clone()
                     };
-                    cx.st.vars.insert(k.to_owned(), val);
+                    cx.st.vars.insert(k.to_owned(), assigned_value(k, &value));
                 }
             }
         }
@@ -103,6 +103,7 @@ fn eval(cx: &mut WalkCx<'_>, args: &[Expanded]) {
 mod tests {
     use super::*;
     use crate::analyze::testing::{Harness, word};
+    use crate::words::VarValue;
 
     /// Runs the builtin `argv` in `h`; returns whether it was one and its effects.
     fn builtin(h: &mut Harness, argv: &[&str]) -> (bool, Vec<String>) {

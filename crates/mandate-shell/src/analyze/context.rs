@@ -31,6 +31,14 @@ pub(crate) trait Walk {
 
     /// The model that analyses programs whose arguments have the role `role`.
     fn model_for(&self, role: ArgsRole) -> &'static dyn ProgramModel;
+    /// Walks the body of a shell function called with `args`.
+    fn call_function(
+        &mut self,
+        def: &brush_parser::ast::FunctionDefinition,
+        st: &mut State,
+        stdin: &Stdin,
+        args: &[Expanded],
+    );
     /// How the walk runs one command (`sudo CMD`'s CMD, `find -exec CMD`), so that models
     /// can run inner commands without depending on the walker.
     fn command(&self) -> CommandFn;

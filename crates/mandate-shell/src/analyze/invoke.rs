@@ -13,7 +13,7 @@ use super::context::WalkCx;
 use super::obfuscation::{escaped_program_name, expanded_program_name};
 use super::programs::build_files::build_files;
 use super::state::Stdin;
-use super::unknown;
+use super::{environment, unknown};
 
 /// Reports the effects of running `argv` with the variables `env` set for it alone.
 pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, VarValue)]) {
@@ -30,18 +30,19 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
             first.text
         ));
     }
-    environment(cx, &first.text, env);
+    environment::environment(cx, &first.text, env);
     if cx.st.vars.contains_key("IFS") {
         cx.unparseable("words split on a custom IFS after it was reassigned");
     }
     let name = basename(&first.text).to_owned();
     let args = &argv[1..];
-    if cx.st.functions.contains(&first.text) {
-        return;
+    if let Some(def) = cx.st.functions.get(&first.text).cloned() {
+        return cx.walk.call_function(&def, cx.st, cx.stdin, args);
     }
     if builtins::run(cx, &name, args) {
         return;
     }
+    environment::path_probes(cx, &name, args);
     if first.glob || first.text.contains('/') && !in_system_bin(&first.text) {
         // Which program runs depends on the file there: the analysis layer looks.
         return cx.runs_file(
@@ -87,43 +88,6 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         }
     }
     model.run(cx, &name, spec, args);
-}
-
-/// Variables set for the command that load code into it or name a command it runs
-/// (`LD_PRELOAD`, `BASH_ENV`, `GIT_SSH_COMMAND`, `PAGER`, ...).
-fn environment(cx: &mut WalkCx<'_>, program: &str, env: &[(String, VarValue)]) {
-    for (k, v) in env {
-        if matches!(
-            k.as_str(),
-            "LD_PRELOAD" | "LD_LIBRARY_PATH" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES"
-        ) {
-            cx.unparseable(format!("{k} loads arbitrary code into {program}"));
-        }
-        if matches!(k.as_str(), "BASH_ENV" | "ENV" | "PROMPT_COMMAND") {
-            cx.unparseable(format!("{k} makes {program} run another command"));
-            continue;
-        }
-        let runs_command = k.ends_with("PAGER")
-            || k.ends_with("EDITOR")
-            || k.ends_with("_COMMAND")
-            || matches!(
-                k.as_str(),
-                "GIT_SSH" | "GIT_EXTERNAL_DIFF" | "GIT_ASKPASS" | "VISUAL"
-            )
-            || k.ends_with("_CMD")
-            || matches!(k.as_str(), "LESSOPEN" | "LESSCLOSE" | "BROWSER");
-        if runs_command {
-            match v {
-                VarValue::Static(cmd) => {
-                    let cmd = cmd.trim_start_matches(['|', '-']).to_owned();
-                    cx.child_script(&cmd, &Stdin::Tty);
-                }
-                VarValue::Dynamic => cx.unparseable(format!(
-                    "{k} makes {program} run a command computed at run time"
-                )),
-            }
-        }
-    }
 }
 
 /// Options of any program whose value is a command it runs (`--password-command=...`).
@@ -249,16 +213,16 @@ mod tests {
     #[test]
     fn variables_that_load_code_or_name_commands() {
         let preload = invoke(&["ls"], &[("LD_PRELOAD", "/tmp/x.so")]);
-        assert_eq!(
-            preload[0],
-            "unparseable: LD_PRELOAD loads arbitrary code into ls"
-        );
+        assert_eq!(preload[0], "unparseable: `LD_PRELOAD` loads code into `ls`");
         assert_eq!(
             invoke(&["git", "log"], &[("GIT_PAGER", "|cat .env")]),
             ["exec cat", "read .env", "exec git"]
         );
         let computed = invoke(&["less", "f"], &[("LESSOPEN", "$X")]);
-        assert!(computed[0].starts_with("unparseable: LESSOPEN makes less run a command computed"));
+        assert!(
+            computed[0].starts_with("unparseable: `LESSOPEN` makes `less` run a command computed"),
+            "{computed:?}"
+        );
         assert_eq!(invoke(&["ls"], &[("LANG", "C")]), ["exec ls"]);
     }
 
@@ -282,11 +246,16 @@ mod tests {
     }
 
     #[test]
-    fn functions_and_builtins_run_nothing_new() {
-        let mut h = Harness::new();
-        h.st.functions.insert("deploy".into());
-        let (_, effects) = h.with_cx(|cx| command(cx, &[word("deploy"), word("x")], &[]));
-        assert!(effects.is_empty());
+    fn functions_run_their_body_with_the_call_s_arguments_and_builtins_run_nothing_new() {
+        use crate::analyze::testing::walk;
+        assert_eq!(walk("deploy() { :; }; deploy x"), ["exec :"]);
+        assert_eq!(
+            walk("show() { cat \"$1\"; }; show .env"),
+            ["exec cat", "read .env"]
+        );
+        assert_eq!(walk("f() { cat; }; f < .env"), ["read .env", "exec cat"]);
+        let e = walk("f() { f; }; f");
+        assert!(e.iter().any(|x| x.contains("more than 4 deep")), "{e:?}");
         assert!(invoke(&["cd", "x"], &[]).is_empty());
     }
 }

@@ -2,7 +2,10 @@
 //! functions), what feeds a command's standard input, and how a word becomes a
 //! [`ShellPath`] in that state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use brush_parser::ast;
 
 use crate::effect::ShellPath;
 use crate::words::{Expanded, VarLookup, VarValue};
@@ -23,8 +26,10 @@ pub(crate) struct State {
     pub(crate) cwd: Cwd,
     /// Variables set so far (static text, or computed at run time).
     pub(crate) vars: HashMap<String, VarValue>,
-    /// Shell functions defined so far: calling one runs nothing new.
-    pub(crate) functions: HashSet<String>,
+    /// Shell functions defined so far: a call walks the body with the call's arguments.
+    pub(crate) functions: HashMap<String, Arc<ast::FunctionDefinition>>,
+    /// How many function calls surround the current command.
+    pub(crate) call_depth: usize,
 }
 
 impl State {
@@ -33,7 +38,8 @@ impl State {
         Self {
             cwd,
             vars: HashMap::new(),
-            functions: HashSet::new(),
+            functions: HashMap::new(),
+            call_depth: 0,
         }
     }
 

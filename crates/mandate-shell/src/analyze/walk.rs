@@ -13,6 +13,7 @@ use crate::kb::{ArgsRole, KnowledgeBase};
 use crate::words::{Expanded, VarValue, expand_word, parse_pieces};
 
 use super::context::{CommandFn, ProgramModel, Walk, WalkCx};
+use super::environment::assigned_value;
 use super::guards::parse_program;
 use super::obfuscation::is_decoder;
 use super::report::Report;
@@ -59,6 +60,11 @@ fn unescape(s: &str) -> String {
         .replace("\\t", "\t")
         .replace("\\\\", "\\")
 }
+
+/// Most values of a `for` loop walked one by one.
+const MAX_LOOP_VALUES: usize = 16;
+/// Deepest nesting of shell function calls followed.
+const MAX_CALL_DEPTH: usize = 4;
 
 /// Deepest nesting of `bash -c`, `eval` and substitutions followed.
 pub const MAX_DEPTH: usize = 12;
@@ -125,6 +131,55 @@ impl Walk for Walker<'_> {
     fn command(&self) -> CommandFn {
         invoke::command
     }
+
+    fn call_function(
+        &mut self,
+        def: &ast::FunctionDefinition,
+        st: &mut State,
+        stdin: &Stdin,
+        args: &[Expanded],
+    ) {
+        if st.call_depth >= MAX_CALL_DEPTH {
+            return self.report.unparseable(format!(
+                "shell functions call each other more than {MAX_CALL_DEPTH} deep"
+            ));
+        }
+        // The arguments are the function's positional parameters.
+        let mut inner = st.clone();
+        inner.call_depth += 1;
+        for n in 1..=9 {
+            inner.vars.remove(&n.to_string());
+        }
+        for (n, a) in args.iter().enumerate().take(9) {
+            let value = if a.dynamic {
+                VarValue::Dynamic
+            } else {
+                VarValue::Static(a.text.clone())
+            };
+            inner.vars.insert((n + 1).to_string(), value);
+        }
+        let all = if args.iter().any(|a| a.dynamic) {
+            VarValue::Dynamic
+        } else {
+            VarValue::Static(
+                args.iter()
+                    .map(|a| a.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        };
+        inner.vars.insert("@".into(), all.clone());
+        inner.vars.insert("*".into(), all);
+        let ast::FunctionBody(body, redirects) = &def.body;
+        let stdin = match redirects {
+            Some(r) => self.redirects(&r.0, &mut inner, stdin),
+            None => stdin.clone(),
+        };
+        self.compound(body, &mut inner, &stdin);
+        // A function runs in the calling shell: its `cd`, variables and functions stay.
+        st.cwd = inner.cwd;
+        st.functions = inner.functions;
+    }
 }
 
 impl Walker<'_> {
@@ -175,15 +230,10 @@ impl Walker<'_> {
                 };
                 self.compound(cc, st, &stdin);
             }
+            // The body runs when the function is called, with the call's arguments.
             Command::Function(f) => {
-                st.functions.insert(f.fname.value.clone());
-                let ast::FunctionBody(body, redirects) = &f.body;
-                let mut sub = st.clone();
-                let stdin = match redirects {
-                    Some(r) => self.redirects(&r.0, &mut sub, stdin),
-                    None => stdin.clone(),
-                };
-                self.compound(body, &mut sub, &stdin);
+                st.functions
+                    .insert(f.fname.value.clone(), std::sync::Arc::new(f.clone()));
             }
             Command::ExtendedTest(t, redirects) => {
                 if let Some(r) = redirects {
@@ -219,11 +269,28 @@ impl Walker<'_> {
                 self.compound_list(&s.list, &mut sub, stdin);
             }
             CompoundCommand::ForClause(f) => {
-                if let Some(values) = &f.values {
-                    self.words(values, st, true);
+                let values = match &f.values {
+                    Some(values) => self.words(values, st, true).0,
+                    None => Vec::new(),
+                };
+                // Each known value is walked (a glob stays a pattern over the files it
+                // names); a computed list, or a long one, once with the variable unknown.
+                let known = !values.is_empty()
+                    && values.len() <= MAX_LOOP_VALUES
+                    && values.iter().all(|v| !v.dynamic);
+                if !known {
+                    st.vars.insert(f.variable_name.clone(), VarValue::Dynamic);
+                    return self.compound_list(&f.body.list, st, stdin);
                 }
-                st.vars.insert(f.variable_name.clone(), VarValue::Dynamic);
-                self.compound_list(&f.body.list, st, stdin);
+                for v in values {
+                    let value = if v.glob {
+                        VarValue::Glob(v.text)
+                    } else {
+                        VarValue::Static(v.text)
+                    };
+                    st.vars.insert(f.variable_name.clone(), value);
+                    self.compound_list(&f.body.list, st, stdin);
+                }
             }
             CompoundCommand::ArithmeticForClause(f) => self.compound_list(&f.body.list, st, stdin),
             CompoundCommand::CaseClause(c) => {
@@ -547,8 +614,8 @@ impl Walker<'_> {
                 ast::AssignmentValue::Scalar(w) => {
                     let (exp, _) = self.words(std::slice::from_ref(w), st, false);
                     match exp.into_iter().next() {
-                        Some(e) if !e.dynamic => VarValue::Static(e.text),
-                        _ => VarValue::Dynamic,
+                        Some(e) => assigned_value(name, &e),
+                        None => VarValue::Dynamic,
                     }
                 }
                 ast::AssignmentValue::Array(items) => {
@@ -641,7 +708,7 @@ mod tests {
     fn compound_commands_are_walked() {
         assert_eq!(
             walk("for f in a b; do rm \"$f\"; done"),
-            ["exec rm", "delete $f?"]
+            ["exec rm", "delete a", "delete b"]
         );
         assert_eq!(
             walk("if test -f x; then cat x; else rm x; fi"),

@@ -3,7 +3,7 @@
 //! file is read.
 
 use crate::code::{Finding, Lang, inspect};
-use crate::effect::{NetTarget, RunAs, ShellEffect};
+use crate::effect::{NetTarget, RunAs, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
@@ -149,6 +149,9 @@ pub(crate) fn module(cx: &mut WalkCx<'_>, interpreter: &str, module: &Expanded, 
 /// first positional is the script and the others its files, or stdin is the program.
 pub(crate) fn scripts(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, pos: &[Expanded]) {
     if parsed.flags.iter().any(|(_, r, _)| *r == FlagRole::Code) {
+        // With inline code, the words after it are the code's: files it reads line by
+        // line (`perl -ne … FILE`, `ruby -pe … FILE`) or arguments it may open.
+        pos.iter().for_each(|a| cx.read(a));
         return;
     }
     if parsed.has("-m") || parsed.flags.iter().any(|(f, _, _)| f == "-m") {
@@ -210,6 +213,16 @@ pub(crate) fn inline_code(cx: &mut WalkCx<'_>, program: &str, code: &str) {
             }
             Finding::Write(p) => cx.emit(ShellEffect::Write(path(cx, p))),
             Finding::Delete(p) => cx.emit(ShellEffect::Delete(path(cx, p))),
+            Finding::ReadsComputedPath(e) => cx.unparseable(format!(
+                "`{program}` code reads a file whose name is built at run time (`{e}`)"
+            )),
+            Finding::WritesComputedPath(e) => cx.emit(ShellEffect::Write(ShellPath {
+                dir: None,
+                path: e.clone(),
+                dynamic: true,
+                glob: false,
+                unknown_dir: false,
+            })),
             Finding::Network { .. } => {}
         }
     }

@@ -8,6 +8,8 @@
 //! time and executed is obfuscated. Code with none of these calls is inert: it computes
 //! and prints.
 
+mod computed;
+
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -39,6 +41,10 @@ pub enum Finding {
     Obfuscated(String),
     /// Loads native code.
     LoadsLibrary(String),
+    /// Reads a file whose name is built at run time (the expression as written).
+    ReadsComputedPath(String),
+    /// Writes a file whose name is built at run time (the expression as written).
+    WritesComputedPath(String),
 }
 
 /// The language of a code string.
@@ -172,6 +178,17 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     dynamic_code(lang, code, &mut out);
     network(lang, code, &mut out);
     file_calls(code, &mut out);
+    for arg in computed::path_arguments(code) {
+        let f = match arg {
+            computed::PathArg::Known(p, computed::Use::Read) => Finding::Read(p),
+            computed::PathArg::Known(p, computed::Use::Write) => Finding::Write(p),
+            computed::PathArg::Computed(e, computed::Use::Read) => Finding::ReadsComputedPath(e),
+            computed::PathArg::Computed(e, computed::Use::Write) => Finding::WritesComputedPath(e),
+        };
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
     named_paths(code, &mut out);
     if lang == Lang::Perl {
         perl_open(code, &mut out);
@@ -190,6 +207,15 @@ fn processes(lang: Lang, code: &str, out: &mut Vec<Finding>) {
         let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
         // Python's exec() runs Python, not a command (dynamic code is handled below).
         if lang == Lang::Python && whole.trim_start().starts_with("exec") {
+            continue;
+        }
+        // A literal that is only part of the argument (`'cat .e' + 'nv'`): the command
+        // is built at run time, which the count of process calls below reports.
+        let end = c.get(0).map_or(0, |m| m.end());
+        if !matches!(
+            code[end..].trim_start().chars().next(),
+            Some(',' | ')' | ']') | None
+        ) {
             continue;
         }
         if let Some(cmd) = first_group(&c) {
