@@ -158,7 +158,7 @@ pub(crate) fn path_arguments(code: &str) -> Vec<PathArg> {
             .trim_start()
             .strip_prefix(',')
             .map(argument)
-            .is_some_and(|m| literal(&m).is_some_and(|m| m.contains(['w', 'a', 'x', '+'])));
+            .is_some_and(|m| literal(m).is_some_and(|m| m.contains(['w', 'a', 'x', '+'])));
         let how = if mode_writes {
             Use::Write
         } else {
