@@ -50,6 +50,9 @@ pub enum ArgsRole {
     PatternRead,
     /// URLs to fetch (`curl`, `wget`).
     Url,
+    /// Files read, or URLs fetched (`mpv FILE|URL`, `glow FILE|URL`): a word that names a
+    /// network place is a connection, any other a file read.
+    ReadOrUrl,
     /// Hosts or URLs the program connects to (`ping HOST`, `dig NAME`, `telnet HOST PORT`):
     /// a connection to each, carrying stdin when data is piped in.
     Host,
@@ -183,6 +186,19 @@ pub struct ProgramSpec {
     /// connects to: publishing, uploading, deploying.
     #[serde(default)]
     pub uploads: bool,
+    /// Files the program reads without being told (`~/.hledger.journal`, `.env`).
+    #[serde(default)]
+    pub reads: Vec<String>,
+    /// Files the program writes without being told.
+    #[serde(default)]
+    pub writes: Vec<String>,
+    /// Switches whose names sound risky but which are known to be inert (`--init`).
+    #[serde(default)]
+    pub known_switches: Vec<String>,
+    /// Why the program (or subcommand) cannot be analysed: it is known, and known to do
+    /// things Mandate cannot follow (an agent, `wine cmd /c`). Unparseable, with this reason.
+    #[serde(default)]
+    pub unparseable: Option<String>,
     /// Subcommands with their own spec (`git push`, `cargo publish`).
     #[serde(default)]
     pub subcommands: HashMap<String, ProgramSpec>,
@@ -245,11 +261,7 @@ impl KnowledgeBase {
             if spec.names.is_empty() {
                 return Err(KbError::NoNames { index });
             }
-            for sub in spec.subcommands.clone().into_values() {
-                for alias in &sub.aliases {
-                    spec.subcommands.insert(alias.clone(), sub.clone());
-                }
-            }
+            inherit(&mut spec);
             for name in std::mem::take(&mut spec.names) {
                 self.programs.insert(name, spec.clone());
             }
@@ -270,6 +282,35 @@ impl KnowledgeBase {
     /// Whether the base is empty.
     pub fn is_empty(&self) -> bool {
         self.programs.is_empty()
+    }
+}
+
+/// Subcommands inherit what their program says unless they say otherwise: its class (a
+/// subcommand left `unknown` is the program's), its privilege and its options' roles; and
+/// each alias names its subcommand. Applied down every level of subcommands.
+fn inherit(spec: &mut ProgramSpec) {
+    let parent = spec.clone();
+    for sub in spec.subcommands.values_mut() {
+        if sub.class == ProgramClass::Unknown {
+            sub.class = parent.class;
+        }
+        sub.privilege |= parent.privilege;
+        for f in &parent.value_flags {
+            if !sub.value_flags.contains(f) && !sub.flags.contains_key(f) {
+                sub.value_flags.push(f.clone());
+            }
+        }
+        for (f, r) in &parent.flags {
+            if !sub.value_flags.contains(f) {
+                sub.flags.entry(f.clone()).or_insert(*r);
+            }
+        }
+        inherit(sub);
+    }
+    for sub in spec.subcommands.clone().into_values() {
+        for alias in &sub.aliases {
+            spec.subcommands.insert(alias.clone(), sub.clone());
+        }
     }
 }
 

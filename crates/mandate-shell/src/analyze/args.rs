@@ -92,6 +92,23 @@ pub(crate) fn parse(spec: &ProgramSpec, args: &[Expanded], until: Until) -> (Par
             i += long_option(spec, args, i, long, &mut out);
             continue;
         }
+        // Single-dash long options with an attached value (`-out=FILE`, `-server=URL`).
+        if t.len() > 2
+            && let Some((opt, value)) = t.split_once('=')
+            && opt.len() > 2
+            && let Some(role) = spec.flag_role(opt)
+        {
+            out.flags.push((
+                opt.to_owned(),
+                role,
+                Expanded {
+                    text: value.to_owned(),
+                    ..a.clone()
+                },
+            ));
+            i += 1;
+            continue;
+        }
         // Single-dash long options (`openssl -engine`, `find -name`) as a whole token.
         if t.len() > 2
             && let Some(role) = spec.flag_role(t)
@@ -123,7 +140,9 @@ fn long_option(
         None => (a.text.clone(), None),
     };
     let Some(role) = spec.flag_role(&name) else {
-        if may_run_or_redirect(&name) {
+        if spec.known_switches.contains(&name) {
+            // Known to be an inert switch, whatever its name says.
+        } else if may_run_or_redirect(&name) {
             out.unmodelled.push((name.clone(), Unmodelled::Risky));
         } else if attached.is_some() && spec.other_options == OtherOptions::Unknown {
             out.unmodelled.push((name.clone(), Unmodelled::Valued));

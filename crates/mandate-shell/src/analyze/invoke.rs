@@ -13,7 +13,7 @@ use super::context::WalkCx;
 use super::obfuscation::{escaped_program_name, expanded_program_name};
 use super::programs::build_files::build_files;
 use super::state::Stdin;
-use super::{environment, unknown};
+use super::{environment, roles, unknown};
 
 /// Reports the effects of running `argv` with the variables `env` set for it alone.
 pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, VarValue)]) {
@@ -56,6 +56,25 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     let Some(spec) = kb.get(&name) else {
         return unknown::run(cx, &name, args);
     };
+    let all_args = args;
+    // The deepest subcommand named (`tool pkg publish`) decides, unless the program's
+    // model reads its own subcommands (`git`).
+    let (mut spec, mut args, mut title) = (spec, args, name.clone());
+    while !spec.subcommands.is_empty() && !cx.walk.model_for(spec.args).reads_own_subcommands() {
+        let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
+        let Some(sub) = global
+            .positional
+            .first()
+            .and_then(|s| spec.subcommands.get(&s.text).map(|sub| (s, sub)))
+        else {
+            break;
+        };
+        title = format!("{title} {}", sub.0.text);
+        // Options before the subcommand are the program's own: judged as such.
+        let (own, _) = cx.parse_args(&name, spec, &args[..consumed - 1], Until::End);
+        roles::option_effects(cx, &name, &own);
+        (spec, args) = (sub.1, &args[consumed..]);
+    }
     cx.emit(ShellEffect::Exec {
         program: name.clone(),
         class: spec.class,
@@ -66,28 +85,31 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         });
     }
     if spec.listen {
-        cx.unparseable(format!("{name} listens for connections"));
+        cx.unparseable(format!("`{title}` listens for connections"));
+    }
+    if let Some(why) = &spec.unparseable {
+        cx.unparseable(format!("`{title}`: {why}"));
     }
     if name == "getent" {
-        getent(cx, args);
+        getent(cx, all_args);
     }
-    build_files(cx, &name, args);
-    let model = cx.walk.model_for(spec.args);
-    if !spec.subcommands.is_empty() && !model.reads_own_subcommands() {
-        let (global, consumed) = args::parse(spec, args, Until::FirstPositional);
-        if let Some(sub_name) = global.positional.first()
-            && let Some(sub) = spec.subcommands.get(&sub_name.text)
-        {
-            if sub.listen {
-                cx.unparseable(format!("{name} {} listens for connections", sub_name.text));
-            }
-            return cx
-                .walk
-                .model_for(sub.args)
-                .run(cx, &name, sub, &args[consumed..]);
-        }
+    build_files(cx, &name, all_args);
+    fixed_files(cx, spec);
+    cx.walk.model_for(spec.args).run(cx, &name, spec, args);
+}
+
+/// The files an entry says the program reads or writes without being told.
+fn fixed_files(cx: &mut WalkCx<'_>, spec: &crate::kb::ProgramSpec) {
+    let word = |t: &String| Expanded {
+        text: t.clone(),
+        ..Default::default()
+    };
+    for r in &spec.reads {
+        cx.read(&word(r));
     }
-    model.run(cx, &name, spec, args);
+    for w in &spec.writes {
+        cx.write(&word(w));
+    }
 }
 
 /// Options of any program whose value is a command it runs (`--password-command=...`).
@@ -238,7 +260,7 @@ mod tests {
     fn subcommands_with_their_own_entry_and_getent() {
         let proxy = invoke(&["kubectl", "proxy"], &[]);
         assert_eq!(proxy[0], "exec kubectl");
-        assert!(proxy.contains(&"unparseable: kubectl proxy listens for connections".to_owned()));
+        assert!(proxy.contains(&"unparseable: `kubectl proxy` listens for connections".to_owned()));
         assert_eq!(
             invoke(&["getent", "shadow", "hosts"], &[]),
             ["exec getent", "read /etc/shadow"]

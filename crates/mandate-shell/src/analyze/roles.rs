@@ -93,11 +93,19 @@ fn services(cx: &mut WalkCx<'_>, spec: &ProgramSpec, reads_before: usize) {
         }
     }
     for host in &spec.connects {
-        cx.emit(ShellEffect::Connect {
-            target: NetTarget::Host {
+        // `*` is the server the program's configuration names, which is not known here.
+        let target = if host == "*" {
+            NetTarget::Dynamic {
+                text: "the server its configuration names".into(),
+            }
+        } else {
+            NetTarget::Host {
                 host: host.trim_start_matches("*.").to_owned(),
                 port: None,
-            },
+            }
+        };
+        cx.emit(ShellEffect::Connect {
+            target,
             sends: spec.uploads,
             data_from: data_from.clone(),
         });
@@ -232,6 +240,18 @@ struct Outgoing {
     urls: Vec<Expanded>,
 }
 
+/// The effects of options given before a subcommand (`tool -C DIR --config F sub …`): their
+/// values are judged as the program's own, and URLs among them are connections.
+pub(crate) fn option_effects(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed) {
+    let mut out = Outgoing {
+        sends: false,
+        data_from: cx.subst_reads.to_vec(),
+        urls: Vec::new(),
+    };
+    option_values(cx, name, parsed, &mut out);
+    connect_urls(cx, &out.urls, out.sends, &out.data_from);
+}
+
 /// The effects of the option values; returns whether a pattern was given as an option
 /// (`grep -e`), so that the first positional is not the pattern.
 fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Outgoing) -> bool {
@@ -362,6 +382,18 @@ fn positionals(
         }
         ArgsRole::Netcat => netcat(cx, name, parsed, pos, out.data_from),
         ArgsRole::Packages => packages(cx, name, pos),
+        ArgsRole::ReadOrUrl => {
+            for a in pos {
+                match named_target(&a.text).filter(|_| !a.dynamic) {
+                    Some(target) => cx.emit(ShellEffect::Connect {
+                        target,
+                        sends: out.sends,
+                        data_from: out.data_from.clone(),
+                    }),
+                    None => cx.read(a),
+                }
+            }
+        }
         ArgsRole::RemoteCopy => remote_copy(cx, pos),
         ArgsRole::Shell => shells::shell(cx, name, parsed),
         ArgsRole::Interpreter => interpreters::scripts(cx, name, parsed, pos),

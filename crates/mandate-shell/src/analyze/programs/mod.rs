@@ -41,6 +41,7 @@ pub(crate) fn model_for(role: ArgsRole) -> &'static dyn ProgramModel {
         | ArgsRole::Url
         | ArgsRole::Host
         | ArgsRole::Packages
+        | ArgsRole::ReadOrUrl
         | ArgsRole::Shell
         | ArgsRole::Interpreter
         | ArgsRole::RemoteCopy

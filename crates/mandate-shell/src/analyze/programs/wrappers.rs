@@ -2,11 +2,12 @@
 //! `env [VAR=value]... CMD` (and `env -S 'CMD ...'`), `xargs CMD` (whose arguments come
 //! from stdin).
 
-use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
+use crate::kb::{ArgsRole, ProgramSpec};
 use crate::words::{Expanded, VarValue};
 
 use crate::analyze::args::Until;
 use crate::analyze::context::{ProgramModel, WalkCx};
+use crate::analyze::roles;
 use crate::analyze::state::Stdin;
 
 /// Wrappers (`args = "command"`, `"env"` or `"xargs"`): the first positional starts the
@@ -16,11 +17,8 @@ pub(crate) struct Wrapper;
 impl ProgramModel for Wrapper {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
         let (parsed, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
-        for (_, role, v) in &parsed.flags {
-            if *role == FlagRole::Read {
-                cx.read(v);
-            }
-        }
+        // The wrapper's own options (`nohup`'s none, `flock -c CMD`, `daemonize -o LOG`).
+        roles::option_effects(cx, name, &parsed);
         // The first positional (already consumed) starts the inner command.
         let mut inner: Vec<Expanded> = parsed.positional.clone();
         inner.extend(args[consumed..].iter().cloned());
@@ -31,10 +29,14 @@ impl ProgramModel for Wrapper {
                 return cx.child_script(&s.text, cx.stdin);
             }
         }
-        if name == "timeout" && !inner.is_empty() {
-            // The duration.
-            inner.remove(0);
-        }
+        // Leading words that are the wrapper's own (`timeout DURATION`, `chroot DIR`,
+        // `flock FILE`), not the command.
+        let skip = if name == "timeout" {
+            spec.skip.max(1)
+        } else {
+            spec.skip
+        };
+        inner.drain(..skip.min(inner.len()));
         if spec.args == ArgsRole::Xargs {
             if inner.is_empty() {
                 inner.push(Expanded {
