@@ -108,6 +108,8 @@ pub enum FlagRole {
     Form,
     /// A URL to connect to.
     Url,
+    /// A host (or `host:port`) to connect to (`-h db.example.com`, `--server HOST`).
+    Host,
     /// A shell command string (`su -c`, `watch`).
     Command,
     /// Code for an interpreter (`python -c`): opaque.

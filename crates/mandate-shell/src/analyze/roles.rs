@@ -76,7 +76,7 @@ impl ProgramModel for ByRoles {
 
 /// The hosts an entry says the program contacts on its own; an uploading program sends
 /// them what it read (or, having read nothing named, its directory).
-fn services(cx: &mut WalkCx<'_>, spec: &ProgramSpec, reads_before: usize) {
+pub(crate) fn services(cx: &mut WalkCx<'_>, spec: &ProgramSpec, reads_before: usize) {
     if spec.connects.is_empty() {
         return;
     }
@@ -276,6 +276,17 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
                 request_data(cx, *role, v, &mut out.data_from);
             }
             FlagRole::Url | FlagRole::Proxy => out.urls.push(v.clone()),
+            FlagRole::Host => {
+                let target = match named_target(&v.text) {
+                    Some(t) if !v.dynamic => t,
+                    _ => host_target(v, None),
+                };
+                cx.emit(ShellEffect::Connect {
+                    target,
+                    sends: false,
+                    data_from: Vec::new(),
+                });
+            }
             FlagRole::Config => {
                 cx.read(v);
                 cx.unparseable(format!(

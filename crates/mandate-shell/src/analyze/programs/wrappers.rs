@@ -17,8 +17,11 @@ pub(crate) struct Wrapper;
 impl ProgramModel for Wrapper {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
         let (parsed, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
-        // The wrapper's own options (`nohup`'s none, `flock -c CMD`, `daemonize -o LOG`).
+        // The wrapper's own options (`nohup`'s none, `flock -c CMD`, `daemonize -o LOG`)
+        // and the services it contacts (`srun` reaches its cluster).
+        let before = cx.walk.report().len();
         roles::option_effects(cx, name, &parsed);
+        roles::services(cx, spec, before);
         // The first positional (already consumed) starts the inner command.
         let mut inner: Vec<Expanded> = parsed.positional.clone();
         inner.extend(args[consumed..].iter().cloned());
