@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use mandate_shell::{RunAs, ShellPath, WrittenFirst};
+use mandate_shell::{Base, RunAs, ShellPath, WrittenFirst};
 use mandate_types::{Effect, PathZone, ProgramClass};
 
 use crate::{Access, Analyzer, TaskView};
@@ -62,9 +62,23 @@ impl Analyzer {
             .next()
             .unwrap_or(&path.path)
             .to_owned();
-        let Some(abs) = self.run_target(path, cwd, &name, out) else {
+        let Some(mut abs) = self.run_target(path, cwd, &name, out) else {
             return;
         };
+        if let RunAs::Module { interpreter } = run_as {
+            // `pkg/mod.py` or `pkg/mod/__main__.py`, else a module Mandate does not know.
+            let candidates = [abs.with_extension("py"), abs.join("__main__.py")];
+            match candidates.into_iter().find(|c| c.is_file()) {
+                Some(file) => abs = file,
+                None => {
+                    out.push(unparseable(format!(
+                        "`{interpreter} -m {}` runs a module that is not in the repository and that Mandate does not know",
+                        path.path.replace('/', ".")
+                    )));
+                    return;
+                }
+            }
+        }
         let facts = self.facts(abs.clone(), task, Access::Read);
         let zone = facts.zone;
         out.push(Effect::Read(facts));
@@ -77,6 +91,7 @@ impl Analyzer {
                 )));
                 return;
             }
+            WrittenFirst::Derived { base, added } => self.derived(&abs, base, added, cwd, task),
             WrittenFirst::No if zone == PathZone::System => Content::Delegated,
             WrittenFirst::No => content_of(&abs, task),
         };
@@ -85,12 +100,62 @@ impl Analyzer {
             RunAs::ShellScript => {
                 self.script_file(&abs, "sh", content, cwd, task, depth, out);
             }
-            RunAs::Script { interpreter } => {
+            RunAs::Script { interpreter } | RunAs::Module { interpreter } => {
                 self.script_file(&abs, interpreter, content, cwd, task, depth, out);
             }
             RunAs::BuildFile { tool, targets } => {
                 self.build_file(&abs, tool, targets, content, task, depth, out)
             }
+        }
+    }
+
+    /// The content of a file the command line edits, appends to or copies before running
+    /// it: the base as it is now, with the text the command put in (judged as part of it).
+    fn derived(
+        &self,
+        abs: &Path,
+        base: &Base,
+        added: &str,
+        cwd: &Path,
+        task: &TaskView,
+    ) -> Content {
+        let from = match base {
+            Base::Text(t) => return Content::Text(format!("{t}\n{added}")),
+            Base::Disk => abs.to_path_buf(),
+            Base::CopyOf(p) => match self.one_path(p, cwd) {
+                Some(p) => p,
+                None => {
+                    return Content::Opaque(format!(
+                        "runs `{}`, a copy of a file whose location is computed at run time",
+                        abs.display()
+                    ));
+                }
+            },
+        };
+        // The repository's own file, unchanged until now: only what the command adds is new.
+        if let Ok(meta) = std::fs::metadata(&from)
+            && delegated(&from, &meta, task)
+        {
+            return Content::Text(added.to_owned());
+        }
+        match std::fs::metadata(&from) {
+            Ok(m) if m.len() > MAX_RUN_FILE => Content::Opaque(format!(
+                "runs `{}`, which is too large to read ({} bytes)",
+                abs.display(),
+                m.len()
+            )),
+            Ok(_) => match std::fs::read(&from) {
+                Ok(b) if b.starts_with(b"\x7fELF") || std::str::from_utf8(&b).is_err() => {
+                    Content::Opaque(format!(
+                        "runs `{}`, a program file the same command changes",
+                        abs.display()
+                    ))
+                }
+                Ok(b) => Content::Text(format!("{}\n{added}", String::from_utf8_lossy(&b))),
+                Err(e) => Content::Opaque(format!("cannot read `{}`: {e}", from.display())),
+            },
+            // Nothing there yet: what the command added is all there is.
+            Err(_) => Content::Text(added.to_owned()),
         }
     }
 

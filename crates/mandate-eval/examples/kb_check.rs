@@ -3,7 +3,7 @@
 //! was not allowed and why.
 //!
 //! ```sh
-//! cargo run -p mandate-eval --example kb_check -- [--kb EXTRA.toml]... FILE.jsonl [PROGRAM...]
+//! cargo run -p mandate-eval --example kb_check -- [--repo DIR] [--kb EXTRA.toml]... FILE.jsonl [PROGRAM...]
 //! ```
 //! Each line of FILE is `{"program": NAME, "examples": [COMMAND, ...]}` or
 //! `{"command": COMMAND}`. With PROGRAM names, only those programs are checked. `--kb`
@@ -29,6 +29,11 @@ use mandate_types::{
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut extra = String::new();
+    let mut repo_dir = "/home/user/project".to_owned();
+    if args.first().is_some_and(|a| a == "--repo") {
+        repo_dir = args.get(1).expect("--repo DIR").clone();
+        args.drain(..2);
+    }
     while args.first().is_some_and(|a| a == "--kb") {
         let path = args.get(1).expect("--kb FILE").clone();
         let text = std::fs::read_to_string(&path).expect("read --kb file");
@@ -53,7 +58,7 @@ fn main() {
         mandate_dirs: vec![PathBuf::from("/home/user/.local/share/mandate")],
     };
     let engine = build_engine(Some(policy_dir.path()), env).expect("policy builds");
-    let repo = AbsPath::parse("repo", "/home/user/project").unwrap();
+    let repo = AbsPath::parse("repo", &repo_dir).unwrap();
     let mut per_program: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut allowed, mut total) = (0, 0);
     for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {

@@ -64,6 +64,12 @@ pub enum RunAs {
         /// The interpreter's program name.
         interpreter: String,
     },
+    /// A module run by its name (`python3 -m pkg.mod`): the path is the module's, without
+    /// its suffix; the analysis layer looks for `pkg/mod.py` or `pkg/mod/__main__.py`.
+    Module {
+        /// The interpreter's program name.
+        interpreter: String,
+    },
     /// A build file whose recipes or scripts run (`make` reads `Makefile`, `npm run x`
     /// reads `package.json`).
     BuildFile {
@@ -84,6 +90,26 @@ pub enum WrittenFirst {
     /// Yes, with content the analysis cannot know (a download, a copy, a compiler's output).
     Unknown,
     /// Yes, with this text (a here-document, `echo`, `printf`).
+    Text(String),
+    /// Yes, from other content plus text the command added (`sed -i 's/a/b/' f`,
+    /// `echo x >> f`, `cp a f`): the content is the base's, with `added` somewhere in it.
+    Derived {
+        /// What the file started from.
+        base: Base,
+        /// Text the command put into it (an editor's script, appended lines).
+        added: String,
+    },
+}
+
+/// What a file written by the same command line started from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "base", content = "of", rename_all = "snake_case")]
+pub enum Base {
+    /// The file as it is on disk now.
+    Disk,
+    /// A copy of this other file as it is on disk now.
+    CopyOf(ShellPath),
+    /// This text, written earlier in the command line.
     Text(String),
 }
 

@@ -16,4 +16,4 @@ pub mod kb;
 pub mod words;
 
 pub use analyze::{MAX_ANALYSED, MAX_DEPTH, ShellAnalysis, ShellAnalyzer};
-pub use effect::{NetTarget, RunAs, ShellEffect, ShellPath, WrittenFirst};
+pub use effect::{Base, NetTarget, RunAs, ShellEffect, ShellPath, WrittenFirst};

@@ -154,6 +154,21 @@ fn kind_of(name: &str) -> Option<Kind> {
     })
 }
 
+/// Variables that only add directories to a module search path.
+fn is_search_path(name: &str) -> bool {
+    matches!(
+        name,
+        "PYTHONPATH" | "NODE_PATH" | "PERL5LIB" | "PERLLIB" | "RUBYLIB" | "LUA_PATH"
+    )
+}
+
+/// A search path whose directories are all relative to where the command runs.
+fn relative_only(value: &str) -> bool {
+    value.split(':').all(|d| {
+        !d.starts_with('/') && !d.starts_with('~') && !d.contains("..") && !d.contains('$')
+    })
+}
+
 /// `NODE_OPTIONS` only loads code through some of its options.
 fn node_options_load_code(value: &str) -> bool {
     value.split_whitespace().any(|o| {
@@ -194,6 +209,8 @@ pub(crate) fn environment(cx: &mut WalkCx<'_>, program: &str, env: &[(String, Va
         };
         match (kind, text) {
             (_, Some("")) => {}
+            // The repository's own code, by a relative path (`PYTHONPATH=.`, `NODE_PATH=lib`).
+            (Kind::LoadsCode, Some(v)) if is_search_path(&name) && relative_only(v) => {}
             (Kind::LoadsCode, Some(v)) if name == "NODE_OPTIONS" && !node_options_load_code(v) => {}
             (Kind::LoadsCode, _) => cx.unparseable(format!("`{name}` loads code into `{program}`")),
             (Kind::RunsShellCode, _) => {
@@ -342,6 +359,8 @@ mod tests {
         let e = walk("RUSTC_WRAPPER='cat .env' cargo build");
         assert!(e.contains(&"read .env".to_owned()), "{e:?}");
         assert!(!unparseable("LANG=C ls"));
+        assert!(!unparseable("PYTHONPATH=.:src python3 -c 'print(1)'"));
+        assert!(unparseable("PYTHONPATH=/tmp/x python3 -c 'print(1)'"));
     }
 
     #[test]

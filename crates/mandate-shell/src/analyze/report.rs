@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::effect::{ShellEffect, ShellPath, WrittenFirst};
+use crate::effect::{Base, ShellEffect, ShellPath, WrittenFirst};
 
 /// Most effects reported for one command line.
 pub(crate) const MAX_EFFECTS: usize = 4096;
@@ -13,8 +13,8 @@ pub(crate) const MAX_EFFECTS: usize = 4096;
 pub(crate) struct Report {
     effects: Vec<ShellEffect>,
     seen: HashSet<ShellEffect>,
-    /// Files written so far, by path: with the text written, when it is known.
-    written: HashMap<String, Option<String>>,
+    /// Files written so far, by path, with what is known of their content.
+    written: HashMap<String, WrittenFirst>,
 }
 
 /// The key of a path in [`Report::written`]: its directory and name, without `./`.
@@ -39,7 +39,7 @@ impl Report {
         if let ShellEffect::Write(p) = &e
             && let Some(k) = written_key(p)
         {
-            self.written.insert(k, None);
+            self.written.insert(k, WrittenFirst::Unknown);
         }
         if self.effects.len() >= MAX_EFFECTS {
             let cap = ShellEffect::Unparseable {
@@ -74,17 +74,50 @@ impl Report {
     /// Records that the file `p`, just written, holds `text`.
     pub(crate) fn written_text(&mut self, p: &ShellPath, text: String) {
         if let Some(k) = written_key(p) {
-            self.written.insert(k, Some(text));
+            self.written.insert(k, WrittenFirst::Text(text));
         }
+    }
+
+    /// Records that `added` was put into the file `p` (appended, or by an in-place edit)
+    /// whose content before is what was known of it (or what is on disk).
+    pub(crate) fn written_added(&mut self, p: &ShellPath, added: &str, before: WrittenFirst) {
+        let Some(k) = written_key(p) else { return };
+        let now = match before {
+            WrittenFirst::No => WrittenFirst::Derived {
+                base: Base::Disk,
+                added: added.to_owned(),
+            },
+            WrittenFirst::Text(t) => WrittenFirst::Derived {
+                base: Base::Text(t),
+                added: added.to_owned(),
+            },
+            WrittenFirst::Derived { base, added: a } => WrittenFirst::Derived {
+                base,
+                added: format!("{a}\n{added}"),
+            },
+            WrittenFirst::Unknown => WrittenFirst::Unknown,
+        };
+        self.written.insert(k, now);
+    }
+
+    /// Records that the file `to` was written as a copy of `from`.
+    pub(crate) fn written_copy(&mut self, from: &ShellPath, to: &ShellPath) {
+        let Some(k) = written_key(to) else { return };
+        let now = match self.written_first(from) {
+            WrittenFirst::No => WrittenFirst::Derived {
+                base: Base::CopyOf(from.clone()),
+                added: String::new(),
+            },
+            known => known,
+        };
+        self.written.insert(k, now);
     }
 
     /// Whether the file `p` was written earlier in the command line, and with what.
     pub(crate) fn written_first(&self, p: &ShellPath) -> WrittenFirst {
-        match written_key(p).and_then(|k| self.written.get(&k)) {
-            None => WrittenFirst::No,
-            Some(None) => WrittenFirst::Unknown,
-            Some(Some(t)) => WrittenFirst::Text(t.clone()),
-        }
+        written_key(p)
+            .and_then(|k| self.written.get(&k).cloned())
+            .unwrap_or(WrittenFirst::No)
     }
 
     /// How many effects were reported so far: a mark for [`Report::reads_since`].

@@ -430,9 +430,29 @@ fn files(cx: &mut WalkCx<'_>, role: ArgsRole, parsed: &Parsed, pos: &[Expanded])
         }
         ArgsRole::Delete => pos.iter().for_each(|a| cx.delete(a)),
         ArgsRole::ReadWrite => {
+            // An in-place edit keeps the file and adds what its script says: for a file
+            // that then runs, that is the content to judge.
+            let script: Vec<&str> = parsed
+                .flags
+                .iter()
+                .filter(|(_, r, _)| matches!(r, FlagRole::Pattern | FlagRole::Code))
+                .map(|(_, _, v)| v.text.as_str())
+                .chain(
+                    parsed
+                        .positional
+                        .first()
+                        .filter(|_| pos.len() < parsed.positional.len())
+                        .map(|p| p.text.as_str()),
+                )
+                .collect();
             for a in pos {
+                let p = cx.path(a);
+                let before = cx.walk.report().written_first(&p);
                 cx.read(a);
                 cx.write(a);
+                cx.walk
+                    .report()
+                    .written_added(&p, &script.join("\n"), before);
             }
         }
         ArgsRole::Target => {
@@ -447,6 +467,10 @@ fn files(cx: &mut WalkCx<'_>, role: ArgsRole, parsed: &Parsed, pos: &[Expanded])
             for (i, a) in pos.iter().enumerate() {
                 if i + 1 == n && n > 1 && !has_target {
                     cx.write(a);
+                    if n == 2 && role == ArgsRole::Copy {
+                        let (from, to) = (cx.path(&pos[0]), cx.path(a));
+                        cx.walk.report().written_copy(&from, &to);
+                    }
                 } else {
                     cx.read(a);
                     if role == ArgsRole::Move {

@@ -96,12 +96,16 @@ pub(crate) fn render(e: &ShellEffect) -> String {
                 RunAs::Program => "program".to_owned(),
                 RunAs::ShellScript => "shell script".to_owned(),
                 RunAs::Script { interpreter } => format!("{interpreter} script"),
+                RunAs::Module { interpreter } => format!("{interpreter} module"),
                 RunAs::BuildFile { tool, targets } => format!("{tool} file {}", targets.join(" ")),
             };
             let first = match written {
                 WrittenFirst::No => String::new(),
                 WrittenFirst::Unknown => " written first".into(),
                 WrittenFirst::Text(t) => format!(" written first with {t:?}"),
+                WrittenFirst::Derived { base, added } => {
+                    format!(" written first from {base:?} adding {added:?}")
+                }
             };
             format!(
                 "runs {} as {} [{}]{first}",

@@ -398,25 +398,28 @@ impl Walker<'_> {
         input
     }
 
-    /// The file a command's standard output replaces (`> f`, `>| f`), if one does.
-    fn stdout_file(&mut self, items: &[IoRedirect], st: &State) -> Option<ShellPath> {
+    /// The file a command's standard output goes to (`> f`, `>| f`, `>> f`), if one does,
+    /// and whether it is appended to.
+    fn stdout_file(&mut self, items: &[IoRedirect], st: &State) -> Option<(ShellPath, bool)> {
         let mut out = None;
         for r in items {
             if let IoRedirect::File(fd, kind, IoFileRedirectTarget::Filename(w)) = r {
                 if fd.is_some_and(|f| f != 1) {
                     continue;
                 }
-                out = match kind {
-                    IoFileRedirectKind::Write | IoFileRedirectKind::Clobber => {
-                        let mut scratch = Report::default();
-                        std::mem::swap(&mut scratch, &mut self.report);
-                        let (exp, _) = self.words(std::slice::from_ref(w), &mut st.clone(), false);
-                        std::mem::swap(&mut scratch, &mut self.report);
-                        exp.into_iter().next().map(|e| st.path(&e))
+                let append = match kind {
+                    IoFileRedirectKind::Write | IoFileRedirectKind::Clobber => false,
+                    IoFileRedirectKind::Append => true,
+                    _ => {
+                        out = None;
+                        continue;
                     }
-                    // Appended to, or written by something else: not one known text.
-                    _ => None,
                 };
+                let mut scratch = Report::default();
+                std::mem::swap(&mut scratch, &mut self.report);
+                let (exp, _) = self.words(std::slice::from_ref(w), &mut st.clone(), false);
+                std::mem::swap(&mut scratch, &mut self.report);
+                out = exp.into_iter().next().map(|e| (st.path(&e), append));
             }
         }
         out
@@ -548,6 +551,11 @@ impl Walker<'_> {
                 }
             }
         }
+        // What was known of the file stdout goes to, before this command writes it.
+        let stdout = self.stdout_file(&redirects, st).map(|(out, append)| {
+            let before = self.report.written_first(&out);
+            (out, append, before)
+        });
         let input = self.redirects(&redirects, st, stdin);
         let env = self.assignments(&assignments, st);
         let (argv, subst_reads) = self.words(&words, st, true);
@@ -572,10 +580,12 @@ impl Walker<'_> {
             dir: None,
         };
         invoke::command(&mut cx, &argv, &env);
-        if let Some(text) = produced_text(&argv, &input)
-            && let Some(out) = self.stdout_file(&redirects, st)
-        {
-            self.report.written_text(&out, text);
+        if let Some(text) = produced_text(&argv, &input) {
+            match stdout {
+                Some((out, false, _)) => self.report.written_text(&out, text),
+                Some((out, true, before)) => self.report.written_added(&out, &text, before),
+                None => {}
+            }
         }
         if let (Some("tee"), Stdin::Text(t)) = (argv.first().map(|a| a.text.as_str()), &input) {
             for f in argv[1..]
@@ -751,5 +761,35 @@ mod tests {
         let far = w.walk_remote("cat x");
         assert_eq!(far.len(), 2);
         assert!(w.into_effects().is_empty());
+    }
+
+    #[test]
+    fn what_a_command_line_writes_before_running_it_is_known() {
+        let e = walk("cat > t.py <<'EOF'\nprint(1)\nEOF\npython3 t.py");
+        assert!(
+            e.iter()
+                .any(|x| x
+                    .contains("runs t.py as python3 script [] written first with \"print(1)\\n\"")),
+            "{e:?}"
+        );
+        let e = walk("sed -i 's/a/b/' t.py && python3 t.py");
+        assert!(
+            e.iter()
+                .any(|x| x.contains("written first from Disk adding \"s/a/b/\"")),
+            "{e:?}"
+        );
+        let e = walk("echo 'x = 1' >> t.py && python3 t.py");
+        assert!(
+            e.iter()
+                .any(|x| x.contains("written first from Disk adding \"x = 1\\n\"")),
+            "{e:?}"
+        );
+        let e = walk("cp a.py b.py && python3 b.py");
+        assert!(
+            e.iter().any(|x| x.contains("written first from CopyOf")),
+            "{e:?}"
+        );
+        let e = walk("curl -o t.py https://x.example/t.py && python3 t.py");
+        assert!(e.iter().any(|x| x.ends_with("written first")), "{e:?}");
     }
 }

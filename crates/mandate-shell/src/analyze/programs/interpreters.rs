@@ -139,9 +139,18 @@ pub(crate) fn module(cx: &mut WalkCx<'_>, interpreter: &str, module: &Expanded, 
         }
         return;
     }
-    cx.unparseable(format!(
-        "`{interpreter} -m {m}` runs a module Mandate does not know"
-    ));
+    // The repository's own module, or one Mandate does not know: the analysis layer looks.
+    let path = cx.path(&Expanded {
+        text: m.replace('.', "/"),
+        ..module.clone()
+    });
+    cx.runs_file(
+        path,
+        RunAs::Module {
+            interpreter: interpreter.to_owned(),
+        },
+        rest.iter().map(|a| a.text.clone()).collect(),
+    );
 }
 
 /// The positional arguments `pos` and stdin of an interpreter (`args = "interpreter"`):
@@ -387,11 +396,9 @@ mod tests {
             walk("python3 -m json.tool data.json"),
             ["exec python3", "read data.json"]
         );
-        let e = walk("python3 -m evilmod");
-        assert!(
-            e.iter()
-                .any(|x| x.contains("a module Mandate does not know")),
-            "{e:?}"
+        assert_eq!(
+            walk("python3 -m pkg.evilmod x"),
+            ["exec python3", "runs pkg/evilmod as python3 module [x]"]
         );
         let e = walk("python3 -u s.py --out=/tmp/x");
         assert!(!e.iter().any(|x| x.starts_with("unparseable")), "{e:?}");
