@@ -385,6 +385,10 @@ fn bad_input_gets_clear_errors_and_the_broker_keeps_serving() {
     );
     assert_eq!(s, 200);
     assert!(b.contains("mandate_decisions_total"), "{b}");
+    assert!(
+        b.contains("mandate_cache_hits_total{cache=\"policy.decisions\"}"),
+        "{b}"
+    );
 }
 
 #[test]

@@ -13,11 +13,11 @@ mod runs;
 pub mod secrets;
 pub mod sensitive;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use mandate_cache::BoundedCache;
 use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
 use mandate_types::{
     Action, ActionKind, Effect, FileFacts, Host, HostFacts, HostPattern, Label, Labels, Mandate,
@@ -77,7 +77,7 @@ pub struct TaskView {
     read: GlobSet,
     write: GlobSet,
     /// Working directories as given → resolved, with their zone.
-    cwds: Mutex<HashMap<String, (PathBuf, PathZone)>>,
+    cwds: BoundedCache<String, (PathBuf, PathZone)>,
 }
 
 impl TaskView {
@@ -103,15 +103,13 @@ impl TaskView {
             read: compile(&mandate.scope.read)?,
             write: compile(&mandate.scope.write)?,
             mandate,
-            cwds: Mutex::new(HashMap::new()),
+            cwds: BoundedCache::new("analysis.cwds", MAX_CWDS),
         })
     }
 
     /// Forgets remembered working directories (benchmarks measure without them).
     pub fn clear_caches(&self) {
-        if let Ok(mut c) = self.cwds.lock() {
-            c.clear();
-        }
+        self.cwds.clear();
     }
 }
 
@@ -133,7 +131,7 @@ pub struct Analyzer {
     registries: Vec<HostPattern>,
     /// Command line → shell effects. Shell analysis depends only on the text and the
     /// knowledge base, so repeated commands (`cargo test`) are parsed once.
-    memo: Arc<Mutex<HashMap<String, Arc<Vec<ShellEffect>>>>>,
+    memo: BoundedCache<String, Arc<Vec<ShellEffect>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -155,53 +153,36 @@ impl Analyzer {
             sensitive,
             env,
             registries,
-            memo: Arc::new(Mutex::new(HashMap::new())),
+            memo: BoundedCache::new("analysis.shell", MAX_MEMO_ENTRIES),
         }
     }
 
     /// Forgets memoised shell analyses (benchmarks measure without them).
     pub fn clear_caches(&self) {
-        if let Ok(mut m) = self.memo.lock() {
-            m.clear();
-        }
+        self.memo.clear();
     }
 
     fn shell_effects(&self, command: &str) -> Arc<Vec<ShellEffect>> {
-        if command.len() <= MAX_MEMO_COMMAND
-            && let Some(hit) = self.memo.lock().ok().and_then(|m| m.get(command).cloned())
-        {
+        if command.len() > MAX_MEMO_COMMAND {
+            return Arc::new(self.shell.analyze(command).effects);
+        }
+        if let Some(hit) = self.memo.get(command) {
             return hit;
         }
         let effects = Arc::new(self.shell.analyze(command).effects);
-        if command.len() <= MAX_MEMO_COMMAND
-            && let Ok(mut m) = self.memo.lock()
-        {
-            if m.len() >= MAX_MEMO_ENTRIES {
-                m.clear();
-            }
-            m.insert(command.to_owned(), effects.clone());
-        }
+        self.memo.insert(command.to_owned(), effects.clone());
         effects
     }
 
     /// The resolved cwd and its zone, remembered per task.
     fn cwd(&self, cwd: &mandate_types::AbsPath, task: &TaskView) -> (PathBuf, PathZone) {
-        if let Some(hit) = task
-            .cwds
-            .lock()
-            .ok()
-            .and_then(|c| c.get(cwd.as_str()).cloned())
-        {
+        if let Some(hit) = task.cwds.get(cwd.as_str()) {
             return hit;
         }
         let resolved = resolve(cwd.as_path());
         let zone = paths::zone(&self.env, &task.mandate, &resolved);
-        if let Ok(mut c) = task.cwds.lock() {
-            if c.len() >= MAX_CWDS {
-                c.clear();
-            }
-            c.insert(cwd.as_str().to_owned(), (resolved.clone(), zone));
-        }
+        task.cwds
+            .insert(cwd.as_str().to_owned(), (resolved.clone(), zone));
         (resolved, zone)
     }
 

@@ -1,10 +1,11 @@
 //! The broker: verify → analyse → decide → record, plus tasks and revocation.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use mandate_cache::BoundedCache;
 use mandate_store::{AuditEntry, Store, StoreError, TaskRecord};
 use mandate_token::{BrokerKey, Claims, TokenError, Verified, Verifier};
 use mandate_types::api::{
@@ -56,7 +57,7 @@ pub struct Broker {
     key: Arc<BrokerKey>,
     verifier: Verifier,
     settings: Settings,
-    tasks: RwLock<HashMap<TaskId, Arc<TaskState>>>,
+    tasks: BoundedCache<TaskId, Arc<TaskState>>,
     revoked: RwLock<HashSet<String>>,
     audit: AuditWriter,
     audit_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -122,7 +123,7 @@ impl Broker {
             key,
             verifier,
             settings,
-            tasks: RwLock::new(HashMap::new()),
+            tasks: BoundedCache::new("broker.tasks", MAX_TASK_CACHE),
             revoked: RwLock::new(revoked),
             audit,
             audit_task: std::sync::Mutex::new(Some(handle)),
@@ -252,7 +253,7 @@ impl Broker {
             device: self.hostname.clone(),
         }))
         .await?;
-        self.cache_task(task.clone(), Arc::new(state));
+        self.tasks.insert(task.clone(), Arc::new(state));
         metrics::counter!("mandate_tasks_started_total").increment(1);
         Ok(StartedTask {
             task_id: task,
@@ -260,19 +261,6 @@ impl Broker {
             expires_at: rfc3339(mandate.expires_at),
             mandate,
         })
-    }
-
-    fn cache_task(&self, id: TaskId, state: Arc<TaskState>) {
-        if let Ok(mut t) = self.tasks.write() {
-            if t.len() >= MAX_TASK_CACHE {
-                let now = now_secs();
-                t.retain(|_, s| s.mandate().expires_at > now);
-                if t.len() >= MAX_TASK_CACHE {
-                    t.clear();
-                }
-            }
-            t.insert(id, state);
-        }
     }
 
     /// Ends a task: revokes its token everywhere and records `task.end`. Returns false
@@ -287,9 +275,7 @@ impl Broker {
         if let Ok(mut r) = self.revoked.write() {
             r.insert(record.jti.clone());
         }
-        if let Ok(mut t) = self.tasks.write() {
-            t.remove(id);
-        }
+        self.tasks.remove(id);
         if ended {
             self.record(AuditEvent::TaskEnded(TaskEnded {
                 task: id.clone(),
@@ -360,7 +346,7 @@ impl Broker {
 
     fn task_state(&self, v: &Verified) -> Result<Arc<TaskState>, Reason> {
         let id = &v.claims().sub;
-        if let Some(s) = self.tasks.read().ok().and_then(|t| t.get(id).cloned()) {
+        if let Some(s) = self.tasks.get(id) {
             return Ok(s);
         }
         let state = self
@@ -368,7 +354,7 @@ impl Broker {
             .task(v.mandate().clone())
             .map_err(|e| Reason::new("task.invalid", e.to_string()))?;
         let state = Arc::new(state);
-        self.cache_task(id.clone(), state.clone());
+        self.tasks.insert(id.clone(), state.clone());
         Ok(state)
     }
 

@@ -22,17 +22,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName,
     EntityUid, PolicyId, Request, RestrictedExpression,
 };
+use mandate_cache::BoundedCache;
 use mandate_types::{Effect, Labels, Mandate, PathZone, Reason, Verdict};
 
 use crate::load::{CompiledPolicy, CompiledProfile};
 
-/// Most cached outcomes kept per task before the cache is cleared.
+/// Most cached outcomes kept per task.
 const MAX_CACHE: usize = 4096;
 
 /// A context value, in a hashable form for cache keys.
@@ -206,7 +207,7 @@ pub struct TaskPolicy {
     entities: Entities,
     principal: EntityUid,
     types: Arc<TypeNames>,
-    cache: Mutex<HashMap<Key, Classified>>,
+    cache: BoundedCache<Key, Classified>,
 }
 
 #[derive(Debug)]
@@ -315,7 +316,7 @@ impl CompiledPolicy {
             entities,
             principal,
             types: Arc::new(TypeNames::new()),
-            cache: Mutex::new(HashMap::new()),
+            cache: BoundedCache::new("policy.decisions", MAX_CACHE),
         })
     }
 }
@@ -361,17 +362,11 @@ impl TaskPolicy {
                 .map(|(_, v)| v.clone())
                 .collect(),
         };
-        let cached = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
-        let classified = match cached {
+        let classified = match self.cache.get(&key) {
             Some(c) => c,
             None => {
                 let c = self.evaluate(&parts);
-                if let Ok(mut cache) = self.cache.lock() {
-                    if cache.len() >= MAX_CACHE {
-                        cache.clear();
-                    }
-                    cache.insert(key, c.clone());
-                }
+                self.cache.insert(key, c.clone());
                 c
             }
         };
@@ -487,14 +482,12 @@ impl TaskPolicy {
 
     /// How many outcomes are cached (for metrics and tests).
     pub fn cached(&self) -> usize {
-        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+        self.cache.len()
     }
 
     /// Turns the cache off and on (benchmarks measure both).
     pub fn clear_cache(&self) {
-        if let Ok(mut c) = self.cache.lock() {
-            c.clear();
-        }
+        self.cache.clear();
     }
 }
 

@@ -373,11 +373,74 @@ async fn healthz(State(app): State<App>) -> Response {
 }
 
 async fn metrics(State(app): State<App>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
-        .into_response()
+    let mut text = app.metrics.render();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    cache_metrics(&mut text, &mandate_cache::snapshot());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Appends every cache's counters in the Prometheus text format. They are read here, at
+/// scrape time, from the caches' own atomics: a lookup never touches the `metrics`
+/// recorder.
+fn cache_metrics(out: &mut String, caches: &[mandate_cache::CacheStats]) {
+    use std::fmt::Write as _;
+    if caches.is_empty() {
+        return;
+    }
+    type Field = fn(&mandate_cache::CacheStats) -> u64;
+    let families: [(&str, &str, &str, Field); 6] = [
+        (
+            "mandate_cache_hits_total",
+            "counter",
+            "Cache lookups that found a value.",
+            |s| s.hits,
+        ),
+        (
+            "mandate_cache_misses_total",
+            "counter",
+            "Cache lookups that found nothing.",
+            |s| s.misses,
+        ),
+        (
+            "mandate_cache_evictions_total",
+            "counter",
+            "Cache entries pushed out to make room.",
+            |s| s.evictions,
+        ),
+        (
+            "mandate_cache_entries",
+            "gauge",
+            "Entries held, summed over the caches of one name.",
+            |s| u64::try_from(s.entries).unwrap_or(u64::MAX),
+        ),
+        (
+            "mandate_cache_capacity",
+            "gauge",
+            "Most entries held, summed over the caches of one name.",
+            |s| u64::try_from(s.capacity).unwrap_or(u64::MAX),
+        ),
+        (
+            "mandate_cache_instances",
+            "gauge",
+            "Live caches of one name (one per task for per-task memos).",
+            |s| u64::try_from(s.caches).unwrap_or(u64::MAX),
+        ),
+    ];
+    for (name, kind, help, field) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for s in caches {
+            let _ = writeln!(out, "{name}{{cache=\"{}\"}} {}", label(s.name), field(s));
+        }
+    }
+}
+
+/// A Prometheus label value, with backslashes, double quotes and newlines escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 async fn not_found() -> Response {

@@ -9,13 +9,14 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use mandate_cache::BoundedCache;
 use mandate_types::{
     AgentId, Mandate, PrincipalId, ProfileName, Purpose, Scope, TaskId, UnixSeconds,
 };
@@ -354,7 +355,7 @@ pub struct Verifier {
     audience: String,
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
-    cache: Mutex<HashMap<String, Verified>>,
+    cache: BoundedCache<String, Verified>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -393,26 +394,21 @@ impl Verifier {
             audience: audience.to_owned(),
             keys,
             validation,
-            cache: Mutex::new(HashMap::new()),
+            cache: BoundedCache::new("token.verified", MAX_VERIFIED_CACHE),
         }
     }
 
     /// Verifies a token at time `now`: structure, `alg`, `typ`, key, signature, issuer,
     /// audience, expiry and not-before.
     pub fn verify(&self, token: &str, now: UnixSeconds) -> Result<Verified, TokenError> {
-        if let Some(v) = self.cache.lock().ok().and_then(|c| c.get(token).cloned()) {
+        if let Some(v) = self.cache.get(token) {
             if now >= v.claims.exp {
                 return Err(TokenError::Expired);
             }
             return Ok(v);
         }
         let v = self.verify_uncached(token, now)?;
-        if let Ok(mut c) = self.cache.lock() {
-            if c.len() >= MAX_VERIFIED_CACHE {
-                c.clear();
-            }
-            c.insert(token.to_owned(), v.clone());
-        }
+        self.cache.insert(token.to_owned(), v.clone());
         Ok(v)
     }
 
