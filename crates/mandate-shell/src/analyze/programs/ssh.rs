@@ -103,8 +103,11 @@ fn remote_command(cx: &mut WalkCx<'_>, host: &str, remote: &[Expanded]) {
     };
     for e in cx.walk.walk_remote(&text) {
         match e {
-            // Files named by the remote command are the remote host's, not ours.
-            ShellEffect::Read(_) | ShellEffect::Write(_) | ShellEffect::Delete(_) => {}
+            // Files named by the remote command, and files it runs, are the remote host's.
+            ShellEffect::Read(_)
+            | ShellEffect::Write(_)
+            | ShellEffect::Delete(_)
+            | ShellEffect::RunsFile { .. } => {}
             ShellEffect::Connect { target, sends, .. } => cx.emit(ShellEffect::Connect {
                 target: far_target(target),
                 sends,
