@@ -1,5 +1,6 @@
 //! `mandate hook <assistant>` on hostile or broken input: always a denial the assistant
-//! honours, never a panic, never a hang past the deadline.
+//! honours, never a panic, never a hang past the deadline. A well-formed call of a tool
+//! nobody knows is not broken input: it is asked about, by name.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
