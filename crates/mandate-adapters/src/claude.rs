@@ -76,8 +76,8 @@ fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Acti
     match (Claude.tool_handling(tool), mcp_server_and_tool(tool)) {
         // A monitor runs a command or listens on a WebSocket.
         (ToolHandling::Known(_), _) if tool == "Monitor" && field(input, "command").is_none() => {
-            let url = input.get("ws").map_or(Some(""), |w| field(w, "url"));
-            Ok(vec![fetch(tool, cwd, url.unwrap_or(""))?])
+            let url = input.get("ws").and_then(|w| field(w, "url")).unwrap_or("");
+            Ok(vec![fetch(tool, cwd, url)?])
         }
         (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd),
         (ToolHandling::Mcp, Some((server, name))) => {
