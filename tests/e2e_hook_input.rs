@@ -1,5 +1,6 @@
 //! `mandate hook <assistant>` on hostile or broken input: always a denial the assistant
-//! honours, never a panic, never a hang past the deadline.
+//! honours, never a panic, never a hang past the deadline. A well-formed call of a tool
+//! nobody knows is not broken input: it is asked about, by name.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -84,16 +85,36 @@ fn broken_input_is_denied_clearly_for_every_assistant() {
 }
 
 #[test]
-fn unknown_tools_missing_tokens_and_absent_brokers_are_denied() {
-    let unknown =
-        br#"{"hook_event_name":"PreToolUse","cwd":"/tmp","tool_name":"Teleport","tool_input":{}}"#;
-    let (code, out, _) = hook("claude", unknown, &[("MANDATE_TOKEN", "x")]);
-    assert_eq!(code, 2);
-    assert!(
-        out.contains("unknown tool") && out.contains("Teleport"),
-        "{out}"
+fn an_unknown_tool_is_asked_about_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = scratch_repo(tmp.path());
+    let broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    let unknown = format!(
+        r#"{{"hook_event_name":"PreToolUse","cwd":"{}","tool_name":"Teleport","tool_input":{{"to":"mars"}}}}"#,
+        repo.display()
     );
+    let socket = data.join("mandate.sock");
+    let (code, out, _) = hook(
+        "claude",
+        unknown.as_bytes(),
+        &[
+            ("MANDATE_TOKEN", &token),
+            ("MANDATE_SOCKET", socket.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"ask\""), "{out}");
+    assert!(
+        out.contains("claude") && out.contains("Teleport"),
+        "the reason names the assistant and the tool: {out}"
+    );
+    drop(broker);
+}
 
+#[test]
+fn missing_tokens_and_absent_brokers_are_denied() {
     let bash = br#"{"hook_event_name":"PreToolUse","cwd":"/tmp","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
     let (code, out, _) = hook("claude", bash, &[]);
     assert_eq!(code, 2);

@@ -238,8 +238,17 @@ impl FakeModel {
             };
             let item = match &turn {
                 Turn::Tool(name, args) => {
-                    json!({"type":"function_call","id":format!("fc_{:x}", rand_id()),
-                    "call_id":format!("call_{:x}", rand_id()),"name":name,"arguments":args.to_string(),"status":"completed"})
+                    // `namespace.tool` calls a tool inside a namespace (Codex's sub-agents).
+                    let (namespace, name) = match name.split_once('.') {
+                        Some((ns, n)) => (Some(ns), n),
+                        None => (None, *name),
+                    };
+                    let mut call = json!({"type":"function_call","id":format!("fc_{:x}", rand_id()),
+                    "call_id":format!("call_{:x}", rand_id()),"name":name,"arguments":args.to_string(),"status":"completed"});
+                    if let Some(ns) = namespace {
+                        call["namespace"] = json!(ns);
+                    }
+                    call
                 }
                 Turn::Text(t) => {
                     json!({"type":"message","id":format!("msg_{:x}", rand_id()),"role":"assistant","status":"completed",
@@ -271,6 +280,81 @@ impl FakeModel {
         FakeModel { base, requests }
     }
 
+    /// The Gemini API as Gemini CLI uses it with `GOOGLE_GEMINI_BASE_URL`
+    /// (`POST /v1beta/models/M:streamGenerateContent?alt=sse`). Main-loop requests (those
+    /// that declare functions) get the next scripted turn, chosen by how many function
+    /// responses the conversation already has; side calls (the model router's
+    /// `generateContent`, token counts) get a short answer.
+    pub fn gemini(script: Vec<Turn>) -> FakeModel {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let base = serve(move |req, s| {
+            if req.path.contains(":countTokens") {
+                return respond(s, "200 OK", "application/json", r#"{"totalTokens":10}"#);
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let declared = body["tools"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x["functionDeclarations"].is_array()));
+            let turn = if declared && req.path.contains(":streamGenerateContent") {
+                let n = body["contents"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| c["parts"].as_array().into_iter().flatten())
+                    .filter(|p| p.get("functionResponse").is_some())
+                    .count();
+                let seen = {
+                    let mut r = recorded.lock().unwrap();
+                    r.push(body.clone());
+                    r.len()
+                };
+                if seen > MAX_TURNS {
+                    Turn::Text("stop")
+                } else {
+                    script.get(n).cloned().unwrap_or(Turn::Text("done"))
+                }
+            } else {
+                // The router asks for a JSON verdict; anything parseable will do.
+                Turn::Text("{}")
+            };
+            let part = match turn {
+                Turn::Tool(name, args) => json!({"functionCall": {"name": name, "args": args}}),
+                Turn::Text(text) => json!({"text": text}),
+            };
+            let answer = json!({"candidates": [{"content": {"parts": [part], "role": "model"},
+                "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}});
+            if req.path.contains(":streamGenerateContent") {
+                respond(
+                    s,
+                    "200 OK",
+                    "text/event-stream",
+                    &format!("data: {answer}\r\n\r\n"),
+                );
+            } else {
+                respond(s, "200 OK", "application/json", &answer.to_string());
+            }
+        });
+        FakeModel { base, requests }
+    }
+
+    /// The names of the tools the client declared in its first main-loop request, in
+    /// the Anthropic (`tools[].name`), Gemini (`tools[].functionDeclarations[].name`) or
+    /// OpenAI (`tools[].name`, `.function.name`, a namespace's `tools[]`, a hosted tool's
+    /// `type`) shape.
+    pub fn first_request_tools(&self) -> Vec<String> {
+        let requests = self.requests.lock().unwrap();
+        let Some(first) = requests.first() else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for t in first["tools"].as_array().into_iter().flatten() {
+            tool_names(t, &mut names);
+        }
+        names
+    }
+
     /// The texts of every tool result the model was sent (Anthropic and Responses shapes).
     pub fn tool_results(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -294,6 +378,27 @@ impl FakeModel {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+fn tool_names(t: &Value, out: &mut Vec<String>) {
+    if let Some(decls) = t["functionDeclarations"].as_array() {
+        out.extend(
+            decls
+                .iter()
+                .filter_map(|d| d["name"].as_str())
+                .map(str::to_owned),
+        );
+    } else if let Some(inner) = t["tools"].as_array() {
+        for i in inner {
+            tool_names(i, out);
+        }
+    } else if let Some(n) = t["name"]
+        .as_str()
+        .or_else(|| t["function"]["name"].as_str())
+        .or_else(|| t["type"].as_str())
+    {
+        out.push(n.to_owned());
     }
 }
 

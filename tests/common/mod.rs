@@ -192,4 +192,5 @@ pub fn http_post(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
     req.extend_from_slice(body);
     http_raw(addr, &req)
 }
+pub mod assistants;
 pub mod fake;

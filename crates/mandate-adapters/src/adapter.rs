@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::event::{AdapterError, Answer, Event, HookOutput};
+use crate::tools::{ToolHandling, ToolKind, lookup};
 
 /// How `mandate run` wires an assistant for one session.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +56,23 @@ pub trait Adapter: Sync {
 
     /// Parses one hook payload, already known to be a JSON object.
     fn parse(&self, payload: &Value) -> Result<Event, AdapterError>;
+
+    /// The assistant's tools, MCP tools aside, with what each does: every tool the
+    /// pinned version offers its model, and those its documentation names.
+    fn tools(&self) -> &'static [(&'static str, ToolKind)];
+
+    /// Whether `tool` is an MCP tool in the assistant's spelling of their names.
+    fn is_mcp_tool(&self, tool: &str) -> bool;
+
+    /// How a call of `tool` is handled: by the table of [`Adapter::tools`], as an MCP
+    /// tool, or as a tool nobody knows (asked about).
+    fn tool_handling(&self, tool: &str) -> ToolHandling {
+        match lookup(self.tools(), tool) {
+            Some(kind) => ToolHandling::Known(kind),
+            None if self.is_mcp_tool(tool) => ToolHandling::Mcp,
+            None => ToolHandling::Unknown,
+        }
+    }
 
     /// Whether `mandate hook NAME EVENT` passes EVENT into a payload that does not name
     /// its event (as its `"event"` field), for a dialect whose payloads do not say which

@@ -15,8 +15,10 @@ use crate::adapter::{Adapter, RunWiring, Scope};
 use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
 use crate::payload::{
-    cwd_of, fetch, field, mcp_server_and_tool, output_text, read, required, shell, tool_call, write,
+    cwd_of, fetch, field, mapped, mcp_server_and_tool, output_text, tool_call, unknown,
 };
+use crate::tools::kinds::*;
+use crate::tools::{ToolHandling, ToolKind};
 
 /// Claude Code's hooks, as an [`Adapter`].
 #[derive(Debug, Clone, Copy)]
@@ -24,59 +26,65 @@ pub struct Claude;
 
 const NAME: &str = "claude";
 
-/// Claude Code's own tools that touch nothing outside the session (to-do lists,
-/// sub-agents whose own tool calls are hooked, questions to the user).
-pub const INTERNAL_TOOLS: &[&str] = &[
-    "TodoWrite",
-    "Agent",
-    "Task",
-    "AskUserQuestion",
-    "ExitPlanMode",
-    "EnterPlanMode",
-    "TaskCreate",
-    "TaskGet",
-    "TaskList",
-    "TaskUpdate",
-    "TaskOutput",
-    "TaskStop",
-    "SendMessage",
-    "Skill",
-    "ScheduleWakeup",
-    "CronCreate",
-    "CronDelete",
-    "CronList",
-    "ReportFindings",
-    "Workflow",
-    "EnterWorktree",
-    "ExitWorktree",
-    "ListMcpResourcesTool",
-    "ReadMcpResourceTool",
+/// Claude Code's tools: those 2.1.197 offers the model (in `-p` mode), then older and
+/// documented ones (`Task` is `Agent`'s old name, still used in hooks).
+const TOOLS: &[(&str, ToolKind)] = &[
+    ("Agent", DELEGATE),
+    ("Bash", SHELL),
+    ("CronCreate", SCHEDULE),
+    ("CronDelete", BOOKKEEPING),
+    ("CronList", BOOKKEEPING),
+    ("Edit", WRITE),
+    ("EnterWorktree", WORKTREE),
+    ("ExitWorktree", WORKTREE),
+    ("NotebookEdit", WRITE),
+    ("Read", READ),
+    ("ReportFindings", BOOKKEEPING),
+    ("ScheduleWakeup", SCHEDULE),
+    ("SendMessage", DELEGATE),
+    ("Skill", DELEGATE),
+    ("TaskCreate", BOOKKEEPING),
+    ("TaskGet", BOOKKEEPING),
+    ("TaskList", BOOKKEEPING),
+    ("TaskOutput", BOOKKEEPING),
+    ("TaskStop", BOOKKEEPING),
+    ("TaskUpdate", BOOKKEEPING),
+    ("WebFetch", FETCH),
+    ("WebSearch", WEB_SEARCH),
+    ("Workflow", DELEGATE),
+    ("Write", WRITE),
+    ("Task", DELEGATE),
+    ("TodoWrite", BOOKKEEPING),
+    ("AskUserQuestion", BOOKKEEPING),
+    ("EnterPlanMode", BOOKKEEPING),
+    ("ExitPlanMode", BOOKKEEPING),
+    ("ToolSearch", BOOKKEEPING),
+    ("RemoteTrigger", SCHEDULE),
+    ("Monitor", SHELL),
+    ("PowerShell", SHELL),
+    ("Glob", SEARCH),
+    ("Grep", SEARCH),
+    ("LS", SEARCH),
+    ("MultiEdit", WRITE),
+    ("NotebookRead", READ),
+    ("ListMcpResourcesTool", MCP_RESOURCE),
+    ("ReadMcpResourceTool", MCP_RESOURCE),
 ];
 
-/// What a call of `tool` with `input` amounts to: every tool Claude Code has maps here.
+/// What a call of `tool` with `input` amounts to.
 fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
-    Ok(match tool {
-        "Bash" | "PowerShell" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
-        "Read" => vec![read(tool, cwd, required(tool, input, "file_path")?)?],
-        "Write" | "Edit" | "MultiEdit" => {
-            vec![write(tool, cwd, required(tool, input, "file_path")?)?]
+    match (Claude.tool_handling(tool), mcp_server_and_tool(tool)) {
+        // A monitor runs a command or listens on a WebSocket.
+        (ToolHandling::Known(_), _) if tool == "Monitor" && field(input, "command").is_none() => {
+            let url = input.get("ws").and_then(|w| field(w, "url")).unwrap_or("");
+            Ok(vec![fetch(tool, cwd, url)?])
         }
-        "NotebookEdit" => vec![write(tool, cwd, required(tool, input, "notebook_path")?)?],
-        "NotebookRead" => vec![read(tool, cwd, required(tool, input, "notebook_path")?)?],
-        "Glob" | "Grep" | "LS" => {
-            let dir = field(input, "path").unwrap_or(".");
-            vec![read(tool, cwd, dir)?]
+        (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd),
+        (ToolHandling::Mcp, Some((server, name))) => {
+            Ok(vec![tool_call(tool, cwd, server, name, input)?])
         }
-        "WebFetch" => vec![fetch(tool, cwd, required(tool, input, "url")?)?],
-        "WebSearch" => vec![tool_call(tool, cwd, "web", "search", input)?],
-        t if t.starts_with("mcp__") => {
-            let (server, name) =
-                mcp_server_and_tool(t).ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
-            vec![tool_call(tool, cwd, server, name, input)?]
-        }
-        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, cwd, "assistant", t, input)?],
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    })
+        (ToolHandling::Mcp | ToolHandling::Unknown, _) => unknown(NAME, tool, input, cwd),
+    }
 }
 
 fn pre_tool(v: &Value) -> Result<PreTool, AdapterError> {
@@ -125,6 +133,14 @@ impl Adapter for Claude {
         &["claude"]
     }
 
+    fn tools(&self) -> &'static [(&'static str, ToolKind)] {
+        TOOLS
+    }
+
+    fn is_mcp_tool(&self, tool: &str) -> bool {
+        mcp_server_and_tool(tool).is_some()
+    }
+
     fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
         let event = field(v, "hook_event_name").ok_or_else(|| AdapterError::Malformed {
             assistant: NAME,
@@ -147,6 +163,7 @@ impl Adapter for Claude {
                 Event::PostTool(PostTool {
                     untrusted: tool == "WebFetch"
                         || tool == "WebSearch"
+                        || tool == "ReadMcpResourceTool"
                         || tool.starts_with("mcp__"),
                     tool,
                     tool_use_id: field(v, "tool_use_id").map(str::to_owned),
@@ -221,7 +238,7 @@ impl Adapter for Claude {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mandate_types::ActionKind;
+    use mandate_types::{ActionKind, ToolRole};
 
     fn parse(v: &Value) -> Result<Event, AdapterError> {
         Claude.parse(v)
@@ -297,18 +314,125 @@ mod tests {
             ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "web/search"),
             other => panic!("{other:?}"),
         }
-        match k("Agent", json!({"prompt":"p","description":"d"})) {
-            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "assistant/Agent"),
+        match k(
+            "ReadMcpResourceTool",
+            json!({"server":"docs","uri":"docs://a"}),
+        ) {
+            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "docs/read_resource"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            k(
+                "Monitor",
+                json!({"command":"tail -f log","description":"d"})
+            ),
+            ActionKind::Shell {
+                command: "tail -f log".into()
+            }
+        );
+        assert!(matches!(
+            k(
+                "Monitor",
+                json!({"ws":{"url":"wss://x.example/feed"},"description":"d"})
+            ),
+            ActionKind::Http { .. }
+        ));
+    }
+
+    /// The role, prompt text, prompt length and path of an own tool's action.
+    fn own(tool: &str, input: Value) -> (ToolRole, Option<String>, Option<u64>, Option<String>) {
+        match pre(base(tool, input)).actions[0].kind.clone() {
+            ActionKind::AssistantTool {
+                assistant,
+                tool: t,
+                role,
+                prompt,
+                path,
+                ..
+            } => {
+                assert_eq!((assistant.as_str(), t.as_str()), ("claude", tool));
+                (
+                    role,
+                    prompt.as_ref().and_then(|p| p.text.clone()),
+                    prompt.map(|p| p.len),
+                    path,
+                )
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn unknown_tools_and_missing_fields_are_errors() {
-        assert_eq!(
-            parse(&base("Teleport", json!({}))),
-            Err(AdapterError::UnknownTool("Teleport".into()))
+    fn scheduling_delegating_and_bookkeeping_tools_say_what_they_are() {
+        let cron = own(
+            "CronCreate",
+            json!({"cron":"0 9 * * *","prompt":"run the smoke test","durable":true}),
         );
+        assert_eq!(cron.0, ToolRole::Schedule);
+        assert_eq!(cron.1.as_deref(), Some("run the smoke test"));
+        let agent = pre(base(
+            "Agent",
+            json!({"description":"d","prompt":"look at src","subagent_type":"Explore"}),
+        ));
+        match &agent.actions[0].kind {
+            ActionKind::AssistantTool {
+                role,
+                prompt,
+                input,
+                ..
+            } => {
+                assert_eq!(*role, ToolRole::Delegate);
+                assert_eq!(
+                    prompt.as_ref().and_then(|p| p.text.as_deref()),
+                    Some("look at src")
+                );
+                assert_eq!(input, &json!({"description":"d","subagent_type":"Explore"}));
+            }
+            other => panic!("{other:?}"),
+        }
+        let long = "y".repeat(mandate_types::MAX_PROMPT_TEXT + 1);
+        let msg = own("SendMessage", json!({"to":"researcher","message":long}));
+        assert_eq!(
+            (msg.0, msg.1, msg.2),
+            (ToolRole::Delegate, None, Some(long.len() as u64))
+        );
+        for t in ["Workflow", "Skill", "Task"] {
+            assert_eq!(own(t, json!({})).0, ToolRole::Delegate, "{t}");
+        }
+        for t in ["ScheduleWakeup", "RemoteTrigger"] {
+            assert_eq!(own(t, json!({})).0, ToolRole::Schedule, "{t}");
+        }
+        for t in [
+            "TaskCreate",
+            "TodoWrite",
+            "AskUserQuestion",
+            "CronList",
+            "ExitPlanMode",
+        ] {
+            assert_eq!(own(t, json!({})).0, ToolRole::Bookkeeping, "{t}");
+        }
+        let wt = own("EnterWorktree", json!({"path":"/work/.claude/worktrees/a"}));
+        assert_eq!(
+            (wt.0, wt.3.as_deref()),
+            (ToolRole::Worktree, Some("/work/.claude/worktrees/a"))
+        );
+        assert_eq!(own("EnterWorktree", json!({"name":"a"})).3, None);
+        assert_eq!(
+            own("ExitWorktree", json!({"action":"remove"})).0,
+            ToolRole::Worktree
+        );
+    }
+
+    #[test]
+    fn an_unknown_tool_is_an_action_policy_asks_about() {
+        assert_eq!(own("Teleport", json!({"to":"mars"})).0, ToolRole::Unknown);
+        assert_eq!(own("mcp__nodelimiter", json!({})).0, ToolRole::Unknown);
+        assert_eq!(Claude.tool_handling("Teleport"), ToolHandling::Unknown);
+        assert_eq!(Claude.tool_handling("mcp__gh__x"), ToolHandling::Mcp);
+    }
+
+    #[test]
+    fn missing_fields_are_errors() {
         assert!(matches!(
             parse(&base("Bash", json!({}))),
             Err(AdapterError::BadToolInput { .. })

@@ -9,15 +9,18 @@
 
 use std::path::{Path, PathBuf};
 
-use mandate_types::{AbsPath, Action};
+use mandate_types::{AbsPath, Action, ToolRole};
 use serde_json::{Value, json};
 
 use crate::adapter::{Adapter, RunWiring, Scope};
 use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command, shell_quote};
 use crate::payload::{
-    bad, cwd_of, field, mcp_server_and_tool, output_text, read, required, shell, tool_call, write,
+    any_of, bad, cwd_of, dir_under, field, mapped, mcp_server_and_tool, output_text, own, required,
+    shell, tool_call, unknown, write,
 };
+use crate::tools::kinds::*;
+use crate::tools::{ToolHandling, ToolKind};
 
 /// Codex CLI's hooks, as an [`Adapter`].
 #[derive(Debug, Clone, Copy)]
@@ -46,24 +49,68 @@ pub fn patch_files(patch: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// What a call of `tool` with `input` amounts to: every tool Codex has maps here.
+/// Codex CLI's tools: those 0.169.0 offers the model (the sub-agent tools inside its
+/// `multi_agent_v1` namespace by their own names), then the names its hooks use for
+/// them (`Bash`, `apply_patch`, `Edit`, `Write`, `Agent`) and older ones.
+const TOOLS: &[(&str, ToolKind)] = &[
+    ("exec_command", SHELL),
+    ("write_stdin", SHELL),
+    ("request_user_input", BOOKKEEPING),
+    ("view_image", READ),
+    ("close_agent", BOOKKEEPING),
+    ("resume_agent", DELEGATE),
+    ("send_input", DELEGATE),
+    ("spawn_agent", DELEGATE),
+    ("wait_agent", BOOKKEEPING),
+    ("get_goal", BOOKKEEPING),
+    ("create_goal", BOOKKEEPING),
+    ("update_goal", BOOKKEEPING),
+    ("web_search", WEB_SEARCH),
+    ("Bash", SHELL),
+    ("apply_patch", WRITE),
+    ("Edit", WRITE),
+    ("Write", WRITE),
+    ("Agent", DELEGATE),
+    ("shell", SHELL),
+    ("local_shell", SHELL),
+    ("update_plan", BOOKKEEPING),
+    ("Read", READ),
+];
+
+/// The command line of a shell tool's input: a string (`command`, `cmd`) or an argv.
+fn command_line(tool: &str, input: &Value) -> Result<String, AdapterError> {
+    match (
+        any_of(input, &["command", "cmd"]),
+        input.get("command").and_then(|c| c.as_array()),
+    ) {
+        (Some(c), _) => Ok(c.to_owned()),
+        (None, Some(argv)) => Ok(argv
+            .iter()
+            .filter_map(|a| a.as_str())
+            .map(shell_quote)
+            .collect::<Vec<_>>()
+            .join(" ")),
+        _ => Err(bad(tool, "missing command")),
+    }
+}
+
+/// What a call of `tool` with `input` amounts to.
 fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
-    Ok(match tool {
-        "Bash" | "exec_command" | "shell" | "local_shell" => {
-            let cmd = field(input, "command").or_else(|| field(input, "cmd"));
-            let cmd = match (cmd, input.get("command").and_then(|c| c.as_array())) {
-                (Some(c), _) => c.to_owned(),
-                (None, Some(argv)) => argv
-                    .iter()
-                    .filter_map(|a| a.as_str())
-                    .map(shell_quote)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => return Err(bad(tool, "missing command")),
+    Ok(match (Codex.tool_handling(tool), tool) {
+        // Typing into a running command session is running what is typed; an empty
+        // write only polls its output.
+        (ToolHandling::Known(_), "write_stdin") => match field(input, "chars") {
+            Some(chars) if !chars.trim().is_empty() => vec![shell(tool, cwd, chars)?],
+            _ => vec![own(NAME, tool, ToolRole::Bookkeeping, input, cwd)?],
+        },
+        (ToolHandling::Known(ToolKind::Shell), _) => {
+            let cwd = match field(input, "workdir") {
+                Some(d) => dir_under(tool, cwd, d)?,
+                None => cwd.clone(),
             };
-            vec![shell(tool, cwd, &cmd)?]
+            vec![shell(tool, &cwd, &command_line(tool, input)?)?]
         }
-        "apply_patch" | "Edit" | "Write" => {
+        (ToolHandling::Known(_), "apply_patch" | "Edit" | "Write") => {
             let patch = required(tool, input, "command")?;
             let files = patch_files(patch);
             if files.is_empty() {
@@ -74,23 +121,11 @@ fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Acti
                 .map(|(p, _deleted)| write(tool, cwd, p))
                 .collect::<Result<_, _>>()?
         }
-        "Read" | "view_image" => vec![read(
-            tool,
-            cwd,
-            field(input, "path")
-                .or_else(|| field(input, "file_path"))
-                .unwrap_or("."),
-        )?],
-        t if t.starts_with("mcp__") => {
-            let (server, name) =
-                mcp_server_and_tool(t).ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
-            vec![tool_call(tool, cwd, server, name, input)?]
-        }
-        t @ ("spawn_agent" | "Agent" | "update_plan" | "request_user_input" | "write_stdin"
-        | "get_goal" | "create_goal" | "update_goal" | "multi_agent_v1") => {
-            vec![tool_call(tool, cwd, "assistant", t, input)?]
-        }
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+        (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd)?,
+        (ToolHandling::Mcp | ToolHandling::Unknown, t) => match mcp_server_and_tool(t) {
+            Some((server, name)) => vec![tool_call(tool, cwd, server, name, input)?],
+            None => unknown(NAME, tool, input, cwd)?,
+        },
     })
 }
 
@@ -148,6 +183,14 @@ impl Adapter for Codex {
 
     fn programs(&self) -> &'static [&'static str] {
         &["codex"]
+    }
+
+    fn tools(&self) -> &'static [(&'static str, ToolKind)] {
+        TOOLS
+    }
+
+    fn is_mcp_tool(&self, tool: &str) -> bool {
+        mcp_server_and_tool(tool).is_some()
     }
 
     fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
@@ -241,6 +284,80 @@ impl Adapter for Codex {
 mod tests {
     use super::*;
     use mandate_types::ActionKind;
+
+    fn actions(tool: &str, input: Value) -> Vec<Action> {
+        match Codex
+            .parse(&json!({"hook_event_name":"PreToolUse","cwd":"/w","tool_name":tool,"tool_input":input}))
+            .unwrap()
+        {
+            Event::PreTool(p) => p.actions,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn role(tool: &str, input: Value) -> (ToolRole, Option<String>) {
+        match actions(tool, input).remove(0).kind {
+            ActionKind::AssistantTool { role, prompt, .. } => (role, prompt.and_then(|p| p.text)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The hook payload Codex 0.169.0 sent for a `spawn_agent` call (captured).
+    #[test]
+    fn a_sub_agent_start_is_a_delegation_with_its_prompt() {
+        let v: Value = serde_json::from_str(r#"{"session_id":"01a21db5","turn_id":"01a21db5-fc7d","transcript_path":"/t",
+            "cwd":"/w","hook_event_name":"PreToolUse","model":"gpt-5","permission_mode":"bypassPermissions",
+            "tool_name":"spawn_agent","tool_input":{"message":"look at src"},"tool_use_id":"call_0"}"#).unwrap();
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => match &p.actions[0].kind {
+                ActionKind::AssistantTool { role, prompt, .. } => {
+                    assert_eq!(*role, ToolRole::Delegate);
+                    assert_eq!(
+                        prompt.as_ref().and_then(|p| p.text.as_deref()),
+                        Some("look at src")
+                    );
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            role("send_input", json!({"target":"a1","message":"and tests"})),
+            (ToolRole::Delegate, Some("and tests".into()))
+        );
+        for t in [
+            "get_goal",
+            "update_goal",
+            "wait_agent",
+            "close_agent",
+            "request_user_input",
+        ] {
+            assert_eq!(role(t, json!({})).0, ToolRole::Bookkeeping, "{t}");
+        }
+        assert_eq!(role("teleport", json!({})).0, ToolRole::Unknown);
+    }
+
+    #[test]
+    fn shells_run_where_they_say_and_typing_into_one_is_a_command() {
+        let a = actions("exec_command", json!({"cmd":"make","workdir":"sub"}));
+        assert_eq!(a[0].cwd.as_str(), "/w/sub");
+        assert_eq!(
+            actions("write_stdin", json!({"session_id":1,"chars":"rm -rf ~\n"}))[0].kind,
+            ActionKind::Shell {
+                command: "rm -rf ~\n".into()
+            }
+        );
+        assert_eq!(
+            role("write_stdin", json!({"session_id":1,"chars":""})).0,
+            ToolRole::Bookkeeping
+        );
+        assert_eq!(
+            actions("view_image", json!({"path":"/w/a.png"}))[0].kind,
+            ActionKind::FileRead {
+                path: "/w/a.png".into()
+            }
+        );
+    }
 
     fn parse(v: &Value) -> Result<Event, AdapterError> {
         Codex.parse(v)

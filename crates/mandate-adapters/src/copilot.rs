@@ -17,9 +17,9 @@ use serde_json::{Map, Value, json};
 use crate::adapter::{Adapter, RunWiring, Scope};
 use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
-use crate::payload::{
-    bad, cwd_of, fetch, field, output_text, read, required, shell, tool_call, write,
-};
+use crate::payload::{cwd_of, field, mapped, output_text, tool_call, unknown};
+use crate::tools::kinds::*;
+use crate::tools::{ToolHandling, ToolKind};
 
 /// Copilot's hooks, as an [`Adapter`].
 #[derive(Debug, Clone, Copy)]
@@ -27,33 +27,39 @@ pub struct Copilot;
 
 const NAME: &str = "copilot";
 
-/// What a call of `tool` with `input` amounts to: every tool Copilot has maps here.
+/// Copilot's tools, as its hooks reference names them, then older names.
+const TOOLS: &[(&str, ToolKind)] = &[
+    ("bash", SHELL),
+    ("powershell", SHELL),
+    ("view", READ),
+    ("create", WRITE),
+    ("edit", WRITE),
+    ("glob", SEARCH),
+    ("grep", SEARCH),
+    ("web_fetch", FETCH),
+    ("task", DELEGATE),
+    ("ask_user", BOOKKEEPING),
+    ("shell", SHELL),
+    ("read", READ),
+    ("write", WRITE),
+    ("report_intent", BOOKKEEPING),
+    ("update_todo", BOOKKEEPING),
+];
+
+/// The server and tool of an MCP tool, `server/tool` or `server__tool`.
+fn mcp_tool(tool: &str) -> Option<(&str, &str)> {
+    tool.split_once('/').or_else(|| tool.split_once("__"))
+}
+
+/// What a call of `tool` with `input` amounts to.
 fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
-    let path = |k: &[&str]| {
-        k.iter()
-            .find_map(|x| field(input, x))
-            .ok_or_else(|| bad(tool, "missing path"))
-    };
-    Ok(match tool {
-        "bash" | "powershell" | "shell" => {
-            vec![shell(tool, cwd, required(tool, input, "command")?)?]
+    match (Copilot.tool_handling(tool), mcp_tool(tool)) {
+        (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd),
+        (ToolHandling::Mcp, Some((server, name))) => {
+            Ok(vec![tool_call(tool, cwd, server, name, input)?])
         }
-        "view" | "read" => vec![read(tool, cwd, path(&["path", "file_path"])?)?],
-        "create" | "edit" | "write" => vec![write(tool, cwd, path(&["path", "file_path"])?)?],
-        "glob" | "grep" => vec![read(tool, cwd, field(input, "path").unwrap_or("."))?],
-        "web_fetch" => vec![fetch(tool, cwd, required(tool, input, "url")?)?],
-        t @ ("task" | "ask_user" | "report_intent" | "update_todo") => {
-            vec![tool_call(tool, cwd, "assistant", t, input)?]
-        }
-        t if t.contains('/') || t.contains("__") => {
-            let (server, name) = t
-                .split_once('/')
-                .or_else(|| t.split_once("__"))
-                .unwrap_or(("mcp", t));
-            vec![tool_call(tool, cwd, server, name, input)?]
-        }
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    })
+        (ToolHandling::Mcp | ToolHandling::Unknown, _) => unknown(NAME, tool, input, cwd),
+    }
 }
 
 fn event_name(v: &Value) -> String {
@@ -129,6 +135,15 @@ impl Adapter for Copilot {
 
     fn programs(&self) -> &'static [&'static str] {
         &["copilot"]
+    }
+
+    fn tools(&self) -> &'static [(&'static str, ToolKind)] {
+        TOOLS
+    }
+
+    /// `server/tool` or `server__tool`.
+    fn is_mcp_tool(&self, tool: &str) -> bool {
+        mcp_tool(tool).is_some()
     }
 
     /// The camelCase dialect names no event: the hooks pass it on the command line.
@@ -236,7 +251,7 @@ impl Adapter for Copilot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mandate_types::ActionKind;
+    use mandate_types::{ActionKind, ToolRole};
 
     fn parse(v: &Value) -> Result<Event, AdapterError> {
         Copilot.parse(v)
@@ -277,6 +292,50 @@ mod tests {
             parse(&json!({"x": 1})),
             Err(AdapterError::Malformed { .. })
         ));
+    }
+
+    fn pre(tool: &str, input: Value) -> ActionKind {
+        let v =
+            json!({"hook_event_name":"PreToolUse","cwd":"/p","tool_name":tool,"tool_input":input});
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => p.actions[0].kind.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Copilot cannot run here: its tool names are pinned from GitHub's hooks reference
+    /// (`../shared/integrations/README.md` §6).
+    #[test]
+    fn every_documented_tool_is_mapped() {
+        for t in [
+            "bash",
+            "powershell",
+            "view",
+            "create",
+            "edit",
+            "glob",
+            "grep",
+            "web_fetch",
+            "task",
+            "ask_user",
+        ] {
+            assert_ne!(Copilot.tool_handling(t), ToolHandling::Unknown, "{t}");
+        }
+        match pre("task", json!({"description":"d","prompt":"fix the test"})) {
+            ActionKind::AssistantTool { role, prompt, .. } => {
+                assert_eq!(role, ToolRole::Delegate);
+                assert_eq!(prompt.and_then(|p| p.text).as_deref(), Some("fix the test"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match pre("github/create_issue", json!({})) {
+            ActionKind::McpCall { tool, .. } => assert_eq!(tool.to_string(), "github/create_issue"),
+            other => panic!("{other:?}"),
+        }
+        match pre("teleport", json!({})) {
+            ActionKind::AssistantTool { role, .. } => assert_eq!(role, ToolRole::Unknown),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

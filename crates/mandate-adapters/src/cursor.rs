@@ -15,7 +15,11 @@ use serde_json::{Map, Value, json};
 use crate::adapter::{Adapter, RunWiring, Scope};
 use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command};
-use crate::payload::{bad, cwd_of, field, output_text, read, required, shell, tool_call, write};
+use crate::payload::{
+    bad, cwd_of, field, mapped, output_text, read, required, shell, tool_call, unknown,
+};
+use crate::tools::kinds::*;
+use crate::tools::{ToolHandling, ToolKind};
 
 /// Cursor's hooks, as an [`Adapter`].
 #[derive(Debug, Clone, Copy)]
@@ -23,35 +27,31 @@ pub struct Cursor;
 
 const NAME: &str = "cursor";
 
-/// What a `preToolUse` call of `tool` with `input` amounts to: every tool Cursor names
-/// there maps here (the `before…` events name no tool; `pre` maps them).
+/// The tool types Cursor's `preToolUse` names (its documented matcher values; `MCP` is
+/// its one name for every MCP tool).
+const TOOLS: &[(&str, ToolKind)] = &[
+    ("Shell", SHELL),
+    ("Read", READ),
+    ("Write", WRITE),
+    ("Grep", SEARCH),
+    ("Delete", WRITE),
+    ("Task", DELEGATE),
+];
+
+/// What a `preToolUse` call of `tool` with `input` amounts to (the `before…` events name
+/// no tool; `pre` maps them).
 fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Action>, AdapterError> {
-    Ok(match tool {
-        "Shell" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
-        "Read" | "Grep" => vec![read(
-            tool,
-            cwd,
-            field(input, "file_path")
-                .or_else(|| field(input, "path"))
-                .unwrap_or("."),
-        )?],
-        "Write" | "Delete" => vec![write(
-            tool,
-            cwd,
-            field(input, "file_path")
-                .or_else(|| field(input, "path"))
-                .ok_or_else(|| bad(tool, "missing file_path"))?,
-        )?],
-        "MCP" => vec![tool_call(
+    match Cursor.tool_handling(tool) {
+        ToolHandling::Known(kind) => mapped(NAME, tool, kind, input, cwd),
+        ToolHandling::Mcp => Ok(vec![tool_call(
             tool,
             cwd,
             "cursor-mcp",
             field(input, "tool_name").unwrap_or("unknown"),
             input,
-        )?],
-        "Task" => vec![tool_call(tool, cwd, "assistant", "Task", input)?],
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
-    })
+        )?]),
+        ToolHandling::Unknown => unknown(NAME, tool, input, cwd),
+    }
 }
 
 fn cwd(v: &Value) -> Result<AbsPath, AdapterError> {
@@ -134,6 +134,15 @@ impl Adapter for Cursor {
 
     fn programs(&self) -> &'static [&'static str] {
         &["cursor", "cursor-agent"]
+    }
+
+    fn tools(&self) -> &'static [(&'static str, ToolKind)] {
+        TOOLS
+    }
+
+    /// `preToolUse` names every MCP tool `MCP`.
+    fn is_mcp_tool(&self, tool: &str) -> bool {
+        tool == "MCP"
     }
 
     fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
@@ -244,7 +253,7 @@ impl Adapter for Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mandate_types::ActionKind;
+    use mandate_types::{ActionKind, ToolRole};
 
     fn parse(v: &Value) -> Result<Event, AdapterError> {
         Cursor.parse(v)
@@ -287,6 +296,41 @@ mod tests {
         }
         let tool = json!({"hook_event_name":"preToolUse","tool_name":"Shell","tool_input":{"command":"npm install","working_directory":"/project"},"tool_use_id":"abc123","cwd":"/project"});
         assert!(matches!(parse(&tool).unwrap(), Event::PreTool(_)));
+    }
+
+    fn pre_tool(tool: &str, input: Value) -> ActionKind {
+        let v =
+            json!({"hook_event_name":"preToolUse","tool_name":tool,"tool_input":input,"cwd":"/p"});
+        match parse(&v).unwrap() {
+            Event::PreTool(p) => p.actions[0].kind.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Cursor cannot run here: its tool types are pinned from its documentation
+    /// (`../shared/integrations/README.md` §3, the `preToolUse` matcher values).
+    #[test]
+    fn every_documented_tool_type_is_mapped() {
+        for t in ["Shell", "Read", "Write", "Grep", "Delete", "MCP", "Task"] {
+            assert_ne!(Cursor.tool_handling(t), ToolHandling::Unknown, "{t}");
+        }
+        match pre_tool("Task", json!({"subagent_type":"explore","prompt":"map it"})) {
+            ActionKind::AssistantTool { role, prompt, .. } => {
+                assert_eq!(role, ToolRole::Delegate);
+                assert_eq!(prompt.and_then(|p| p.text).as_deref(), Some("map it"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            pre_tool("Delete", json!({"file_path":"/p/a"})),
+            ActionKind::FileWrite {
+                path: "/p/a".into()
+            }
+        );
+        match pre_tool("Teleport", json!({})) {
+            ActionKind::AssistantTool { role, .. } => assert_eq!(role, ToolRole::Unknown),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

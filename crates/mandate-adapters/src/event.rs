@@ -24,9 +24,6 @@ pub enum AdapterError {
         /// What is wrong.
         detail: String,
     },
-    /// A tool Mandate does not know how to judge.
-    #[error("unknown tool {0:?}: Mandate does not know what it does, so it is refused")]
-    UnknownTool(String),
     /// A field of the tool's input was missing or invalid.
     #[error("tool {tool}: {detail}")]
     BadToolInput {

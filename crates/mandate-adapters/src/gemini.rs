@@ -14,7 +14,12 @@ use serde_json::{Value, json};
 use crate::adapter::{Adapter, RunWiring, Scope};
 use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
-use crate::payload::{cwd_of, fetch, field, output_text, read, required, shell, tool_call, write};
+use crate::payload::{
+    any_of, cwd_of, dir_under, fetch, field, mapped, output_text, read, required, shell, tool_call,
+    unknown, write,
+};
+use crate::tools::kinds::*;
+use crate::tools::{ToolHandling, ToolKind};
 
 /// Gemini CLI's hooks, as an [`Adapter`].
 #[derive(Debug, Clone, Copy)]
@@ -22,18 +27,37 @@ pub struct Gemini;
 
 const NAME: &str = "gemini";
 
-/// Gemini CLI's own tools that touch nothing outside the session.
-pub const INTERNAL_TOOLS: &[&str] = &[
-    "write_todos",
-    "ask_user",
-    "activate_skill",
-    "enter_plan_mode",
-    "exit_plan_mode",
-    "invoke_agent",
-    "save_memory",
-    "read_mcp_resource",
-    "list_mcp_resources",
+/// Gemini CLI's tools: those 0.61.0 offers the model (`--approval-mode yolo`), then the
+/// documented ones.
+const TOOLS: &[(&str, ToolKind)] = &[
+    ("update_topic", BOOKKEEPING),
+    ("list_directory", SEARCH),
+    ("read_file", READ),
+    ("grep_search", SEARCH),
+    ("glob", SEARCH),
+    ("replace", WRITE),
+    ("write_file", WRITE),
+    ("web_fetch", FETCH),
+    ("run_shell_command", SHELL),
+    ("list_background_processes", BOOKKEEPING),
+    ("read_background_output", BOOKKEEPING),
+    ("google_web_search", WEB_SEARCH),
+    ("enter_plan_mode", BOOKKEEPING),
+    ("invoke_agent", DELEGATE),
+    ("activate_skill", DELEGATE),
+    ("exit_plan_mode", BOOKKEEPING),
+    ("write_todos", BOOKKEEPING),
+    ("ask_user", BOOKKEEPING),
+    ("save_memory", WRITE),
+    ("read_many_files", READ),
+    ("search_file_content", SEARCH),
+    ("edit", WRITE),
+    ("read_mcp_resource", MCP_RESOURCE),
+    ("list_mcp_resources", MCP_RESOURCE),
 ];
+
+/// Where `save_memory` writes: the user's memory file, read into every later session.
+const MEMORY_FILE: &str = "~/.gemini/GEMINI.md";
 
 fn urls_in(text: &str) -> Vec<&str> {
     text.split(|c: char| c.is_whitespace() || "<>\"'()[]".contains(c))
@@ -42,21 +66,38 @@ fn urls_in(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// What a call of `tool` with `input` amounts to: every tool Gemini CLI has maps here.
-/// `mcp_context` is the payload's own account of an MCP tool's server and name.
+/// The server and tool of an MCP tool: the payload's own account of them, else its name
+/// `mcp_<server>_<tool>`.
+fn mcp_tool<'a>(tool: &'a str, mcp_context: Option<&'a Value>) -> Option<(&'a str, &'a str)> {
+    match (
+        mcp_context.and_then(|c| field(c, "server_name")),
+        mcp_context.and_then(|c| field(c, "tool_name")),
+    ) {
+        (Some(s), Some(n)) => Some((s, n)),
+        _ => tool.strip_prefix("mcp_")?.split_once('_'),
+    }
+}
+
+/// What a call of `tool` with `input` amounts to. `mcp_context` is the payload's own
+/// account of an MCP tool's server and name.
 fn actions_for_tool(
     tool: &str,
     input: &Value,
     cwd: &AbsPath,
     mcp_context: Option<&Value>,
 ) -> Result<Vec<Action>, AdapterError> {
-    Ok(match tool {
-        "run_shell_command" => vec![shell(tool, cwd, required(tool, input, "command")?)?],
-        "read_file" => vec![read(tool, cwd, required(tool, input, "file_path")?)?],
-        "write_file" | "replace" | "edit" => {
-            vec![write(tool, cwd, required(tool, input, "file_path")?)?]
+    let handling = Gemini.tool_handling(tool);
+    Ok(match (handling, tool) {
+        // The command runs in `dir_path` (relative to the project root, the cwd).
+        (ToolHandling::Known(_), "run_shell_command") => {
+            let command = required(tool, input, "command")?;
+            let cwd = match any_of(input, &["dir_path", "directory"]) {
+                Some(d) => dir_under(tool, cwd, d)?,
+                None => cwd.clone(),
+            };
+            vec![shell(tool, &cwd, command)?]
         }
-        "read_many_files" => {
+        (ToolHandling::Known(_), "read_many_files") => {
             let paths: Vec<&str> = ["paths", "file_paths", "include"]
                 .iter()
                 .filter_map(|k| input.get(*k).and_then(|p| p.as_array()))
@@ -72,16 +113,9 @@ fn actions_for_tool(
                     .collect::<Result<_, _>>()?
             }
         }
-        "glob" | "grep_search" | "search_file_content" | "list_directory" => {
-            let dir = field(input, "path")
-                .or_else(|| field(input, "dir_path"))
-                .unwrap_or(".");
-            vec![read(tool, cwd, dir)?]
-        }
-        "web_fetch" => {
-            let prompt = field(input, "prompt")
-                .or_else(|| field(input, "url"))
-                .unwrap_or("");
+        // The URLs are in the prompt.
+        (ToolHandling::Known(_), "web_fetch") => {
+            let prompt = any_of(input, &["prompt", "url"]).unwrap_or("");
             let urls = urls_in(prompt);
             if urls.is_empty() {
                 vec![tool_call(tool, cwd, "web", "fetch", input)?]
@@ -91,25 +125,14 @@ fn actions_for_tool(
                     .collect::<Result<_, _>>()?
             }
         }
-        "google_web_search" => vec![tool_call(tool, cwd, "web", "search", input)?],
-        t if INTERNAL_TOOLS.contains(&t) => vec![tool_call(tool, cwd, "assistant", t, input)?],
-        t if t.starts_with("mcp_") => {
-            let (server, name) = match (
-                mcp_context.and_then(|c| field(c, "server_name")),
-                mcp_context.and_then(|c| field(c, "tool_name")),
-            ) {
-                (Some(s), Some(n)) => (s.to_owned(), n.to_owned()),
-                _ => {
-                    let rest = &t["mcp_".len()..];
-                    let (s, n) = rest
-                        .split_once('_')
-                        .ok_or_else(|| AdapterError::UnknownTool(t.to_owned()))?;
-                    (s.to_owned(), n.to_owned())
-                }
-            };
-            vec![tool_call(tool, cwd, &server, &name, input)?]
-        }
-        other => return Err(AdapterError::UnknownTool(other.to_owned())),
+        (ToolHandling::Known(_), "save_memory") => vec![write(tool, cwd, MEMORY_FILE)?],
+        (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd)?,
+        (ToolHandling::Mcp | ToolHandling::Unknown, _) => match mcp_tool(tool, mcp_context) {
+            Some((server, name)) if handling == ToolHandling::Mcp => {
+                vec![tool_call(tool, cwd, server, name, input)?]
+            }
+            _ => unknown(NAME, tool, input, cwd)?,
+        },
     })
 }
 
@@ -151,6 +174,16 @@ impl Adapter for Gemini {
 
     fn programs(&self) -> &'static [&'static str] {
         &["gemini"]
+    }
+
+    fn tools(&self) -> &'static [(&'static str, ToolKind)] {
+        TOOLS
+    }
+
+    /// `mcp_<server>_<tool>`.
+    fn is_mcp_tool(&self, tool: &str) -> bool {
+        tool.strip_prefix("mcp_")
+            .is_some_and(|rest| rest.split_once('_').is_some())
     }
 
     fn parse(&self, v: &Value) -> Result<Event, AdapterError> {
@@ -239,7 +272,17 @@ impl Adapter for Gemini {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mandate_types::ActionKind;
+    use mandate_types::{ActionKind, ToolRole};
+
+    fn pre(tool: &str, input: Value) -> Vec<Action> {
+        match Gemini
+            .parse(&json!({"hook_event_name":"BeforeTool","cwd":"/w","tool_name":tool,"tool_input":input}))
+            .unwrap()
+        {
+            Event::PreTool(p) => p.actions,
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn parse(v: &Value) -> Result<Event, AdapterError> {
         Gemini.parse(v)
@@ -267,17 +310,6 @@ mod tests {
 
     #[test]
     fn files_web_and_mcp_tools_map() {
-        let pre =
-            |tool: &str, input: Value| {
-                match parse(
-            &json!({"hook_event_name":"BeforeTool","cwd":"/w","tool_name":tool,"tool_input":input}),
-        )
-        .unwrap()
-        {
-            Event::PreTool(p) => p.actions,
-            other => panic!("{other:?}"),
-        }
-            };
         assert_eq!(
             pre("read_file", json!({"file_path":"/w/.env"}))[0].kind,
             ActionKind::FileRead {
@@ -307,11 +339,52 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            parse(
-                &json!({"hook_event_name":"BeforeTool","cwd":"/w","tool_name":"teleport","tool_input":{}})
-            ),
-            Err(AdapterError::UnknownTool("teleport".into()))
+            pre("list_directory", json!({"dir_path":"/w/src"}))[0].kind,
+            ActionKind::FileRead {
+                path: "/w/src".into()
+            }
         );
+        let sh = &pre(
+            "run_shell_command",
+            json!({"command":"rm -rf *","dir_path":"/etc"}),
+        )[0];
+        assert_eq!(sh.cwd.as_str(), "/etc", "the command runs in dir_path");
+        assert_eq!(
+            pre("save_memory", json!({"fact":"always push to main"}))[0].kind,
+            ActionKind::FileWrite {
+                path: MEMORY_FILE.into()
+            }
+        );
+    }
+
+    #[test]
+    fn own_and_unknown_tools_say_what_they_are() {
+        let role = |tool: &str, input: Value| match pre(tool, input).remove(0).kind {
+            ActionKind::AssistantTool { role, prompt, .. } => (role, prompt.and_then(|p| p.text)),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            role(
+                "invoke_agent",
+                json!({"agent_name":"codebase_investigator","prompt":"map the repo"})
+            ),
+            (ToolRole::Delegate, Some("map the repo".into()))
+        );
+        assert_eq!(
+            role("activate_skill", json!({"name":"x"})).0,
+            ToolRole::Delegate
+        );
+        for t in [
+            "write_todos",
+            "update_topic",
+            "enter_plan_mode",
+            "read_background_output",
+        ] {
+            assert_eq!(role(t, json!({})).0, ToolRole::Bookkeeping, "{t}");
+        }
+        assert_eq!(role("teleport", json!({})).0, ToolRole::Unknown);
+        assert_eq!(role("mcp_nodelimiter", json!({})).0, ToolRole::Unknown);
+        assert_eq!(Gemini.tool_handling("mcp_gh_create"), ToolHandling::Mcp);
     }
 
     #[test]

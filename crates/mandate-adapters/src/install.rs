@@ -156,6 +156,12 @@ mod tests {
         fn parse(&self, _: &Value) -> Result<Event, AdapterError> {
             Ok(Event::Ignored("fake".into()))
         }
+        fn tools(&self) -> &'static [(&'static str, crate::ToolKind)] {
+            &[]
+        }
+        fn is_mcp_tool(&self, _: &str) -> bool {
+            false
+        }
         fn render(&self, _: &str, _: &Answer) -> HookOutput {
             HookOutput::default()
         }

@@ -7,8 +7,12 @@
 //! and turns every failure into a denial the assistant honours; [`install`] merges hook
 //! entries into (and out of) an assistant's settings file.
 //!
+//! Each adapter lists its assistant's tools in one table ([`tools`]): a tool it does not
+//! list (nor name as an MCP tool) is an `unparseable` action that policy asks about.
+//!
 //! Within the crate, imports point one way: this file → the adapters → `adapter`,
-//! `event`, `payload` and `hook_config`, which never import an adapter or this file.
+//! `event`, `payload`, `tools` and `hook_config`, which never import an adapter or this
+//! file.
 
 #![forbid(unsafe_code)]
 
@@ -23,11 +27,13 @@ mod hook_config;
 pub mod install;
 mod payload;
 pub mod runner;
+pub mod tools;
 
 use std::fmt;
 
 pub use adapter::{Adapter, RunWiring, Scope};
 pub use event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool, deny_message};
+pub use tools::{ToolHandling, ToolKind};
 
 /// The assistants Mandate has adapters for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,6 +93,11 @@ impl Assistant {
     /// The agent id recorded in mandates.
     pub fn agent_name(self) -> &'static str {
         self.adapter().agent_name()
+    }
+
+    /// How this assistant's adapter handles a call of `tool`.
+    pub fn tool_handling(self, tool: &str) -> ToolHandling {
+        self.adapter().tool_handling(tool)
     }
 }
 
@@ -162,6 +173,49 @@ mod tests {
             Some(Assistant::Claude)
         );
         assert_eq!(Assistant::from_program("vim"), None);
+    }
+
+    #[test]
+    fn no_table_names_a_tool_twice_or_as_unknown() {
+        for a in Assistant::ALL {
+            let t = a.adapter().tools();
+            for (i, (name, kind)) in t.iter().enumerate() {
+                assert!(
+                    !t[..i].iter().any(|(n, _)| n == name),
+                    "{a}: {name} listed twice"
+                );
+                assert_ne!(
+                    *kind,
+                    ToolKind::Own(mandate_types::ToolRole::Unknown),
+                    "{a}: {name}"
+                );
+                assert_eq!(a.tool_handling(name), ToolHandling::Known(*kind));
+            }
+            assert_eq!(a.tool_handling("Teleport"), ToolHandling::Unknown, "{a}");
+        }
+    }
+
+    /// `docs/assistant-tools.md` shows each adapter's table, row for row.
+    #[test]
+    fn the_doc_table_is_the_adapters_table() {
+        let doc = include_str!("../../../docs/assistant-tools.md");
+        for a in Assistant::ALL {
+            let marker = format!("(`{}`)", a.name());
+            let section = doc
+                .split("\n## ")
+                .find(|s| s.lines().next().is_some_and(|h| h.contains(&marker)))
+                .unwrap_or_else(|| panic!("no section for {a} in docs/assistant-tools.md"));
+            let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+            let tools = a.adapter().tools();
+            for (i, (name, kind)) in tools.iter().enumerate() {
+                let row = format!("| `{name}` | {} |", kind.as_str());
+                assert!(
+                    rows.get(i).is_some_and(|r| r.starts_with(&row)),
+                    "{a}: row {i} of docs/assistant-tools.md should start with {row}"
+                );
+            }
+            assert_eq!(rows.len(), tools.len(), "{a}: {rows:#?}");
+        }
     }
 
     #[test]

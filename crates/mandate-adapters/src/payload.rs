@@ -3,9 +3,22 @@
 
 use std::fmt;
 
-use mandate_types::{AbsPath, Action, ActionKind, HttpMethod, McpToolRef, Url};
+use mandate_types::{
+    AbsPath, Action, ActionKind, HttpMethod, MAX_PROMPT_TEXT, McpToolRef, Prompt, ToolRole, Url,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::event::AdapterError;
+use crate::tools::ToolKind;
+
+/// Fields that name the file a tool reads or writes, in the order looked for.
+const FILE_FIELDS: &[&str] = &["file_path", "notebook_path", "path", "absolute_path"];
+/// Fields that name the directory a tool lists or searches.
+const DIR_FIELDS: &[&str] = &["path", "dir_path", "directory"];
+/// Fields that hold what a delegating or scheduling tool hands on, in the order looked
+/// for: a prompt, a message, a workflow's script, a routine's body, a skill's arguments.
+const PROMPT_FIELDS: &[&str] = &["prompt", "message", "script", "body", "args", "items"];
 
 pub(crate) fn field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(|x| x.as_str())
@@ -19,6 +32,22 @@ pub(crate) fn required<'a>(
     field(v, key).ok_or_else(|| AdapterError::BadToolInput {
         tool: tool.to_owned(),
         detail: format!("missing string field {key:?}"),
+    })
+}
+
+/// The first of `keys` that is a string field of `v`.
+pub(crate) fn any_of<'a>(v: &'a serde_json::Value, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|k| field(v, k))
+}
+
+/// [`any_of`], required.
+fn first<'a>(tool: &str, v: &'a serde_json::Value, keys: &[&str]) -> Result<&'a str, AdapterError> {
+    any_of(v, keys).ok_or_else(|| AdapterError::BadToolInput {
+        tool: tool.to_owned(),
+        detail: format!(
+            "missing string field {:?}",
+            keys.first().copied().unwrap_or("")
+        ),
     })
 }
 
@@ -52,6 +81,16 @@ pub(crate) fn cwd_of(
         assistant,
         detail: e.to_string(),
     })
+}
+
+/// The directory a tool's input names (`dir_path`, `workdir`), relative to `cwd`.
+pub(crate) fn dir_under(tool: &str, cwd: &AbsPath, dir: &str) -> Result<AbsPath, AdapterError> {
+    let dir = if dir.starts_with('/') {
+        dir.to_owned()
+    } else {
+        format!("{}/{dir}", cwd.as_str().trim_end_matches('/'))
+    };
+    AbsPath::parse("cwd", &dir).map_err(|e| bad(tool, e))
 }
 
 pub(crate) fn shell(tool: &str, cwd: &AbsPath, command: &str) -> Result<Action, AdapterError> {
@@ -91,8 +130,7 @@ pub(crate) fn fetch(tool: &str, cwd: &AbsPath, url: &str) -> Result<Action, Adap
     })
 }
 
-/// A call to a tool that is not a file, shell or web action: an MCP tool, or one of the
-/// assistant's own tools (server `assistant`) such as a to-do list or a sub-agent.
+/// A call of an MCP tool `server/name` (or of the web search, `web/search`).
 pub(crate) fn tool_call(
     tool: &str,
     cwd: &AbsPath,
@@ -121,6 +159,109 @@ pub(crate) fn tool_call(
         },
         cwd: cwd.clone(),
     })
+}
+
+/// The actions of a call of `tool`, a tool of kind `kind` in the table of `assistant`,
+/// its input read by the field names the assistants use.
+pub(crate) fn mapped(
+    assistant: &str,
+    tool: &str,
+    kind: ToolKind,
+    input: &Value,
+    cwd: &AbsPath,
+) -> Result<Vec<Action>, AdapterError> {
+    Ok(vec![match kind {
+        ToolKind::Shell => shell(tool, cwd, first(tool, input, &["command", "cmd"])?)?,
+        ToolKind::Read => read(tool, cwd, first(tool, input, FILE_FIELDS)?)?,
+        ToolKind::Write => write(tool, cwd, first(tool, input, FILE_FIELDS)?)?,
+        ToolKind::Search => read(tool, cwd, any_of(input, DIR_FIELDS).unwrap_or("."))?,
+        ToolKind::Fetch => fetch(tool, cwd, first(tool, input, &["url"])?)?,
+        ToolKind::WebSearch => tool_call(tool, cwd, "web", "search", input)?,
+        ToolKind::McpResource => {
+            let server = any_of(input, &["server", "server_name", "serverName"]).unwrap_or("mcp");
+            let op = if input.get("uri").is_some() {
+                "read_resource"
+            } else {
+                "list_resources"
+            };
+            tool_call(tool, cwd, server, op, input)?
+        }
+        ToolKind::Own(role) => own(assistant, tool, role, input, cwd)?,
+    }])
+}
+
+/// A call of a tool `assistant`'s adapter does not know: policy asks about it.
+pub(crate) fn unknown(
+    assistant: &str,
+    tool: &str,
+    input: &Value,
+    cwd: &AbsPath,
+) -> Result<Vec<Action>, AdapterError> {
+    Ok(vec![own(assistant, tool, ToolRole::Unknown, input, cwd)?])
+}
+
+/// A call of one of the assistant's own tools. What a scheduling or delegating tool
+/// hands on is taken out of its input as the [`Prompt`]; a worktree tool's `path` is
+/// the directory it acts on; strings longer than a prompt's text are kept by digest.
+pub(crate) fn own(
+    assistant: &str,
+    tool: &str,
+    role: ToolRole,
+    input: &Value,
+    cwd: &AbsPath,
+) -> Result<Action, AdapterError> {
+    let mut rest = input.clone();
+    let mut prompt = None;
+    if matches!(role, ToolRole::Schedule | ToolRole::Delegate)
+        && let Some(obj) = rest.as_object_mut()
+        && let Some(v) = PROMPT_FIELDS.iter().find_map(|k| obj.remove(*k))
+    {
+        let text = match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        prompt = Some(Prompt::new(&text, &sha256_hex(&text)).map_err(|e| bad(tool, e))?);
+    }
+    let path = match role {
+        ToolRole::Worktree => field(input, "path").map(str::to_owned),
+        _ => None,
+    };
+    let kind = ActionKind::AssistantTool {
+        assistant: assistant.to_owned(),
+        tool: tool.to_owned(),
+        role,
+        prompt,
+        path,
+        input: digest_long_strings(rest),
+    };
+    kind.validate().map_err(|e| bad(tool, e))?;
+    Ok(Action {
+        kind,
+        cwd: cwd.clone(),
+    })
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `v` with every string longer than a prompt's text replaced by its length and digest.
+fn digest_long_strings(v: Value) -> Value {
+    match v {
+        Value::String(s) if s.len() > MAX_PROMPT_TEXT => {
+            Value::String(format!("<{} bytes, sha256 {}>", s.len(), sha256_hex(&s)))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(digest_long_strings).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, digest_long_strings(x)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Text of a tool's output, whatever its shape.

@@ -21,7 +21,7 @@ use mandate_cache::BoundedCache;
 use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
 use mandate_types::{
     Action, ActionKind, Effect, FileFacts, Host, HostFacts, HostPattern, Label, Labels, Mandate,
-    PathZone, PushFacts, SpecialPath, Url,
+    PathZone, PushFacts, SpecialPath, ToolRole, Url,
 };
 
 pub use paths::{Environment, resolve, resolve_under};
@@ -265,12 +265,57 @@ impl Analyzer {
                 in_scope: task.mandate.scope.allows_tool(&tool.server, &tool.tool),
                 annotation: *annotation,
             }),
+            ActionKind::AssistantTool {
+                assistant,
+                tool,
+                role,
+                path,
+                ..
+            } => {
+                out.extend(self.assistant_tool(assistant, tool, *role, path.as_deref(), &cwd, task))
+            }
         }
         let mut seen = std::collections::HashSet::new();
         out.retain(|e| seen.insert(e.clone()));
         Analysis {
             effects: out,
             cwd_zone,
+        }
+    }
+
+    /// The effects of one of an assistant's own tools. A worktree is a write of its
+    /// directory when the tool's input names it, else of the repository's
+    /// `.git/worktrees` (where `git worktree add` records it); a tool the adapter does
+    /// not know is unparseable.
+    fn assistant_tool(
+        &self,
+        assistant: &str,
+        tool: &str,
+        role: ToolRole,
+        path: Option<&str>,
+        cwd: &Path,
+        task: &TaskView,
+    ) -> Vec<Effect> {
+        let (assistant, tool) = (assistant.to_owned(), tool.to_owned());
+        match (role, path) {
+            (ToolRole::Schedule, _) => vec![Effect::Schedule { assistant, tool }],
+            (ToolRole::Delegate, _) => vec![Effect::Delegate { assistant, tool }],
+            (ToolRole::Bookkeeping, _) => vec![Effect::Bookkeeping { assistant, tool }],
+            (ToolRole::Worktree, Some(p)) => self
+                .files(&plain(p), cwd, task, Access::Write)
+                .into_iter()
+                .map(Effect::Write)
+                .collect(),
+            (ToolRole::Worktree, None) => {
+                let git = git::git_dir(cwd).unwrap_or_else(|| cwd.join(".git"));
+                let dir = resolve(&git.join("worktrees"));
+                vec![Effect::Write(self.facts(dir, task, Access::Write))]
+            }
+            (ToolRole::Unknown, _) => vec![Effect::Unparseable {
+                reason: format!(
+                    "{assistant} tool {tool:?} is not one Mandate knows, so what it does cannot be judged"
+                ),
+            }],
         }
     }
 

@@ -7,6 +7,7 @@
 //! | decision on a file write       | 1001 File System Activity      | 3 Update |
 //! | decision on an HTTP request    | 4001 Network Activity          | 1 Open (allowed) / 5 Refuse (denied) |
 //! | decision on an MCP tool call   | 6003 API Activity              | 99 Other |
+//! | decision on an assistant's tool| 6003 API Activity              | 99 Other |
 //! | task start / task end          | 6003 API Activity              | 1 Create / 4 Delete |
 //!
 //! The decision is in `actor.authorizations[]` (`decision`, `policy`); Mandate's own
@@ -48,7 +49,7 @@ fn decision_class(d: &DecisionMade) -> Class {
         ActionKind::FileWrite { .. } => Class::new(1001, 3, "Update"),
         ActionKind::Http { .. } if d.decision == Verdict::Allow => Class::new(4001, 1, "Open"),
         ActionKind::Http { .. } => Class::new(4001, 5, "Refuse"),
-        ActionKind::McpCall { .. } => API_OTHER,
+        ActionKind::McpCall { .. } | ActionKind::AssistantTool { .. } => API_OTHER,
     }
 }
 
@@ -204,6 +205,19 @@ fn decision_event(r: &AuditRecord, d: &DecisionMade) -> Value {
             });
             ev["src_endpoint"] = json!({"hostname": d.device});
         }
+        ActionKind::AssistantTool {
+            assistant,
+            tool,
+            role,
+            ..
+        } => {
+            ev["api"] = json!({
+                "operation": tool,
+                "service": {"name": assistant},
+                "request": {"data": {"role": role.as_str()}},
+            });
+            ev["src_endpoint"] = json!({"hostname": d.device});
+        }
     }
     ev
 }
@@ -341,6 +355,16 @@ mod tests {
                     "ask",
                     json!({"kind":"mcp_call","tool":{"server":"gh","tool":"t"},"cwd":"/r"}),
                     json!([]),
+                ),
+                6003,
+                99,
+            ),
+            (
+                decision(
+                    "deny",
+                    json!({"kind":"assistant_tool","assistant":"claude","tool":"CronCreate",
+                           "role":"schedule","input":{"cron":"0 9 * * *"},"cwd":"/r"}),
+                    json!([{"policy":"develop.schedule","message":"m"}]),
                 ),
                 6003,
                 99,

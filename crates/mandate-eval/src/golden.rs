@@ -13,6 +13,10 @@
 //!  "expect": "deny", "reasons": ["develop.read.sensitive"]}
 //! ```
 //!
+//! One of an assistant's own tools is `"action": {"assistant_tool": "claude/CronCreate",
+//! "role": "schedule", "args": {…}}` (roles: schedule, delegate, worktree, bookkeeping,
+//! unknown; a worktree may name its `"path"`).
+//!
 //! Placeholders in strings: `$REPO` (the case's repository), `$ROOT` (its parent,
 //! outside the repository), `$HOME` (a scratch home), `$TMP` (a scratch temp dir).
 //! `expect` may be a list (`["ask", "deny"]`) when either is acceptable.
@@ -41,8 +45,8 @@ use std::sync::Arc;
 use mandate_analysis::Environment;
 use mandate_types::{
     AbsPath, Action, ActionKind, AgentId, BranchPattern, HostPattern, HttpMethod, Mandate,
-    McpToolPattern, McpToolRef, PathGlob, PrincipalId, ProfileName, Purpose, Scope, TaskId, Url,
-    Verdict,
+    McpToolPattern, McpToolRef, PathGlob, PrincipalId, ProfileName, Purpose, Scope, TaskId,
+    ToolRole, Url, Verdict,
 };
 use serde::Deserialize;
 
@@ -168,6 +172,16 @@ pub struct CaseAction {
     /// The MCP tool's annotation (`read`, `read_external`, `write`, `egress`).
     #[serde(default)]
     pub annotation: Option<String>,
+    /// One of an assistant's own tools, `assistant/tool` (its input is `args`).
+    #[serde(default)]
+    pub assistant_tool: Option<String>,
+    /// The assistant tool's role (`schedule`, `delegate`, `worktree`, `bookkeeping`,
+    /// `unknown`).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The directory a worktree tool names.
+    #[serde(default)]
+    pub path: Option<String>,
     /// The working directory (default `$REPO`).
     #[serde(default)]
     pub cwd: Option<String>,
@@ -447,8 +461,44 @@ fn case_mandate(
     })
 }
 
+/// The case's assistant tool, `assistant/tool`, of role `a.role`.
+fn assistant_tool(
+    a: &CaseAction,
+    name: &str,
+    s: &dyn Fn(&str) -> String,
+) -> Result<ActionKind, String> {
+    let (assistant, tool) = name
+        .split_once('/')
+        .ok_or_else(|| bad("assistant_tool", "must look like assistant/tool"))?;
+    let role = a.role.as_deref().and_then(ToolRole::parse).ok_or_else(|| {
+        bad(
+            "role",
+            "schedule, delegate, worktree, bookkeeping or unknown",
+        )
+    })?;
+    let kind = ActionKind::AssistantTool {
+        assistant: assistant.to_owned(),
+        tool: tool.to_owned(),
+        role,
+        prompt: None,
+        path: a.path.as_deref().map(s),
+        input: a.args.clone().unwrap_or(serde_json::Value::Null),
+    };
+    kind.validate().map_err(|e| bad("action", e))?;
+    Ok(kind)
+}
+
 /// The case's action.
 fn case_action(a: &CaseAction, s: &dyn Fn(&str) -> String) -> Result<ActionKind, String> {
+    if let Some(name) = &a.assistant_tool {
+        return match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
+            (None, None, None, None, None) => assistant_tool(a, name, s),
+            _ => Err(bad(
+                "action",
+                "give exactly one of shell, read, write, fetch, mcp, assistant_tool",
+            )),
+        };
+    }
     match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
         (Some(c), None, None, None, None) => ActionKind::shell(&s(c)),
         (None, Some(p), None, None, None) => ActionKind::file_read(&s(p)),
@@ -472,7 +522,7 @@ fn case_action(a: &CaseAction, s: &dyn Fn(&str) -> String) -> Result<ActionKind,
         _ => {
             return Err(bad(
                 "action",
-                "give exactly one of shell, read, write, fetch, mcp",
+                "give exactly one of shell, read, write, fetch, mcp, assistant_tool",
             ));
         }
     }

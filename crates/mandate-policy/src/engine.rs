@@ -149,6 +149,15 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
             context.push(("reason", Val::Str(reason.clone())));
             ("obfuscated_exec", "Command", reason.clone())
         }
+        Effect::Schedule { assistant, tool }
+        | Effect::Delegate { assistant, tool }
+        | Effect::Bookkeeping { assistant, tool } => {
+            context.extend([
+                ("assistant", Val::Str(assistant.clone())),
+                ("tool", Val::Str(tool.clone())),
+            ]);
+            (effect.kind(), "Tool", format!("{assistant}/{tool}"))
+        }
     };
     context.push(("cwd_zone", Val::Str(cwd_zone.as_str().into())));
     context.push(("task_labels", labels(task_labels)));
@@ -556,6 +565,7 @@ mod tests {
                 program: "sudo".into(),
             },
             Effect::Connect(h.clone()),
+            Effect::RunRemote(h.clone()),
             Effect::Send {
                 to: h,
                 labels: Labels::NONE,
@@ -575,6 +585,18 @@ mod tests {
             },
             Effect::Unparseable { reason: "x".into() },
             Effect::Obfuscated { reason: "y".into() },
+            Effect::Schedule {
+                assistant: "claude".into(),
+                tool: "CronCreate".into(),
+            },
+            Effect::Delegate {
+                assistant: "claude".into(),
+                tool: "Agent".into(),
+            },
+            Effect::Bookkeeping {
+                assistant: "claude".into(),
+                tool: "TaskCreate".into(),
+            },
         ]
     }
 

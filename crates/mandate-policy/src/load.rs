@@ -51,6 +51,9 @@ pub const ACTIONS: &[&str] = &[
     "call_tool",
     "unparseable",
     "obfuscated_exec",
+    "schedule",
+    "delegate",
+    "bookkeeping",
 ];
 
 /// A policy file: its name (a path, for messages) and text.

@@ -10,6 +10,12 @@ use crate::{AbsPath, Host, InvalidInput};
 /// Longest shell command we analyse (1 MiB). Longer input is refused at the boundary.
 pub const MAX_COMMAND: usize = 1 << 20;
 
+/// Longest prompt recorded as text; a longer one is recorded by its digest and length.
+pub const MAX_PROMPT_TEXT: usize = 4096;
+
+/// Longest assistant tool name accepted.
+const MAX_TOOL_NAME: usize = 256;
+
 /// One action an assistant wants to take, with the directory it acts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
@@ -57,6 +63,116 @@ pub enum ActionKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         annotation: Option<ToolAnnotation>,
     },
+    /// A call of one of the assistant's own tools (scheduling, delegation, worktrees,
+    /// bookkeeping), or of a tool its adapter does not know.
+    AssistantTool {
+        /// The assistant's command-line name (`claude`, `gemini`, ...).
+        assistant: String,
+        /// The tool's name as the assistant spells it.
+        tool: String,
+        /// What the tool does.
+        role: ToolRole,
+        /// The prompt or message the tool hands on (delegations, scheduled work).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<Prompt>,
+        /// The directory the tool acts on, when its input names one (a worktree).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// The rest of the tool's input, for the record (long strings by digest).
+        #[serde(default)]
+        input: serde_json::Value,
+    },
+}
+
+/// What one of an assistant's own tools does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolRole {
+    /// Schedules work that outlives the call: a cron job, a wake-up, a remote trigger.
+    Schedule,
+    /// Hands work to another agent: a sub-agent, a workflow, a skill, a message.
+    Delegate,
+    /// Creates, enters or removes a git worktree.
+    Worktree,
+    /// Changes nothing outside the assistant: to-do lists, plan mode, questions to the
+    /// user, its own task list.
+    Bookkeeping,
+    /// A tool the adapter does not know.
+    Unknown,
+}
+
+impl ToolRole {
+    /// Every role.
+    pub const ALL: [ToolRole; 5] = [
+        Self::Schedule,
+        Self::Delegate,
+        Self::Worktree,
+        Self::Bookkeeping,
+        Self::Unknown,
+    ];
+
+    /// The role's name (`schedule`, `delegate`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Delegate => "delegate",
+            Self::Worktree => "worktree",
+            Self::Bookkeeping => "bookkeeping",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a role's name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Text a tool hands on (a sub-agent's prompt, a message, a scheduled prompt), as
+/// recorded: always its length and SHA-256, the text itself when it is short.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Length in bytes.
+    pub len: u64,
+    /// SHA-256 of the text, lower-case hex.
+    pub sha256: String,
+    /// The text, when at most [`MAX_PROMPT_TEXT`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl Prompt {
+    /// The record of `text` whose SHA-256 (lower-case hex) is `sha256`.
+    pub fn new(text: &str, sha256: &str) -> Result<Self, InvalidInput> {
+        let p = Self {
+            len: text.len() as u64,
+            sha256: sha256.to_owned(),
+            text: (text.len() <= MAX_PROMPT_TEXT).then(|| text.to_owned()),
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks the digest's shape, the text's limits and that the length is the text's.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        if self.sha256.len() != 64 || !self.sha256.chars().all(hex) {
+            return Err(InvalidInput::malformed(
+                "prompt.sha256",
+                "must be 64 lower-case hex digits",
+            ));
+        }
+        if let Some(t) = &self.text {
+            check_text("prompt.text", t, MAX_PROMPT_TEXT)?;
+            if t.len() as u64 != self.len {
+                return Err(InvalidInput::malformed(
+                    "prompt.len",
+                    "is not the length of the text",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What an MCP tool does, as its operator (or its MCP annotations) declare.
@@ -130,6 +246,26 @@ impl ActionKind {
             }
             Self::Http { .. } => Ok(()),
             Self::McpCall { .. } => Ok(()),
+            Self::AssistantTool {
+                assistant,
+                tool,
+                prompt,
+                path,
+                ..
+            } => {
+                check_nonempty("assistant", assistant, 64)?;
+                if assistant.contains('/') {
+                    return Err(InvalidInput::malformed("assistant", "contains '/'"));
+                }
+                check_nonempty("tool", tool, MAX_TOOL_NAME)?;
+                if let Some(p) = prompt {
+                    p.validate()?;
+                }
+                match path {
+                    Some(p) => check_nonempty("path", p, MAX_PATH),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -141,6 +277,7 @@ impl ActionKind {
             Self::FileWrite { .. } => "file_write",
             Self::Http { .. } => "http",
             Self::McpCall { .. } => "mcp_call",
+            Self::AssistantTool { .. } => "assistant_tool",
         }
     }
 
@@ -151,6 +288,9 @@ impl ActionKind {
             Self::FileRead { path } | Self::FileWrite { path } => path.clone(),
             Self::Http { method, url } => format!("{method} {url}"),
             Self::McpCall { tool, .. } => tool.to_string(),
+            Self::AssistantTool {
+                assistant, tool, ..
+            } => format!("{assistant}/{tool}"),
         }
     }
 }
@@ -411,6 +551,35 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(h.kind, ActionKind::Http { .. }));
+    }
+
+    #[test]
+    fn assistant_tool_round_trips_and_is_validated() {
+        let digest = "a".repeat(64);
+        let a: Action = serde_json::from_str(&format!(
+            r#"{{"kind":"assistant_tool","assistant":"claude","tool":"Agent","role":"delegate",
+                "prompt":{{"len":2,"sha256":"{digest}","text":"hi"}},"input":{{"description":"d"}},"cwd":"/r"}}"#
+        ))
+        .unwrap();
+        assert_eq!(a.kind.name(), "assistant_tool");
+        assert_eq!(a.kind.target(), "claude/Agent");
+        a.kind.validate().unwrap();
+        let back: Action = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+
+        let long = "x".repeat(MAX_PROMPT_TEXT + 1);
+        let p = Prompt::new(&long, &digest).unwrap();
+        assert_eq!((p.len, p.text), (long.len() as u64, None));
+        assert!(Prompt::new("hi", "not-hex").is_err());
+        let lying = Prompt {
+            len: 9,
+            sha256: digest,
+            text: Some("hi".into()),
+        };
+        assert!(lying.validate().is_err());
+        for r in ToolRole::ALL {
+            assert_eq!(ToolRole::parse(r.as_str()), Some(r));
+        }
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AbsPath, Action, ActionKind, AgentId, BranchPattern, Decision, HostPattern, HttpMethod,
-    InvalidInput, Mandate, McpToolPattern, McpToolRef, PathGlob, ProfileName, Purpose, TaskId, Url,
-    Verdict,
+    InvalidInput, Mandate, McpToolPattern, McpToolRef, PathGlob, ProfileName, Prompt, Purpose,
+    TaskId, ToolRole, Url, Verdict,
 };
 
 /// `POST /v1/tasks`: start a task.
@@ -139,7 +139,7 @@ pub struct Subject {
 /// AuthZEN action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AzAction {
-    /// `shell`, `file_read`, `file_write`, `http` or `mcp_call`.
+    /// `shell`, `file_read`, `file_write`, `http`, `mcp_call` or `assistant_tool`.
     pub name: String,
     /// For `http`: `method`.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
@@ -149,12 +149,13 @@ pub struct AzAction {
 /// AuthZEN resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Resource {
-    /// `command`, `file`, `url` or `mcp_tool`.
+    /// `command`, `file`, `url`, `mcp_tool` or `assistant_tool`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The command line, path, URL or `server/tool`.
+    /// The command line, path, URL, `server/tool` or `assistant/tool`.
     pub id: String,
-    /// For `mcp_tool`: `args`.
+    /// For `mcp_tool`: `args`, `annotation`; for `assistant_tool`: `role`, `input`,
+    /// `prompt`, `path`.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub properties: serde_json::Map<String, serde_json::Value>,
 }
@@ -301,6 +302,23 @@ impl EvaluationRequest {
                 }
                 ("mcp_tool", tool.to_string())
             }
+            ActionKind::AssistantTool {
+                role,
+                prompt,
+                path,
+                input,
+                ..
+            } => {
+                rprops.insert("role".into(), role.as_str().into());
+                rprops.insert("input".into(), input.clone());
+                if let Some(p) = prompt {
+                    rprops.insert("prompt".into(), serde_json::to_value(p).unwrap_or_default());
+                }
+                if let Some(p) = path {
+                    rprops.insert("path".into(), p.as_str().into());
+                }
+                ("assistant_tool", action.kind.target())
+            }
         };
         let mut context = serde_json::Map::new();
         context.insert("cwd".into(), action.cwd.as_str().into());
@@ -376,16 +394,63 @@ impl EvaluationRequest {
                     ),
                 },
             },
+            "assistant_tool" => self.assistant_tool()?,
             other => {
                 return Err(InvalidInput::malformed(
                     "action.name",
                     format!(
-                        "unknown action {other:?}; use shell, file_read, file_write, http or mcp_call"
+                        "unknown action {other:?}; use shell, file_read, file_write, http, mcp_call or assistant_tool"
                     ),
                 ));
             }
         };
+        kind.validate()?;
         Ok(Action { kind, cwd })
+    }
+
+    /// The `assistant_tool` action of the resource `assistant/tool` and its properties.
+    fn assistant_tool(&self) -> Result<ActionKind, InvalidInput> {
+        let props = &self.resource.properties;
+        let (assistant, tool) = self.resource.id.split_once('/').ok_or_else(|| {
+            InvalidInput::malformed("resource.id", "must look like assistant/tool")
+        })?;
+        let role = props
+            .get("role")
+            .and_then(|r| r.as_str())
+            .and_then(ToolRole::parse)
+            .ok_or_else(|| {
+                InvalidInput::malformed(
+                    "resource.properties.role",
+                    "use schedule, delegate, worktree, bookkeeping or unknown",
+                )
+            })?;
+        let prompt = match props.get("prompt") {
+            None => None,
+            Some(p) => Some(Prompt::deserialize(p).map_err(|e| {
+                InvalidInput::malformed("resource.properties.prompt", e.to_string())
+            })?),
+        };
+        let path = match props.get("path") {
+            None => None,
+            Some(p) => Some(
+                p.as_str()
+                    .ok_or_else(|| {
+                        InvalidInput::malformed("resource.properties.path", "must be a string")
+                    })?
+                    .to_owned(),
+            ),
+        };
+        Ok(ActionKind::AssistantTool {
+            assistant: assistant.to_owned(),
+            tool: tool.to_owned(),
+            role,
+            prompt,
+            path,
+            input: props
+                .get("input")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
+        })
     }
 }
 
@@ -408,6 +473,22 @@ mod tests {
                 tool: McpToolRef::parse("github/create_issue").unwrap(),
                 args: serde_json::json!({"title": "t"}),
                 annotation: Some(crate::ToolAnnotation::Egress),
+            },
+            ActionKind::AssistantTool {
+                assistant: "claude".into(),
+                tool: "Agent".into(),
+                role: ToolRole::Delegate,
+                prompt: Some(Prompt::new("look at src", &"0".repeat(64)).unwrap()),
+                path: None,
+                input: serde_json::json!({"description": "d"}),
+            },
+            ActionKind::AssistantTool {
+                assistant: "claude".into(),
+                tool: "EnterWorktree".into(),
+                role: ToolRole::Worktree,
+                prompt: None,
+                path: Some("/repo/../wt".into()),
+                input: serde_json::json!({}),
             },
         ];
         for kind in actions {
@@ -438,6 +519,17 @@ mod tests {
         r.action.name = "file_read".into();
         r.resource.id = "a\0b".into();
         assert!(r.to_action().unwrap_err().to_string().contains("NUL"));
+        r.action.name = "assistant_tool".into();
+        r.resource.id = "claude/CronCreate".into();
+        assert!(r.to_action().unwrap_err().to_string().contains("role"));
+        r.resource
+            .properties
+            .insert("role".into(), "schedule".into());
+        r.resource.properties.insert(
+            "prompt".into(),
+            serde_json::json!({"len": 1, "sha256": "x"}),
+        );
+        assert!(r.to_action().unwrap_err().to_string().contains("sha256"));
     }
 
     #[test]

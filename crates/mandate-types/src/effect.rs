@@ -227,6 +227,30 @@ pub enum Effect {
         /// Why, in words.
         reason: String,
     },
+    /// One of the assistant's own tools schedules work to run later (a cron job, a
+    /// wake-up, a remote trigger): work that would outlive the task's mandate.
+    Schedule {
+        /// The assistant's command-line name.
+        assistant: String,
+        /// The tool.
+        tool: String,
+    },
+    /// One of the assistant's own tools hands work to another agent (a sub-agent, a
+    /// workflow, a skill, a message to an agent or a session).
+    Delegate {
+        /// The assistant's command-line name.
+        assistant: String,
+        /// The tool.
+        tool: String,
+    },
+    /// One of the assistant's own bookkeeping tools (a to-do list, plan mode, a question
+    /// to the user): nothing outside the assistant changes.
+    Bookkeeping {
+        /// The assistant's command-line name.
+        assistant: String,
+        /// The tool.
+        tool: String,
+    },
 }
 
 impl Effect {
@@ -245,6 +269,9 @@ impl Effect {
             Self::Privilege { .. } => "privilege",
             Self::Obfuscated { .. } => "obfuscated_exec",
             Self::Unparseable { .. } => "unparseable",
+            Self::Schedule { .. } => "schedule",
+            Self::Delegate { .. } => "delegate",
+            Self::Bookkeeping { .. } => "bookkeeping",
         }
     }
 }
@@ -276,6 +303,11 @@ impl fmt::Display for Effect {
             Self::Privilege { program } => write!(f, "privilege({program})"),
             Self::Obfuscated { reason } => write!(f, "obfuscated_exec({reason})"),
             Self::Unparseable { reason } => write!(f, "unparseable({reason})"),
+            Self::Schedule { assistant, tool }
+            | Self::Delegate { assistant, tool }
+            | Self::Bookkeeping { assistant, tool } => {
+                write!(f, "{}({assistant}/{tool})", self.kind())
+            }
         }
     }
 }

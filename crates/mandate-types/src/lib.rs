@@ -18,7 +18,8 @@ mod mandate;
 mod text;
 
 pub use action::{
-    Action, ActionKind, HttpMethod, McpToolRef, ToolAnnotation, Url, split_host_port,
+    Action, ActionKind, HttpMethod, MAX_PROMPT_TEXT, McpToolRef, Prompt, ToolAnnotation, ToolRole,
+    Url, split_host_port,
 };
 pub use decision::{Decision, Reason, Verdict};
 pub use effect::{Effect, FileFacts, HostFacts, PathZone, ProgramClass, PushFacts, SpecialPath};
