@@ -12,7 +12,7 @@ use crate::words::Expanded;
 
 use super::args::{Parsed, Until};
 use super::context::{ProgramModel, WalkCx};
-use super::programs::{interpreters, shells};
+use super::programs::{interpreters, sed, shells};
 use super::state::Stdin;
 use super::targets::{host_target, is_dev_sink, named_target, remote_spec, url_target};
 
@@ -60,6 +60,9 @@ impl ProgramModel for ByRoles {
             } else {
                 interpreters::inline_code(cx, name, &program.text);
             }
+        }
+        if matches!(name, "sed" | "gsed") {
+            sed_scripts(cx, name, &parsed, pattern_given);
         }
         // Programs whose first positional is a pattern or script keep skipping it when a
         // switch changes what the rest are (`sed -i 's/a/b/' file`).
@@ -226,6 +229,30 @@ fn package_source(spec: &str) -> PackageSource {
         PackageSource::Registry
     } else {
         PackageSource::Unknown
+    }
+}
+
+/// The scripts of a sed command: `-e` values, else its first positional; a script file
+/// (`-f`) is not read, so it is unparseable.
+fn sed_scripts(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, pattern_given: bool) {
+    let mut scripts: Vec<&Expanded> = parsed
+        .flags
+        .iter()
+        .filter(|(f, _, _)| f == "-e" || f == "--expression")
+        .map(|(_, _, v)| v)
+        .collect();
+    if !pattern_given {
+        scripts.extend(parsed.positional.first());
+    }
+    if parsed.flags.iter().any(|(f, _, _)| f == "-f" || f == "--file") {
+        cx.unparseable(format!("`{name}` reads its script from a file Mandate does not read"));
+    }
+    for s in scripts {
+        if s.dynamic {
+            cx.unparseable(format!("`{name}` runs a script computed at run time"));
+        } else {
+            sed::script(cx, name, &s.text);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod dd;
 pub(crate) mod find;
 pub(crate) mod git;
 pub(crate) mod interpreters;
+pub(crate) mod sed;
 pub(crate) mod shells;
 pub(crate) mod ssh;
 pub(crate) mod wrappers;
