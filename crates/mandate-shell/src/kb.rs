@@ -194,6 +194,10 @@ pub struct ProgramSpec {
     /// Files the program writes without being told.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// Options that make the program administer the machine (`date -s`, `hwclock --set`,
+    /// `journalctl --vacuum-time`): with one of them, it runs as a system tool.
+    #[serde(default)]
+    pub system_options: Vec<String>,
     /// Switches whose names sound risky but which are known to be inert (`--init`).
     #[serde(default)]
     pub known_switches: Vec<String>,

@@ -4,6 +4,8 @@
 //! entry and the [`ProgramModel`](super::context::ProgramModel) registered for its
 //! argument role.
 
+use mandate_types::ProgramClass;
+
 use crate::effect::{RunAs, ShellEffect};
 use crate::words::{Expanded, VarValue};
 
@@ -87,6 +89,16 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if spec.listen {
         cx.unparseable(format!("`{title}` listens for connections"));
     }
+    if args.iter().any(|a| {
+        let opt = a.text.split_once('=').map_or(a.text.as_str(), |(o, _)| o);
+        spec.system_options.iter().any(|s| s == opt)
+    }) {
+        cx.emit(ShellEffect::Exec {
+            program: name.clone(),
+            class: ProgramClass::System,
+        });
+    }
+    permissions(cx, &name, all_args);
     if let Some(why) = &spec.unparseable {
         cx.unparseable(format!("`{title}`: {why}"));
     }
@@ -96,6 +108,59 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     build_files(cx, &name, all_args);
     fixed_files(cx, spec);
     cx.walk.model_for(spec.args).run(cx, &name, spec, args);
+}
+
+/// Modes and owners that give a file more than its owner's rights: setuid and setgid bits
+/// (`chmod u+s`, `chmod 4755`, `install -m 4755`) and files given to root (`chown root`).
+fn permissions(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
+    let mode = match name {
+        "chmod" => args.iter().find(|a| !a.text.starts_with('-') || a.text.starts_with("-s") ),
+        "install" | "mkdir" => args
+            .iter()
+            .position(|a| a.text == "-m" || a.text == "--mode")
+            .and_then(|i| args.get(i + 1))
+            .or_else(|| args.iter().find(|a| a.text.starts_with("--mode=") || a.text.starts_with("-m") && a.text.len() > 2)),
+        _ => None,
+    };
+    if let Some(m) = mode {
+        let m = m.text.trim_start_matches("--mode=").trim_start_matches("-m");
+        if sets_id_bits(m) {
+            cx.emit(ShellEffect::Privilege {
+                program: format!("{name} {m}"),
+            });
+        }
+    }
+    if matches!(name, "chown" | "chgrp")
+        && let Some(owner) = args.iter().find(|a| !a.text.starts_with('-'))
+    {
+        let o = owner.text.as_str();
+        let to_root = o
+            .split([':', '.'])
+            .any(|part| matches!(part, "root" | "0" | "wheel" | "sudo" | "admin"));
+        if to_root || owner.dynamic {
+            cx.emit(ShellEffect::Privilege {
+                program: format!("{name} {o}"),
+            });
+        }
+    }
+}
+
+/// Whether a mode sets the setuid or setgid bit (`u+s`, `+s`, `g=rws`, `4755`, `02755`).
+fn sets_id_bits(mode: &str) -> bool {
+    if mode.chars().all(|c| c.is_ascii_digit()) {
+        let digits = mode.trim_start_matches('0');
+        return digits.len() >= 4
+            && digits
+                .chars()
+                .next()
+                .and_then(|c| c.to_digit(8))
+                .is_some_and(|d| d & 0b110 != 0);
+    }
+    mode.split(',').any(|clause| {
+        clause
+            .split_once(['+', '='])
+            .is_some_and(|(_, perms)| perms.contains('s'))
+    })
 }
 
 /// The files an entry says the program reads or writes without being told.
@@ -279,5 +344,27 @@ mod tests {
         let e = walk("f() { f; }; f");
         assert!(e.iter().any(|x| x.contains("more than 4 deep")), "{e:?}");
         assert!(invoke(&["cd", "x"], &[]).is_empty());
+    }
+
+    #[test]
+    fn setuid_modes_and_files_given_to_root_are_privilege() {
+        use crate::analyze::testing::walk;
+        for cmd in [
+            "chmod u+s bin/tool",
+            "chmod 4755 bin/tool",
+            "chmod -R g+s dir",
+            "chmod +s x",
+            "chmod 06755 x",
+            "install -m 4755 a b",
+            "install --mode=2755 a b",
+            "chown root bin/tool",
+            "chown 0:0 bin/tool",
+            "chgrp root x",
+        ] {
+            assert!(walk(cmd).iter().any(|e| e.starts_with("privilege")), "{cmd}");
+        }
+        for cmd in ["chmod 755 x", "chmod u+x x", "chmod -s x", "chown me:me x", "install -m 644 a b"] {
+            assert!(!walk(cmd).iter().any(|e| e.starts_with("privilege")), "{cmd}");
+        }
     }
 }

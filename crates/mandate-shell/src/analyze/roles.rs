@@ -68,6 +68,7 @@ impl ProgramModel for ByRoles {
         // switch changes what the rest are (`sed -i 's/a/b/' file`).
         let skip = spec.skip + usize::from(spec.args == ArgsRole::PatternRead && !pattern_given);
         let pos: Vec<Expanded> = parsed.positional.iter().skip(skip).cloned().collect();
+        let pos = startup_commands(cx, name, pos);
         if role != ArgsRole::Url {
             connect_urls(cx, &out.urls, out.sends, &out.data_from);
         }
@@ -230,6 +231,41 @@ fn package_source(spec: &str) -> PackageSource {
     } else {
         PackageSource::Unknown
     }
+}
+
+/// Editors and pagers that take `+COMMAND` arguments: run at start-up, not files.
+const PLUS_COMMANDS: &[&str] = &[
+    "vim", "vi", "nvim", "ex", "view", "gvim", "rvim", "rview", "vimdiff", "nvim-qt", "gview",
+    "evim", "less", "more", "most",
+];
+
+/// `vim +'cmd'`, `less '+!cmd'`: the start-up commands of an editor or pager, judged as
+/// its commands (a shell escape is walked; code in an embedded language is unparseable);
+/// the other positionals are returned.
+fn startup_commands(cx: &mut WalkCx<'_>, name: &str, pos: Vec<Expanded>) -> Vec<Expanded> {
+    if !PLUS_COMMANDS.contains(&name) {
+        return pos;
+    }
+    let mut files = Vec::new();
+    for a in pos {
+        let Some(cmd) = a.text.strip_prefix('+') else {
+            files.push(a);
+            continue;
+        };
+        if a.dynamic {
+            cx.unparseable(format!("`{name}` runs a start-up command computed at run time"));
+        } else if cmd.is_empty() || cmd.chars().all(|c| c.is_ascii_digit()) {
+            // `+` or `+42`: a line to start at.
+        } else if matches!(name, "less" | "more" | "most") {
+            // Pager commands only move and search, except `!` (a shell) and `|` (a pipe).
+            if let Some(at) = cmd.find(['!', '|']) {
+                cx.child_script(cmd[at + 1..].trim_start_matches(['!', '|']), &Stdin::Tty);
+            }
+        } else {
+            interpreters::inline_code(cx, name, cmd.trim_start_matches(':'));
+        }
+    }
+    files
 }
 
 /// The scripts of a sed command: `-e` values, else its first positional; a script file
@@ -585,6 +621,12 @@ fn host_targets(pos: &[Expanded]) -> Vec<NetTarget> {
         if a.text.is_empty() || a.text.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
+        // `dig @resolver NAME`: the query goes to that resolver.
+        let text = a.text.strip_prefix('@').unwrap_or(&a.text);
+        let a = &Expanded {
+            text: text.to_owned(),
+            ..a.clone()
+        };
         let port = it.peek().and_then(|p| p.text.parse::<u16>().ok());
         out.push(match named_target(&a.text) {
             Some(t) => t,
