@@ -13,7 +13,7 @@ use super::state::Stdin;
 
 /// What a variable does to the programs that see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Loads code (a library, a module) into the program.
     LoadsCode,
     /// Its value is a command the program runs.
@@ -28,7 +28,7 @@ enum Kind {
     Config,
 }
 
-fn kind_of(name: &str) -> Option<Kind> {
+pub(crate) fn kind_of(name: &str) -> Option<Kind> {
     use Kind::*;
     Some(match name {
         "LD_PRELOAD"
@@ -149,7 +149,7 @@ fn kind_of(name: &str) -> Option<Kind> {
         n if n.starts_with("CARGO_TARGET_") && n.ends_with("_RUNNER") => RunsCommand,
         n if n.starts_with("CARGO_REGISTRIES_") && n.ends_with("_INDEX") => Index,
         n if n.starts_with("BASH_FUNC_") => RunsShellCode,
-        "NODE_OPTIONS" => LoadsCode,
+        "NODE_OPTIONS" | "GOFLAGS" => LoadsCode,
         _ => return None,
     })
 }
@@ -167,6 +167,33 @@ fn relative_only(value: &str) -> bool {
     value.split(':').all(|d| {
         !d.starts_with('/') && !d.starts_with('~') && !d.contains("..") && !d.contains('$')
     })
+}
+
+/// `GOFLAGS` runs other programs only through some of its flags.
+fn go_flags_run_code(value: &str) -> bool {
+    ["-toolexec", "-exec", "-overlay", "-modfile", "-pgo", "-ldflags", "-gcflags", "-asmflags"]
+        .iter()
+        .any(|f| value.contains(f))
+}
+
+/// The modules Python imports at start-up from each directory of a `PYTHONPATH`.
+fn startup_modules(cx: &mut WalkCx<'_>, path: &str) {
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        for module in ["sitecustomize.py", "usercustomize.py"] {
+            let p = cx.path(&Expanded {
+                text: format!("{dir}/{module}"),
+                ..Default::default()
+            });
+            cx.runs_file(
+                p,
+                RunAs::Script {
+                    interpreter: "python3".into(),
+                },
+                Vec::new(),
+            );
+        }
+    }
 }
 
 /// `NODE_OPTIONS` only loads code through some of its options.
@@ -209,8 +236,14 @@ pub(crate) fn environment(cx: &mut WalkCx<'_>, program: &str, env: &[(String, Va
         };
         match (kind, text) {
             (_, Some("")) => {}
-            // The repository's own code, by a relative path (`PYTHONPATH=.`, `NODE_PATH=lib`).
-            (Kind::LoadsCode, Some(v)) if is_search_path(&name) && relative_only(v) => {}
+            // The repository's own code, by a relative path (`PYTHONPATH=.`, `NODE_PATH=lib`);
+            // Python also runs any `sitecustomize.py` there at start-up.
+            (Kind::LoadsCode, Some(v)) if is_search_path(&name) && relative_only(v) => {
+                if name == "PYTHONPATH" {
+                    startup_modules(cx, v);
+                }
+            }
+            (Kind::LoadsCode, Some(v)) if name == "GOFLAGS" && !go_flags_run_code(v) => {}
             (Kind::LoadsCode, Some(v)) if name == "NODE_OPTIONS" && !node_options_load_code(v) => {}
             (Kind::LoadsCode, _) => cx.unparseable(format!("`{name}` loads code into `{program}`")),
             (Kind::RunsShellCode, _) => {
@@ -360,6 +393,10 @@ mod tests {
         assert!(e.contains(&"read .env".to_owned()), "{e:?}");
         assert!(!unparseable("LANG=C ls"));
         assert!(!unparseable("PYTHONPATH=.:src python3 -c 'print(1)'"));
+        let e = walk("PYTHONPATH=. python3 -c 'import json'");
+        assert!(e.iter().any(|x| x.starts_with("runs ./sitecustomize.py as python3 script")), "{e:?}");
+        assert!(unparseable("GOFLAGS=-toolexec=./z.sh go build ./..."));
+        assert!(!unparseable("GOFLAGS=-mod=mod go build ./..."));
         assert!(unparseable("PYTHONPATH=/tmp/x python3 -c 'print(1)'"));
     }
 

@@ -6,6 +6,7 @@ use crate::effect::RunAs;
 use crate::words::Expanded;
 
 use crate::analyze::context::WalkCx;
+use crate::analyze::environment::{Kind, kind_of};
 
 /// Reports the build file `name` runs with `args`, if it is a build tool.
 pub(crate) fn build_files(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
@@ -49,12 +50,22 @@ fn option(args: &[Expanded], short: &[&str], long: &[&str]) -> Option<Expanded> 
 
 fn make(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
     for a in args {
-        if let Some((var, _)) = a.text.split_once('=')
-            && matches!(var, "SHELL" | "MAKESHELL" | ".SHELLFLAGS")
-        {
+        let Some((var, value)) = a.text.split_once('=') else {
+            continue;
+        };
+        if matches!(var, "SHELL" | "MAKESHELL" | ".SHELLFLAGS") {
             cx.unparseable(format!(
                 "`{name} {var}=…` makes every recipe run through another command"
             ));
+        } else if kind_of(var) == Some(Kind::RunsCommand) {
+            // `make CC=…`: recipes run that command.
+            if a.dynamic {
+                cx.unparseable(format!("`{name} {var}=…` names a command computed at run time"));
+            } else {
+                cx.child_script(value, &crate::analyze::state::Stdin::Tty);
+            }
+        } else if kind_of(var).is_some() {
+            cx.unparseable(format!("`{name} {var}=…` changes what the recipes' programs do"));
         }
     }
     let dir = option(args, &["-C"], &["--directory"]);
