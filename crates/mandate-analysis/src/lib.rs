@@ -8,6 +8,7 @@
 
 pub mod git;
 pub mod machine;
+mod content;
 pub mod paths;
 mod runs;
 pub mod secrets;
@@ -337,6 +338,13 @@ impl Analyzer {
                     .into_iter()
                     .map(Effect::Read),
             ),
+            ShellEffect::ReadTree(p) => {
+                for mut f in self.files(p, cwd, task, Access::Read) {
+                    let under = content::tree_labels(Path::new(&f.path), &self.env.home, &self.sensitive);
+                    f.labels = f.labels.union(under);
+                    out.push(Effect::Read(f));
+                }
+            }
             ShellEffect::Write(p) => out.extend(
                 self.files(p, cwd, task, Access::Write)
                     .into_iter()
@@ -487,6 +495,17 @@ impl Analyzer {
     fn facts(&self, path: PathBuf, task: &TaskView, access: Access) -> FileFacts {
         let text = path.to_string_lossy().into_owned();
         let mut labels = self.sensitive.labels(&text);
+        if access == Access::Read && labels.is_empty() {
+            // Another name for a credential is the credential.
+            let repos: Vec<PathBuf> = task
+                .mandate
+                .scope
+                .repos
+                .iter()
+                .map(|r| r.as_path().to_path_buf())
+                .collect();
+            labels = content::hard_link_labels(&path, &self.env.home, &repos, &self.sensitive);
+        }
         let zone = paths::zone(&self.env, &task.mandate, &path);
         let special = paths::special(&self.env, &task.mandate, &path);
         if special == SpecialPath::MandateData && access == Access::Read {

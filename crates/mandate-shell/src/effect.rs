@@ -130,6 +130,8 @@ pub enum ShellEffect {
     Write(ShellPath),
     /// A file is deleted.
     Delete(ShellPath),
+    /// A directory is read whole, with everything under it (`cp -r`, `tar c`, `zip -r`).
+    ReadTree(ShellPath),
     /// A connection is made; `sends` lists the files whose content goes with it.
     Connect {
         /// The destination.

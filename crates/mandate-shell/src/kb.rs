@@ -194,6 +194,13 @@ pub struct ProgramSpec {
     /// Files the program writes without being told.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// Switches that make the program read directories whole (`cp -r`, `rsync -a`,
+    /// `zip -r`): its sources are then trees.
+    #[serde(default)]
+    pub tree_switches: Vec<String>,
+    /// The program always reads the directories it is given whole (`tar c`, `7z a`).
+    #[serde(default)]
+    pub reads_trees: bool,
     /// Options that make the program administer the machine (`date -s`, `hwclock --set`,
     /// `journalctl --vacuum-time`): with one of them, it runs as a system tool.
     #[serde(default)]

@@ -26,6 +26,7 @@ fn render(e: &ShellEffect) -> String {
     match e {
         ShellEffect::Exec { program, .. } => format!("exec {program}"),
         ShellEffect::Read(x) => format!("read {}", p(x)),
+        ShellEffect::ReadTree(x) => format!("read tree {}", p(x)),
         ShellEffect::Write(x) => format!("write {}", p(x)),
         ShellEffect::Delete(x) => format!("delete {}", p(x)),
         ShellEffect::RunRemote { .. } => "run_remote".into(),

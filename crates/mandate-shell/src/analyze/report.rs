@@ -131,7 +131,7 @@ impl Report {
         self.effects[start..]
             .iter()
             .filter_map(|e| match e {
-                ShellEffect::Read(p) => Some(p.clone()),
+                ShellEffect::Read(p) | ShellEffect::ReadTree(p) => Some(p.clone()),
                 _ => None,
             })
             .collect()

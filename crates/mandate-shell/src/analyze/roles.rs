@@ -73,7 +73,7 @@ impl ProgramModel for ByRoles {
             connect_urls(cx, &out.urls, out.sends, &out.data_from);
         }
         dedup(&mut out.data_from);
-        positionals(cx, name, role, &parsed, &pos, out);
+        positionals(cx, name, spec, role, &parsed, &pos, out);
         services(cx, spec, reads_before);
     }
 }
@@ -412,6 +412,7 @@ fn request_data(cx: &mut WalkCx<'_>, role: FlagRole, v: &Expanded, data_from: &m
 fn positionals(
     cx: &mut WalkCx<'_>,
     name: &str,
+    spec: &ProgramSpec,
     role: ArgsRole,
     parsed: &Parsed,
     pos: &[Expanded],
@@ -426,7 +427,7 @@ fn positionals(
         | ArgsRole::Target
         | ArgsRole::Copy
         | ArgsRole::Move
-        | ArgsRole::PatternRead => files(cx, role, parsed, pos),
+        | ArgsRole::PatternRead => files(cx, spec, role, parsed, pos),
         ArgsRole::Url | ArgsRole::Host => {
             let Outgoing {
                 sends,
@@ -468,7 +469,7 @@ fn positionals(
                 }
             }
         }
-        ArgsRole::RemoteCopy => remote_copy(cx, pos),
+        ArgsRole::RemoteCopy => remote_copy(cx, pos, reads_trees(spec, parsed)),
         ArgsRole::Shell => shells::shell(cx, name, parsed),
         ArgsRole::Interpreter => interpreters::scripts(cx, name, parsed, pos),
         // Modelled in `programs`; reached here only through a switch that changes the role.
@@ -482,10 +483,27 @@ fn positionals(
     }
 }
 
+/// Whether the command reads its source directories whole.
+fn reads_trees(spec: &ProgramSpec, parsed: &Parsed) -> bool {
+    spec.reads_trees
+        || parsed.switches.iter().any(|s| spec.tree_switches.contains(s))
+}
+
+/// Reports that `a` is read (whole, if `tree`).
+fn source(cx: &mut WalkCx<'_>, a: &Expanded, tree: bool) {
+    if tree {
+        let p = cx.path(a);
+        cx.emit(ShellEffect::ReadTree(p));
+    } else {
+        cx.read(a);
+    }
+}
+
 /// Roles whose positionals are files read, written or deleted.
-fn files(cx: &mut WalkCx<'_>, role: ArgsRole, parsed: &Parsed, pos: &[Expanded]) {
+fn files(cx: &mut WalkCx<'_>, spec: &ProgramSpec, role: ArgsRole, parsed: &Parsed, pos: &[Expanded]) {
+    let tree = reads_trees(spec, parsed);
     match role {
-        ArgsRole::Read | ArgsRole::PatternRead => pos.iter().for_each(|a| cx.read(a)),
+        ArgsRole::Read | ArgsRole::PatternRead => pos.iter().for_each(|a| source(cx, a, tree)),
         ArgsRole::Write => {
             for a in pos.iter().filter(|a| !is_dev_sink(&a.text)) {
                 cx.write(a);
@@ -535,7 +553,7 @@ fn files(cx: &mut WalkCx<'_>, role: ArgsRole, parsed: &Parsed, pos: &[Expanded])
                         cx.walk.report().written_copy(&from, &to);
                     }
                 } else {
-                    cx.read(a);
+                    source(cx, a, tree);
                     if role == ArgsRole::Move {
                         cx.delete(a);
                     }
@@ -572,7 +590,7 @@ fn netcat(
 /// `scp`/`rsync`: `host:path` arguments are remote; the local sources are sent when the
 /// last argument (the target) is remote, and the last local argument is written when
 /// it is the target.
-fn remote_copy(cx: &mut WalkCx<'_>, pos: &[Expanded]) {
+fn remote_copy(cx: &mut WalkCx<'_>, pos: &[Expanded], tree: bool) {
     let n = pos.len();
     let last_remote = pos.last().and_then(|l| remote_spec(&l.text));
     let mut locals = Vec::new();
@@ -598,7 +616,11 @@ fn remote_copy(cx: &mut WalkCx<'_>, pos: &[Expanded]) {
                 if i + 1 == n && last_remote.is_none() && n > 1 {
                     cx.emit(ShellEffect::Write(p));
                 } else {
-                    cx.emit(ShellEffect::Read(p.clone()));
+                    cx.emit(if tree {
+                        ShellEffect::ReadTree(p.clone())
+                    } else {
+                        ShellEffect::Read(p.clone())
+                    });
                     locals.push(p);
                 }
             }

@@ -105,6 +105,7 @@ fn remote_command(cx: &mut WalkCx<'_>, host: &str, remote: &[Expanded]) {
         match e {
             // Files named by the remote command, and files it runs, are the remote host's.
             ShellEffect::Read(_)
+            | ShellEffect::ReadTree(_)
             | ShellEffect::Write(_)
             | ShellEffect::Delete(_)
             | ShellEffect::RunsFile { .. } => {}
