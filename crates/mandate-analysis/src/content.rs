@@ -15,9 +15,22 @@ const MAX_TREE_DEPTH: usize = 6;
 
 /// Places under a home directory that hold credentials, looked at first.
 const HOME_SECRETS: &[&str] = &[
-    ".ssh", ".aws", ".gnupg", ".config/gh", ".config/gcloud", ".kube", ".docker", ".azure",
-    ".netrc", ".git-credentials", ".npmrc", ".pypirc", ".cargo/credentials.toml",
-    ".config/rclone", ".pgpass", ".vault-token",
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gh",
+    ".config/gcloud",
+    ".kube",
+    ".docker",
+    ".azure",
+    ".netrc",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    ".cargo/credentials.toml",
+    ".config/rclone",
+    ".pgpass",
+    ".vault-token",
 ];
 
 /// The labels of everything under `dir` that a recursive copy or archive reads: the
@@ -113,12 +126,18 @@ mod tests {
         std::fs::hard_link(home.join(".ssh/id_ed25519"), repo.join("k.txt")).unwrap();
         let s = SensitivePaths::builtin();
         let repos = vec![repo.clone()];
-        assert!(hard_link_labels(&repo.join("docs/notes.txt"), &home, &repos, &s).contains(Label::Secret));
+        assert!(
+            hard_link_labels(&repo.join("docs/notes.txt"), &home, &repos, &s)
+                .contains(Label::Secret)
+        );
         assert!(hard_link_labels(&repo.join("k.txt"), &home, &repos, &s).contains(Label::Secret));
         assert!(hard_link_labels(&repo.join("docs/plain.txt"), &home, &repos, &s).is_empty());
         assert!(tree_labels(&home, &home, &s).contains(Label::Secret));
         assert!(tree_labels(&home.join(".ssh"), &home, &s).contains(Label::Secret));
-        assert!(tree_labels(&repo, &home, &s).contains(Label::Secret), "the repository holds .env");
+        assert!(
+            tree_labels(&repo, &home, &s).contains(Label::Secret),
+            "the repository holds .env"
+        );
         std::fs::create_dir_all(repo.join("src")).unwrap();
         std::fs::write(repo.join("src/main.rs"), "fn main() {}").unwrap();
         assert!(tree_labels(&repo.join("src"), &home, &s).is_empty());

@@ -6,9 +6,9 @@
 
 #![forbid(unsafe_code)]
 
+mod content;
 pub mod git;
 pub mod machine;
-mod content;
 pub mod paths;
 mod runs;
 pub mod secrets;
@@ -340,7 +340,8 @@ impl Analyzer {
             ),
             ShellEffect::ReadTree(p) => {
                 for mut f in self.files(p, cwd, task, Access::Read) {
-                    let under = content::tree_labels(Path::new(&f.path), &self.env.home, &self.sensitive);
+                    let under =
+                        content::tree_labels(Path::new(&f.path), &self.env.home, &self.sensitive);
                     f.labels = f.labels.union(under);
                     out.push(Effect::Read(f));
                 }

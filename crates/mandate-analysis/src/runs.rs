@@ -82,6 +82,9 @@ impl Analyzer {
         let facts = self.facts(abs.clone(), task, Access::Read);
         let zone = facts.zone;
         out.push(Effect::Read(facts));
+        if let RunAs::Patch { strip, dir } = run_as {
+            return self.patch_writes(&abs, written, *strip, dir.as_ref(), cwd, task, out);
+        }
         let content = match written {
             WrittenFirst::Text(t) => Content::Text(t.clone()),
             WrittenFirst::Unknown => {
@@ -103,9 +106,63 @@ impl Analyzer {
             RunAs::Script { interpreter } | RunAs::Module { interpreter } => {
                 self.script_file(&abs, interpreter, content, cwd, task, depth, out);
             }
+            RunAs::Patch { .. } => {}
             RunAs::BuildFile { tool, targets } => {
                 self.build_file(&abs, tool, targets, content, task, depth, out)
             }
+        }
+    }
+
+    /// The files a patch writes: those its diff names, under `dir` (or `cwd`).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one patch's facts plus the walk's context"
+    )]
+    fn patch_writes(
+        &self,
+        abs: &Path,
+        written: &WrittenFirst,
+        strip: usize,
+        dir: Option<&ShellPath>,
+        cwd: &Path,
+        task: &TaskView,
+        out: &mut Vec<Effect>,
+    ) {
+        let text = match written {
+            WrittenFirst::Text(t) => t.clone(),
+            WrittenFirst::No => match std::fs::read(abs) {
+                Ok(b) if b.len() as u64 <= MAX_RUN_FILE * 4 => {
+                    String::from_utf8_lossy(&b).into_owned()
+                }
+                Ok(_) => {
+                    return out.push(unparseable(format!(
+                        "the patch `{}` is too large to read",
+                        abs.display()
+                    )));
+                }
+                Err(_) => return,
+            },
+            _ => {
+                return out.push(unparseable(format!(
+                    "the patch `{}` is written by the same command, so the files it changes are not known",
+                    abs.display()
+                )));
+            }
+        };
+        let base = match dir {
+            Some(d) => match self.one_path(d, cwd) {
+                Some(b) => b,
+                None => {
+                    return out.push(unparseable(
+                        "a patch applied in a directory computed at run time".into(),
+                    ));
+                }
+            },
+            None => cwd.to_path_buf(),
+        };
+        for target in mandate_shell::patch::patch_targets(&text, strip) {
+            let p = crate::resolve(&base.join(&target));
+            out.push(Effect::Write(self.facts(p, task, Access::Write)));
         }
     }
 

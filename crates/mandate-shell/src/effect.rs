@@ -70,6 +70,14 @@ pub enum RunAs {
         /// The interpreter's program name.
         interpreter: String,
     },
+    /// A patch whose diff names the files it writes (`patch -p1 < fix.patch`), relative to
+    /// `dir` (`-d`) or the current directory.
+    Patch {
+        /// Leading path components removed from the names (`-p N`).
+        strip: usize,
+        /// The directory the names are relative to.
+        dir: Option<ShellPath>,
+    },
     /// A build file whose recipes or scripts run (`make` reads `Makefile`, `npm run x`
     /// reads `package.json`).
     BuildFile {

@@ -80,6 +80,16 @@ pub enum ArgsRole {
     Env,
     /// `git`: handled by subcommand.
     Git,
+    /// `tar`: create, extract or list (old-style keys too).
+    Tar,
+    /// `cpio`: archive the names on stdin, extract, or copy.
+    Cpio,
+    /// `patch`: writes the files its diff names.
+    Patch,
+    /// `cmake`: `-E` commands are file operations; otherwise a build tool.
+    Cmake,
+    /// Container engines (`docker`, `podman`): images, mounts, privileges.
+    Container,
     /// Package specifications to install or run (`pip install`, `npm i`, `cargo install`,
     /// `go run`): a name comes from a registry; a URL, a repository (`git+https://…`,
     /// `github:user/repo`, `user/repo`) or a module path is code from elsewhere, which runs.

@@ -13,6 +13,7 @@ mod analyze;
 pub mod code;
 mod effect;
 pub mod kb;
+pub mod patch;
 pub mod words;
 
 pub use analyze::{MAX_ANALYSED, MAX_DEPTH, ShellAnalysis, ShellAnalyzer};

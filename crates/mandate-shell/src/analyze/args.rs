@@ -19,7 +19,7 @@ pub(crate) enum Until {
 }
 
 /// A command's arguments split by its knowledge-base entry.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Parsed {
     /// Arguments that are not options or option values, in order.
     pub(crate) positional: Vec<Expanded>,

@@ -171,9 +171,18 @@ fn relative_only(value: &str) -> bool {
 
 /// `GOFLAGS` runs other programs only through some of its flags.
 fn go_flags_run_code(value: &str) -> bool {
-    ["-toolexec", "-exec", "-overlay", "-modfile", "-pgo", "-ldflags", "-gcflags", "-asmflags"]
-        .iter()
-        .any(|f| value.contains(f))
+    [
+        "-toolexec",
+        "-exec",
+        "-overlay",
+        "-modfile",
+        "-pgo",
+        "-ldflags",
+        "-gcflags",
+        "-asmflags",
+    ]
+    .iter()
+    .any(|f| value.contains(f))
 }
 
 /// The modules Python imports at start-up from each directory of a `PYTHONPATH`.
@@ -394,7 +403,11 @@ mod tests {
         assert!(!unparseable("LANG=C ls"));
         assert!(!unparseable("PYTHONPATH=.:src python3 -c 'print(1)'"));
         let e = walk("PYTHONPATH=. python3 -c 'import json'");
-        assert!(e.iter().any(|x| x.starts_with("runs ./sitecustomize.py as python3 script")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|x| x.starts_with("runs ./sitecustomize.py as python3 script")),
+            "{e:?}"
+        );
         assert!(unparseable("GOFLAGS=-toolexec=./z.sh go build ./..."));
         assert!(!unparseable("GOFLAGS=-mod=mod go build ./..."));
         assert!(unparseable("PYTHONPATH=/tmp/x python3 -c 'print(1)'"));

@@ -114,16 +114,25 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
 /// (`chmod u+s`, `chmod 4755`, `install -m 4755`) and files given to root (`chown root`).
 fn permissions(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
     let mode = match name {
-        "chmod" => args.iter().find(|a| !a.text.starts_with('-') || a.text.starts_with("-s") ),
+        "chmod" => args
+            .iter()
+            .find(|a| !a.text.starts_with('-') || a.text.starts_with("-s")),
         "install" | "mkdir" => args
             .iter()
             .position(|a| a.text == "-m" || a.text == "--mode")
             .and_then(|i| args.get(i + 1))
-            .or_else(|| args.iter().find(|a| a.text.starts_with("--mode=") || a.text.starts_with("-m") && a.text.len() > 2)),
+            .or_else(|| {
+                args.iter().find(|a| {
+                    a.text.starts_with("--mode=") || a.text.starts_with("-m") && a.text.len() > 2
+                })
+            }),
         _ => None,
     };
     if let Some(m) = mode {
-        let m = m.text.trim_start_matches("--mode=").trim_start_matches("-m");
+        let m = m
+            .text
+            .trim_start_matches("--mode=")
+            .trim_start_matches("-m");
         if sets_id_bits(m) {
             cx.emit(ShellEffect::Privilege {
                 program: format!("{name} {m}"),
@@ -361,10 +370,22 @@ mod tests {
             "chown 0:0 bin/tool",
             "chgrp root x",
         ] {
-            assert!(walk(cmd).iter().any(|e| e.starts_with("privilege")), "{cmd}");
+            assert!(
+                walk(cmd).iter().any(|e| e.starts_with("privilege")),
+                "{cmd}"
+            );
         }
-        for cmd in ["chmod 755 x", "chmod u+x x", "chmod -s x", "chown me:me x", "install -m 644 a b"] {
-            assert!(!walk(cmd).iter().any(|e| e.starts_with("privilege")), "{cmd}");
+        for cmd in [
+            "chmod 755 x",
+            "chmod u+x x",
+            "chmod -s x",
+            "chown me:me x",
+            "install -m 644 a b",
+        ] {
+            assert!(
+                !walk(cmd).iter().any(|e| e.starts_with("privilege")),
+                "{cmd}"
+            );
         }
     }
 }

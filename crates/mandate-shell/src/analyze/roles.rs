@@ -253,7 +253,9 @@ fn startup_commands(cx: &mut WalkCx<'_>, name: &str, pos: Vec<Expanded>) -> Vec<
             continue;
         };
         if a.dynamic {
-            cx.unparseable(format!("`{name}` runs a start-up command computed at run time"));
+            cx.unparseable(format!(
+                "`{name}` runs a start-up command computed at run time"
+            ));
         } else if cmd.is_empty() || cmd.chars().all(|c| c.is_ascii_digit()) {
             // `+` or `+42`: a line to start at.
         } else if matches!(name, "less" | "more" | "most") {
@@ -280,8 +282,14 @@ fn sed_scripts(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, pattern_given: 
     if !pattern_given {
         scripts.extend(parsed.positional.first());
     }
-    if parsed.flags.iter().any(|(f, _, _)| f == "-f" || f == "--file") {
-        cx.unparseable(format!("`{name}` reads its script from a file Mandate does not read"));
+    if parsed
+        .flags
+        .iter()
+        .any(|(f, _, _)| f == "-f" || f == "--file")
+    {
+        cx.unparseable(format!(
+            "`{name}` reads its script from a file Mandate does not read"
+        ));
     }
     for s in scripts {
         if s.dynamic {
@@ -479,14 +487,22 @@ fn positionals(
         | ArgsRole::Xargs
         | ArgsRole::Git
         | ArgsRole::Find
-        | ArgsRole::Dd => {}
+        | ArgsRole::Dd
+        | ArgsRole::Tar
+        | ArgsRole::Cpio
+        | ArgsRole::Patch
+        | ArgsRole::Cmake
+        | ArgsRole::Container => {}
     }
 }
 
 /// Whether the command reads its source directories whole.
 fn reads_trees(spec: &ProgramSpec, parsed: &Parsed) -> bool {
     spec.reads_trees
-        || parsed.switches.iter().any(|s| spec.tree_switches.contains(s))
+        || parsed
+            .switches
+            .iter()
+            .any(|s| spec.tree_switches.contains(s))
 }
 
 /// Reports that `a` is read (whole, if `tree`).
@@ -500,7 +516,13 @@ fn source(cx: &mut WalkCx<'_>, a: &Expanded, tree: bool) {
 }
 
 /// Roles whose positionals are files read, written or deleted.
-fn files(cx: &mut WalkCx<'_>, spec: &ProgramSpec, role: ArgsRole, parsed: &Parsed, pos: &[Expanded]) {
+fn files(
+    cx: &mut WalkCx<'_>,
+    spec: &ProgramSpec,
+    role: ArgsRole,
+    parsed: &Parsed,
+    pos: &[Expanded],
+) {
     let tree = reads_trees(spec, parsed);
     match role {
         ArgsRole::Read | ArgsRole::PatternRead => pos.iter().for_each(|a| source(cx, a, tree)),

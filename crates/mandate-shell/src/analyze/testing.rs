@@ -98,6 +98,7 @@ pub(crate) fn render(e: &ShellEffect) -> String {
                 RunAs::ShellScript => "shell script".to_owned(),
                 RunAs::Script { interpreter } => format!("{interpreter} script"),
                 RunAs::Module { interpreter } => format!("{interpreter} module"),
+                RunAs::Patch { strip, .. } => format!("patch -p{strip}"),
                 RunAs::BuildFile { tool, targets } => format!("{tool} file {}", targets.join(" ")),
             };
             let first = match written {

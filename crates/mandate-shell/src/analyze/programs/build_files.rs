@@ -60,12 +60,16 @@ fn make(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
         } else if kind_of(var) == Some(Kind::RunsCommand) {
             // `make CC=…`: recipes run that command.
             if a.dynamic {
-                cx.unparseable(format!("`{name} {var}=…` names a command computed at run time"));
+                cx.unparseable(format!(
+                    "`{name} {var}=…` names a command computed at run time"
+                ));
             } else {
                 cx.child_script(value, &crate::analyze::state::Stdin::Tty);
             }
         } else if kind_of(var).is_some() {
-            cx.unparseable(format!("`{name} {var}=…` changes what the recipes' programs do"));
+            cx.unparseable(format!(
+                "`{name} {var}=…` changes what the recipes' programs do"
+            ));
         }
     }
     let dir = option(args, &["-C"], &["--directory"]);

@@ -7,7 +7,9 @@
 //! `interpreters` are not models of their own: they serve the positional roles of the
 //! generic model ([`ByRoles`]), after its option handling.
 
+pub(crate) mod archives;
 pub(crate) mod build_files;
+pub(crate) mod containers;
 pub(crate) mod dd;
 pub(crate) mod find;
 pub(crate) mod git;
@@ -15,6 +17,7 @@ pub(crate) mod interpreters;
 pub(crate) mod sed;
 pub(crate) mod shells;
 pub(crate) mod ssh;
+pub(crate) mod tools;
 pub(crate) mod wrappers;
 
 use crate::kb::ArgsRole;
@@ -30,6 +33,11 @@ pub(crate) fn model_for(role: ArgsRole) -> &'static dyn ProgramModel {
         ArgsRole::Ssh => &ssh::Ssh,
         ArgsRole::Find => &find::Find,
         ArgsRole::Dd => &dd::Dd,
+        ArgsRole::Tar => &archives::Tar,
+        ArgsRole::Cpio => &archives::Cpio,
+        ArgsRole::Patch => &tools::Patch,
+        ArgsRole::Cmake => &tools::Cmake,
+        ArgsRole::Container => &containers::Container,
         ArgsRole::None
         | ArgsRole::Read
         | ArgsRole::Write

