@@ -178,9 +178,15 @@ fn pieces_into(
             }
             WordPiece::ParameterExpansion(expr) => parameter_into(expr, b, vars),
             WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
-                b.dynamic = true;
                 b.substitutions.push(s.clone());
-                b.push("$(…)", false);
+                match echoed_text(s) {
+                    // `$(echo .env)`: what it prints is known.
+                    Some(text) => b.push(&text, !quoted),
+                    None => {
+                        b.dynamic = true;
+                        b.push("$(…)", false);
+                    }
+                }
             }
             WordPiece::EscapeSequence(s) => {
                 let c = s.strip_prefix('\\').unwrap_or(s);
@@ -229,6 +235,38 @@ fn parameter_into(expr: &ParameterExpr, b: &mut Builder, vars: &dyn VarLookup) {
     }
     b.dynamic = true;
     b.push("${…}", false);
+}
+
+/// What a command substitution prints when it is a plain `echo` or `printf` of literal
+/// words (`$(echo .env)`), without running it.
+fn echoed_text(s: &str) -> Option<String> {
+    let mut words = Vec::new();
+    for w in s.split_whitespace() {
+        let inner = w
+            .strip_prefix('\'')
+            .and_then(|x| x.strip_suffix('\''))
+            .or_else(|| w.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+            .unwrap_or(w);
+        let plain = inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/@:+=,~-".contains(c));
+        if !plain {
+            return None;
+        }
+        words.push(inner);
+    }
+    match words.split_first() {
+        Some((&"echo", rest)) if rest.first() != Some(&"-e") => {
+            let rest = if rest.first() == Some(&"-n") {
+                &rest[1..]
+            } else {
+                rest
+            };
+            Some(rest.join(" "))
+        }
+        Some((&"printf", [text])) => Some((*text).to_owned()),
+        _ => None,
+    }
 }
 
 /// Decodes the escapes of a `$'...'` string.

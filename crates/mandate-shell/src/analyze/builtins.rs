@@ -33,6 +33,17 @@ pub(crate) fn run(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) -> bool {
             }
         }
         "eval" => eval(cx, args),
+        // `trap CMD SIGNAL...`: CMD runs later, in this shell.
+        "trap" => {
+            if let Some(cmd) = args.iter().find(|a| !a.text.starts_with('-')) {
+                if cmd.dynamic {
+                    cx.unparseable("trap runs a command computed at run time");
+                } else if !cmd.text.is_empty() {
+                    let text = cmd.text.clone();
+                    cx.child_script(&text, &crate::analyze::state::Stdin::Tty);
+                }
+            }
+        }
         "source" | "." => {
             cx.emit(ShellEffect::Exec {
                 program: name.to_owned(),

@@ -30,6 +30,9 @@ struct Patterns {
     assign: Regex,
     join: Regex,
     home: Regex,
+    file_api: Regex,
+    writes: Regex,
+    perl_open: Regex,
 }
 
 #[expect(
@@ -42,8 +45,8 @@ fn patterns() -> &'static Patterns {
         call: Regex::new(
             r"(?x)\b(open|fopen|io\.open|codecs\.open|os\.open|File\.open|File\.read|File\.readlines|File\.foreach
             |IO\.read|IO\.readlines|File\.write|readFileSync|readFile|writeFileSync|writeFile|appendFileSync|appendFile
-            |createReadStream|createWriteStream|file_get_contents|file_put_contents|readfile|file|Path|read_text
-            |read_bytes|write_text|write_bytes|copyfile|shutil\.copy\w*|shutil\.move|os\.rename|os\.replace|copyFileSync)
+            |createReadStream|createWriteStream|file_get_contents|file_put_contents|readfile|file|Path
+            |copyfile|shutil\.copy\w*|shutil\.move|os\.rename|os\.replace|copyFileSync)
             \s*\(",
         )
         .expect("compiles"),
@@ -53,9 +56,20 @@ fn patterns() -> &'static Patterns {
         .expect("compiles"),
         join: Regex::new(r#"^(?:os\.path\.join|path\.join|File\.join)\s*\((.*)\)$"#).expect("compiles"),
         home: Regex::new(
-            r"(?x)\b(?:Path\.home|expanduser|os\.environ|getenv|os\.homedir|process\.env|ENV\[|\$ENV\{|\$_SERVER|getcwd|glob\.glob|glob\(|Dir\.glob|readdirSync|listdir|scandir|walk\()",
+            r"(?x)(?:\bPath\.home|\bexpanduser|\bos\.environ|\bgetenv|\bos\.homedir|\bprocess\.env|\bENV\[|\$ENV\{|\$_SERVER|\bgetcwd|\bglob\.glob|\bglob\(|\bDir\.glob|\breaddirSync|\blistdir|\bscandir|\bwalk\()",
         )
         .expect("compiles"),
+        file_api: Regex::new(
+            r"(?x)\b(?:open|fopen|read_text|read_bytes|write_text|write_bytes|readFileSync|writeFileSync|readFile|writeFile
+            |File\.(?:read|write|open)|file_get_contents|file_put_contents|shutil\.|copyfile|touch|unlink)\s*\(",
+        )
+        .expect("compiles"),
+        writes: Regex::new(
+            r#"(?x)(?:\.write_text|\.write_bytes|\.touch|\.unlink|\.rename|\.replace|\.symlink_to|writeFileSync|appendFileSync
+            |writeFile|File\.write|file_put_contents|shutil\.|open\s*\([^)]*,\s*['"][wax+])"#,
+        )
+        .expect("compiles"),
+        perl_open: Regex::new(r"\bopen\s+\$?\w+\s*,\s*([^;]+?)\s*(?:;|$|\)|or\b|\|\|)").expect("compiles"),
     })
 }
 
@@ -113,6 +127,29 @@ fn literal(arg: &str) -> Option<&str> {
 /// The paths of the file calls in `code`.
 pub(crate) fn path_arguments(code: &str) -> Vec<PathArg> {
     let p = patterns();
+    let mut out = Vec::new();
+    // Paths built from the home directory or the environment (`Path.home() / '.ssh'`,
+    // `os.path.expanduser('~')`) reach outside the repository, wherever they are used.
+    if let Some(m) = p.home.find(code)
+        && p.file_api.is_match(code)
+    {
+        let how = if p.writes.is_match(code) {
+            Use::Write
+        } else {
+            Use::Read
+        };
+        out.push(PathArg::Computed(m.as_str().to_owned(), how));
+    }
+    // Perl's `open FH, EXPR` without parentheses.
+    for c in p.perl_open.captures_iter(code) {
+        if let Some(arg) = c.get(1).map(|m| m.as_str().trim())
+            && literal(arg).is_none()
+            && !arg.starts_with('"')
+            && !arg.starts_with('\'')
+        {
+            out.push(PathArg::Computed(arg.chars().take(60).collect(), Use::Read));
+        }
+    }
     let mut constants: HashMap<&str, Option<&str>> = HashMap::new();
     for c in p.assign.captures_iter(code) {
         let (Some(name), Some(value)) = (c.get(1), c.get(2).or(c.get(3))) else {
@@ -138,7 +175,6 @@ pub(crate) fn path_arguments(code: &str) -> Vec<PathArg> {
         let parts: Option<Vec<&str>> = inner.split(',').map(|x| literal(x.trim())).collect();
         Some(parts?.join("/"))
     };
-    let mut out = Vec::new();
     for m in p.call.captures_iter(code) {
         let (Some(whole), Some(name)) = (m.get(0), m.get(1)) else {
             continue;
@@ -206,6 +242,8 @@ mod tests {
             "echo file_get_contents(\".\" . chr(101) . \"nv\");",
             "open(os.path.expanduser('~') + '/.bashrc', 'a')",
             "import sys; open(sys.argv[1]).read()",
+            "import pathlib; print(pathlib.Path.home().joinpath('.ssh', 'id_ed25519').read_text())",
+            "open F, join(\"\", \".\", \"env\"); print <F>",
             "f = x + '.env'; open(f)",
             "p = 'a'; p = 'b'; open(p)",
         ] {
@@ -226,5 +264,9 @@ mod tests {
         assert_eq!(known("open(os.path.join('a', 'b.txt'))"), ["a/b.txt"]);
         assert!(computed("open('data.json', 'w').write(x)").is_empty());
         assert!(computed("from pathlib import Path; Path('x').read_text()").is_empty());
+        assert!(
+            computed("p = Path('a/__init__.py')\np.write_text(p.read_text().replace('a', 'b'))")
+                .is_empty()
+        );
     }
 }

@@ -377,7 +377,7 @@ fn named_paths(code: &str, out: &mut Vec<Finding>) {
         let writes_var = WRITE_MODE
             .get_or_init(|| {
                 Regex::new(
-                    r#"\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax+]"#,
+                    r#"\bopen\s*\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax+]|\.(?:write_text|write_bytes|touch|unlink|symlink_to|hardlink_to|chmod)\s*\("#,
                 )
                 .expect("compiles")
             })

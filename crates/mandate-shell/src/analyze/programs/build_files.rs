@@ -13,6 +13,10 @@ pub(crate) fn build_files(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
     match name {
         "make" | "gmake" | "bmake" => make(cx, name, args),
         "npm" | "pnpm" | "yarn" | "bun" => package_scripts(cx, name, args),
+        "just" => recipe_files(cx, name, &["justfile", "Justfile", ".justfile"]),
+        "task" | "go-task" => {
+            recipe_files(cx, name, &["Taskfile.yml", "Taskfile.yaml", "taskfile.yml"])
+        }
         _ => {}
     }
 }
@@ -93,6 +97,24 @@ fn make(cx: &mut WalkCx<'_>, name: &str, args: &[Expanded]) {
         },
         Vec::new(),
     );
+}
+
+/// A task runner's recipe file, under whichever of its names is there.
+fn recipe_files(cx: &mut WalkCx<'_>, name: &str, files: &[&str]) {
+    for f in files {
+        let path = cx.path(&Expanded {
+            text: (*f).to_owned(),
+            ..Default::default()
+        });
+        cx.runs_file(
+            path,
+            RunAs::BuildFile {
+                tool: name.to_owned(),
+                targets: Vec::new(),
+            },
+            Vec::new(),
+        );
+    }
 }
 
 /// The npm-style commands that run scripts of `package.json`, and which.

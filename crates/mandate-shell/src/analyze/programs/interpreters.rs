@@ -188,7 +188,16 @@ pub(crate) fn scripts(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, pos: &[E
         Stdin::Pipe(_) => cx.unparseable(format!(
             "data is fed to {name} on stdin and runs as code that Mandate does not analyse"
         )),
-        Stdin::File(p) => cx.emit(ShellEffect::Read(p.clone())),
+        Stdin::File(p) => {
+            let p = p.clone();
+            cx.runs_file(
+                p,
+                RunAs::Script {
+                    interpreter: name.to_owned(),
+                },
+                Vec::new(),
+            );
+        }
         Stdin::Tty => {}
     }
 }
