@@ -380,10 +380,7 @@ mod tests {
                     if !own.insert(name.clone()) {
                         repeated.push(format!("{name} twice in {file}"));
                     }
-                    // programs-network.toml deliberately refines entries of programs.toml.
-                    if let Some(first) = seen.insert(name.clone(), file)
-                        && !(first == "programs.toml" && *file == "programs-network.toml")
-                    {
+                    if let Some(first) = seen.insert(name.clone(), file) {
                         repeated.push(format!("{name} in {first} and {file}"));
                     }
                 }
