@@ -1,8 +1,17 @@
-//! Just enough of a git repository's files to resolve remotes and the current branch.
+//! Just enough of a git repository's files to resolve remotes and the current branch:
+//! configuration files (`config`), where remotes go (`resolve`), and the effects of
+//! pushes and fetches (`effects`).
+
+pub mod config;
+mod effects;
+pub mod resolve;
+
+pub(crate) use effects::PushCmd;
 
 use std::path::{Path, PathBuf};
 
-/// Finds the git directory for a work tree path (walking up; `.git` files are followed).
+/// Finds the git directory for a work tree path (walking up; `.git` files are followed,
+/// and a directory that is itself a git directory, as `--git-dir` names, is one).
 pub fn git_dir(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
@@ -20,9 +29,32 @@ pub fn git_dir(start: &Path) -> Option<PathBuf> {
                 d.join(p)
             });
         }
+        if d.join("HEAD").is_file() && d.join("objects").is_dir() {
+            return Some(d.to_path_buf());
+        }
         dir = d.parent();
     }
     None
+}
+
+/// The URLs (and paths) a task started in `repo` may push to and fetch from: every
+/// remote's fetch and push destinations, resolved as git would then (see [`resolve`]).
+pub fn task_remotes(repo: &Path, home: &Path) -> Vec<String> {
+    let r = resolve::Repo::open(repo, home, &[]);
+    let mut out: Vec<String> = Vec::new();
+    for name in r.remotes() {
+        for d in r.fetch_dests(name).into_iter().chain(r.push_dests(name)) {
+            let text = match d {
+                resolve::Dest::Url(u) => u,
+                resolve::Dest::Path(p) => crate::resolve(&p).to_string_lossy().into_owned(),
+                resolve::Dest::Helper(_) => continue,
+            };
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+    }
+    out
 }
 
 /// The URL of a named remote, from the repository's `config`.
