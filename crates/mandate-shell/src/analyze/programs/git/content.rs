@@ -102,11 +102,12 @@ fn pathspec(cx: &WalkCx<'_>, e: &Expanded, base: Option<&ShellPath>) -> Option<S
     Some(in_dir(cx, &w, base))
 }
 
-/// Whether a positional is a revision rather than a path: a range, a relative or
-/// reflog revision, `HEAD` and its kin, an object name.
+/// Whether a positional is a revision rather than a path: a range, a message search
+/// (`:/text`), a relative or reflog revision, `HEAD` and its kin, an object name.
 fn is_revision(t: &str) -> bool {
     let range = t.contains("..") && !t.starts_with("../") && !t.contains("/../") && t != "..";
     range
+        || t.starts_with(":/")
         || t.contains('~') && !t.starts_with('~')
         || t.contains('^')
         || t.contains("@{")

@@ -8,6 +8,7 @@ mod config;
 mod content;
 mod knowledge;
 mod remotes;
+mod runs;
 #[cfg(test)]
 mod tests;
 
@@ -86,8 +87,17 @@ impl ProgramModel for Git {
             ));
         };
         let rest = &args[consumed..];
-        let (parsed, _) =
-            cx.parse_args(&format!("{name} {}", sub.text), sub_spec, rest, Until::End);
+        let (plain, others): (Vec<Expanded>, Vec<Expanded>) = rest
+            .iter()
+            .cloned()
+            .partition(|a| PLAIN_SWITCHES.contains(&a.text.as_str()));
+        let (mut parsed, _) = cx.parse_args(
+            &format!("{name} {}", sub.text),
+            sub_spec,
+            &others,
+            Until::End,
+        );
+        parsed.switches.extend(plain.into_iter().map(|a| a.text));
         let sub = Sub {
             name: &sub.text,
             parsed: &parsed,
@@ -101,8 +111,13 @@ impl ProgramModel for Git {
     }
 }
 
+/// Switches whose name the option parser takes for one that runs something, but which
+/// only choose what git does (`submodule update --init`).
+const PLAIN_SWITCHES: &[&str] = &["--init"];
+
 /// Reports what the subcommand `sub` does, by its kind.
 fn subcommand(cx: &mut WalkCx<'_>, inv: &mut Invocation, sub: &Sub<'_>) {
+    runs::commands(cx, sub);
     match knowledge().kind(sub.name) {
         Some(Kind::Push) => remotes::push(cx, inv, sub),
         Some(Kind::Fetch) => {

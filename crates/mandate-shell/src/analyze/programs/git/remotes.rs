@@ -165,8 +165,10 @@ pub(super) fn fetch(cx: &mut WalkCx<'_>, inv: &Invocation, sub: &Sub<'_>) {
         let t = target(cx, inv, r);
         connect(cx, t);
     }
-    if p.switches.iter().any(|s| {
-        s == "--recurse-submodules" || s.starts_with("--recurse-submodules=") && !s.ends_with("=no")
+    // The parser keeps only the name of `--recurse-submodules=no`.
+    if sub.args.iter().any(|a| {
+        a.text == "--recurse-submodules"
+            || a.text.starts_with("--recurse-submodules=") && !a.text.ends_with("=no")
     }) {
         let t = target(cx, inv, Some(&word("*submodules")));
         connect(cx, t);
