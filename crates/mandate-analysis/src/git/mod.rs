@@ -180,4 +180,43 @@ mod tests {
         assert_eq!(current_branch(&g).as_deref(), Some("mandate/x"));
         assert_eq!(remote_urls(&g), vec!["git@github.com:a/b.git".to_string()]);
     }
+
+    #[test]
+    fn a_git_dir_named_directly_is_found() {
+        let d = tempfile::tempdir().unwrap();
+        let bare = d.path().join("r.git");
+        std::fs::create_dir_all(bare.join("objects")).unwrap();
+        std::fs::write(bare.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        assert_eq!(git_dir(&bare), Some(bare.clone()));
+        assert_eq!(git_dir(&bare.join("objects")), Some(bare));
+    }
+
+    #[test]
+    fn task_remotes_are_every_remote_as_git_resolves_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (repo, home) = (d.path().join("repo"), d.path().join("home"));
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(
+            repo.join(".git/config"),
+            "[remote \"origin\"]\n\turl = https://github.com/a/b.git\n\
+             [remote \"local\"]\n\turl = ../mirror\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[url \"git@github.com:\"]\n\tpushInsteadOf = https://github.com/\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.path().join("mirror")).unwrap();
+        let mirror = crate::resolve(&d.path().join("mirror"));
+        assert_eq!(
+            task_remotes(&repo, &home),
+            [
+                "https://github.com/a/b.git".to_owned(),
+                "git@github.com:a/b.git".to_owned(),
+                mirror.to_string_lossy().into_owned(),
+            ]
+        );
+    }
 }
