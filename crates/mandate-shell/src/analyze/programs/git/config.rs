@@ -2,6 +2,8 @@
 //! `--config-env KEY=VAR`, `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`,
 //! `GIT_CONFIG_PARAMETERS`, the other `GIT_*` variables git reads, and `git config`.
 
+use std::collections::HashMap;
+
 use crate::effect::{NetTarget, ShellEffect};
 use crate::words::{Expanded, VarValue};
 
@@ -200,10 +202,66 @@ pub(super) fn run_text(cx: &mut WalkCx<'_>, what: &str, value: &Value) {
 pub(super) fn environment(cx: &mut WalkCx<'_>, inv: &mut Invocation) {
     let vars = &cx.st.vars;
     let get = |k: &str| vars.get(k).cloned();
-    let mut settings: Vec<(String, Value)> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
+    let settings = env_settings(vars, &mut problems);
+    env_elsewhere(vars, &mut problems);
     let mut commands: Vec<(String, Value)> = Vec::new();
     let mut writes: Vec<String> = Vec::new();
+    for k in ENV_COMMANDS {
+        if let Some(v) = get(k) {
+            commands.push(((*k).to_owned(), Value::var(Some(&v))));
+        }
+    }
+    for (k, v) in vars.iter().filter(|(k, _)| k.starts_with("GIT_TRACE")) {
+        match v {
+            VarValue::Static(t) if t.starts_with('/') || t.starts_with('~') => {
+                writes.push(t.clone())
+            }
+            VarValue::Static(_) => {}
+            VarValue::Dynamic => {
+                problems.push(format!("{k} is computed at run time (it may name a file)"))
+            }
+        }
+    }
+    if let Some(v) = get("GIT_DIR") {
+        inv.repo = Some(cx.path(&word(&Value::var(Some(&v)))));
+    }
+    if let Some(v) = get("GIT_WORK_TREE") {
+        inv.work_tree = Some(cx.path(&word(&Value::var(Some(&v)))));
+    }
+    writes.sort();
+    if inv.template.is_none() && get("GIT_TEMPLATE_DIR").is_some() {
+        inv.template = Some("GIT_TEMPLATE_DIR".into());
+    }
+    for p in problems {
+        cx.unparseable(p);
+    }
+    for (k, v) in commands {
+        let text = Value {
+            text: v.text.trim_start_matches(['|', '-']).to_owned(),
+            ..v
+        };
+        run_text(cx, &k, &text);
+    }
+    for w in writes {
+        cx.write(&Expanded {
+            text: w,
+            ..Default::default()
+        });
+    }
+    for (k, v) in settings {
+        apply(cx, inv, &k, &v);
+    }
+}
+
+/// The settings `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` and
+/// `GIT_CONFIG_PARAMETERS` give git; `problems` gets why some cannot be known.
+fn env_settings(
+    vars: &HashMap<String, VarValue>,
+    problems: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    let get = |k: &str| vars.get(k).cloned();
+    let mut settings: Vec<(String, Value)> = Vec::new();
     if let Some(count) = get("GIT_CONFIG_COUNT") {
         match count {
             VarValue::Static(n) => match n.trim().parse::<usize>() {
@@ -238,6 +296,12 @@ pub(super) fn environment(cx: &mut WalkCx<'_>, inv: &mut Invocation) {
         }
         None => {}
     }
+    settings
+}
+
+/// Variables that make git read its configuration or run its programs from elsewhere.
+fn env_elsewhere(vars: &HashMap<String, VarValue>, problems: &mut Vec<String>) {
+    let get = |k: &str| vars.get(k).cloned();
     for k in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG"] {
         if let Some(v) = get(k)
             && v != VarValue::Static("/dev/null".into())
@@ -256,54 +320,6 @@ pub(super) fn environment(cx: &mut WalkCx<'_>, inv: &mut Invocation) {
     }
     if get("GIT_EXEC_PATH").is_some() {
         problems.push("GIT_EXEC_PATH makes git run its programs from another directory".into());
-    }
-    for k in ENV_COMMANDS {
-        if let Some(v) = get(k) {
-            commands.push(((*k).to_owned(), Value::var(Some(&v))));
-        }
-    }
-    for (k, v) in vars.iter().filter(|(k, _)| k.starts_with("GIT_TRACE")) {
-        match v {
-            VarValue::Static(t) if t.starts_with('/') || t.starts_with('~') => {
-                writes.push(t.clone())
-            }
-            VarValue::Static(_) => {}
-            VarValue::Dynamic => {
-                problems.push(format!("{k} is computed at run time (it may name a file)"))
-            }
-        }
-    }
-    for (k, field) in [("GIT_DIR", 0), ("GIT_WORK_TREE", 1)] {
-        if let Some(v) = get(k) {
-            let p = cx.path(&word(&Value::var(Some(&v))));
-            if field == 0 {
-                inv.repo = Some(p);
-            } else {
-                inv.work_tree = Some(p);
-            }
-        }
-    }
-    if inv.template.is_none() && get("GIT_TEMPLATE_DIR").is_some() {
-        inv.template = Some("GIT_TEMPLATE_DIR".into());
-    }
-    for p in problems {
-        cx.unparseable(p);
-    }
-    for (k, v) in commands {
-        let text = Value {
-            text: v.text.trim_start_matches(['|', '-']).to_owned(),
-            ..v
-        };
-        run_text(cx, &k, &text);
-    }
-    for w in writes {
-        cx.write(&Expanded {
-            text: w,
-            ..Default::default()
-        });
-    }
-    for (k, v) in settings {
-        apply(cx, inv, &k, &v);
     }
 }
 
