@@ -564,6 +564,7 @@ mod tests {
                 program: "sudo".into(),
             },
             Effect::Connect(h.clone()),
+            Effect::RunRemote(h.clone()),
             Effect::Send {
                 to: h,
                 labels: Labels::NONE,
