@@ -40,7 +40,8 @@ pub enum NetTarget {
     /// git takes in its place, resolved by the analysis layer through git's
     /// configuration. Two names are not git's: `""` is the remote git picks when none is
     /// named (the branch's, `remote.pushDefault`, `origin`), `"*"` is every configured
-    /// remote (`fetch --all`), and `"*submodules"` the URLs of the repository's submodules.
+    /// remote (`fetch --all`), `"*submodules"` the URLs of the repository's submodules,
+    /// and `"*lfs"` (`"*lfs REMOTE"`) the Git LFS server of the default remote (of REMOTE).
     GitRemote {
         /// The remote's name, URL or path (or one of the names above).
         name: String,

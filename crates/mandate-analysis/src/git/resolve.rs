@@ -123,8 +123,12 @@ impl Repo {
     }
 
     /// Where `git fetch NAME` goes: `""` is the default remote (every remote when there
-    /// are several), `"*"` every remote, `"*submodules"` the submodules' remotes.
+    /// are several), `"*"` every remote, `"*submodules"` the submodules' remotes, `"*lfs"`
+    /// (`"*lfs REMOTE"`) the Git LFS server of the default remote (of REMOTE).
     pub fn fetch_dests(&self, name: &str) -> Vec<Dest> {
+        if let Some(rest) = name.strip_prefix("*lfs") {
+            return self.lfs(rest.trim());
+        }
         match name {
             "*" => self.every_remote(),
             "*submodules" => self.submodules(),
@@ -221,6 +225,34 @@ impl Repo {
             None if url == "~" => self.home.clone(),
             None => self.top.join(url),
         })
+    }
+
+    /// The Git LFS server of `remote` (`""`: the default remote): `remote.NAME.lfsurl` or
+    /// `lfs.url` from git's configuration, then from `.lfsconfig`, else the remote itself.
+    fn lfs(&self, remote: &str) -> Vec<Dest> {
+        let remote = if remote.is_empty() {
+            self.default_remote(false)
+        } else {
+            remote.to_owned()
+        };
+        let keys = [format!("remote.{remote}.lfsurl"), "lfs.url".to_owned()];
+        let mut lfsconfig = Vec::new();
+        load_into(&self.top.join(".lfsconfig"), &self.home, &mut lfsconfig);
+        let in_file = |key: &str| {
+            lfsconfig
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let configured = keys
+            .iter()
+            .find_map(|k| self.last(k).map(str::to_owned))
+            .or_else(|| keys.iter().find_map(|k| in_file(k)));
+        match configured {
+            Some(url) => vec![self.dest(&rewrite(&url, &self.rewrites("insteadof")))],
+            None => self.fetch_dests(&remote),
+        }
     }
 
     /// The URLs of the submodules (`.gitmodules` and the repository's configuration);

@@ -262,3 +262,29 @@ fn what_a_push_sends() {
     assert!(mirror.pushed("origin", &[]).mirror);
     assert_eq!(r.pushed("origin", &specs(&["a", "b"])).refspecs, 2);
 }
+
+#[test]
+fn the_lfs_server_is_configured_or_the_remote() {
+    let d = tempfile::tempdir().unwrap();
+    let top = repo(d.path(), "main", ORIGIN, "");
+    let r = open(d.path(), &[]);
+    assert_eq!(
+        r.fetch_dests("*lfs"),
+        [url("https://github.com/acme/app.git")]
+    );
+    std::fs::write(
+        top.join(".lfsconfig"),
+        "[lfs]\n\turl = https://lfs.evil.example/x\n",
+    )
+    .unwrap();
+    let r = open(d.path(), &[]);
+    assert_eq!(r.fetch_dests("*lfs"), [url("https://lfs.evil.example/x")]);
+    let r = open(
+        d.path(),
+        &[("remote.origin.lfsurl", "https://other.example/y")],
+    );
+    assert_eq!(
+        r.fetch_dests("*lfs origin"),
+        [url("https://other.example/y")]
+    );
+}

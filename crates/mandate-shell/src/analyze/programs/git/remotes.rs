@@ -352,21 +352,30 @@ fn foreach(cx: &mut WalkCx<'_>, sub: &Sub<'_>) {
 }
 
 /// `git lfs ...`: the Git LFS server is wherever the configuration (`lfs.url`,
-/// `.lfsconfig`) puts it, so connections to it are dynamic.
+/// `.lfsconfig`) puts it, which the analysis layer reads (`"*lfs REMOTE"`).
 pub(super) fn lfs(cx: &mut WalkCx<'_>, inv: &Invocation, sub: &Sub<'_>) {
     let p = sub.parsed;
-    let server = || NetTarget::Dynamic {
-        text: "the Git LFS server".into(),
+    let server = |cx: &mut WalkCx<'_>| {
+        let remote = match p.positional.get(1) {
+            Some(r) if r.dynamic || r.text.contains(' ') => return target(cx, inv, Some(r)),
+            Some(r) => format!("*lfs {}", r.text),
+            None => "*lfs".to_owned(),
+        };
+        target(cx, inv, Some(&word(&remote)))
     };
     match sub.action() {
         "fetch" | "pull" | "clone" | "lock" | "unlock" | "locks" | "prune" | "dedup" => {
-            connect(cx, server());
+            let t = server(cx);
+            connect(cx, t);
         }
-        "push" | "pre-push" => cx.emit(ShellEffect::Connect {
-            target: server(),
-            sends: true,
-            data_from: Vec::new(),
-        }),
+        "push" | "pre-push" => {
+            let target = server(cx);
+            cx.emit(ShellEffect::Connect {
+                target,
+                sends: true,
+                data_from: Vec::new(),
+            });
+        }
         "install" | "uninstall" | "update" => {
             let hook = git_file(cx, inv, "hooks/pre-push");
             cx.emit(ShellEffect::Write(hook));

@@ -693,11 +693,12 @@ fn submodules_and_lfs_reach_their_servers() {
         git("git submodule set-url lib https://e.example/l"),
         ["connect https://e.example/l", "write .gitmodules"]
     );
-    assert_eq!(git("git lfs pull"), ["connect dynamic the Git LFS server"]);
+    assert_eq!(git("git lfs pull"), ["connect remote *lfs"]);
     assert_eq!(
         git("git lfs push origin main"),
-        ["send dynamic the Git LFS server []"]
+        ["send remote *lfs origin []"]
     );
+    assert_eq!(git("git lfs fetch $R"), ["connect dynamic $R"]);
     assert_eq!(
         git("git lfs install"),
         ["write .git/hooks/pre-push", "write ~/.gitconfig"]
