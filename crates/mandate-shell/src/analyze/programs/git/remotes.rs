@@ -142,6 +142,17 @@ pub(super) fn push(cx: &mut WalkCx<'_>, inv: &Invocation, sub: &Sub<'_>) {
         all,
         dir,
     });
+    // `--recurse-submodules=on-demand` pushes the submodules to their own remotes.
+    if sub.args.iter().any(|a| {
+        a.text == "--recurse-submodules=on-demand" || a.text == "--recurse-submodules=only"
+    }) {
+        let t = target(cx, inv, Some(&word("*submodules")));
+        cx.emit(ShellEffect::Connect {
+            target: t,
+            sends: true,
+            data_from: Vec::new(),
+        });
+    }
 }
 
 /// `git fetch|pull|ls-remote [--all | --multiple REMOTE... | REMOTE]`.

@@ -92,6 +92,14 @@ fn push_reports_the_remote_refspecs_and_force() {
     );
     assert_eq!(git("cd sub && git push"), ["push -  in sub/."]);
     assert_eq!(git("git push $R main"), ["push dynamic $R main"]);
+    assert_eq!(
+        git("git push --recurse-submodules=on-demand origin main"),
+        ["push remote origin main", "send remote *submodules []"]
+    );
+    assert_eq!(
+        git("git push --recurse-submodules=check origin main"),
+        ["push remote origin main"]
+    );
 }
 
 #[test]
