@@ -1,80 +1,41 @@
 //! Git configuration files: parsed as git does (sections, subsections, quoting, escapes,
-//! continuation lines, comments), cached per file by modification time and size, with
+//! continuation lines, comments), cached per file ([`FileCache`]), with
 //! `include.path` and `includeIf.*.path` followed (every condition taken as true, so the
 //! rules any of them could add are applied).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-/// Most files whose entries are cached.
-const MAX_CACHED: usize = 256;
+use super::files::FileCache;
+
 /// Most nested includes followed.
 const MAX_INCLUDE_DEPTH: usize = 5;
-/// Largest configuration file read.
-const MAX_FILE: u64 = 1 << 20;
 
 /// A configuration entry: the key (section and name in lower case, the subsection as
 /// written) and its value.
 pub type Entry = (String, String);
 
-struct Cached {
-    modified: Option<SystemTime>,
-    len: u64,
-    entries: Arc<Vec<Entry>>,
-}
-
-fn cache() -> &'static Mutex<HashMap<PathBuf, Cached>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Cached>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+fn cache() -> &'static FileCache<Vec<Entry>> {
+    static CACHE: OnceLock<FileCache<Vec<Entry>>> = OnceLock::new();
+    CACHE.get_or_init(FileCache::default)
 }
 
 /// The entries of the file at `path` (without its includes), read again only when its
-/// modification time or size changed; empty when it cannot be read.
-pub fn file_entries(path: &Path) -> Arc<Vec<Entry>> {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Arc::default();
-    };
-    if !meta.is_file() || meta.len() > MAX_FILE {
-        return Arc::default();
-    }
-    let modified = meta.modified().ok();
-    if let Ok(c) = cache().lock()
-        && let Some(hit) = c.get(path)
-        && hit.modified == modified
-        && hit.len == meta.len()
-    {
-        return hit.entries.clone();
-    }
-    let entries = Arc::new(
-        std::fs::read_to_string(path)
-            .map(|t| parse(&t))
-            .unwrap_or_default(),
-    );
-    if let Ok(mut c) = cache().lock() {
-        if c.len() >= MAX_CACHED {
-            c.clear();
-        }
-        c.insert(
-            path.to_path_buf(),
-            Cached {
-                modified,
-                len: meta.len(),
-                entries: entries.clone(),
-            },
-        );
-    }
-    entries
+/// modification time or size changed, checked at most once per `ttl`; empty when it
+/// cannot be read.
+pub fn file_entries(path: &Path, ttl: Duration) -> Arc<Vec<Entry>> {
+    cache().get(path, ttl, parse)
 }
 
-/// Appends the entries of `path` to `out`, each include in its place.
-pub fn load_into(path: &Path, home: &Path, out: &mut Vec<Entry>) {
-    load(path, home, 0, out);
+/// Appends the entries of `path` to `out`, each include in its place (included files
+/// are checked as often as `path`).
+pub fn load_into(path: &Path, home: &Path, ttl: Duration, out: &mut Vec<Entry>) {
+    load(path, home, ttl, 0, out);
 }
 
-fn load(path: &Path, home: &Path, depth: usize, out: &mut Vec<Entry>) {
-    for (k, v) in file_entries(path).iter() {
+fn load(path: &Path, home: &Path, ttl: Duration, depth: usize, out: &mut Vec<Entry>) {
+    for (k, v) in file_entries(path, ttl).iter() {
         out.push((k.clone(), v.clone()));
         let include = k == "include.path" || k.starts_with("includeif.") && k.ends_with(".path");
         if include && depth < MAX_INCLUDE_DEPTH {
@@ -87,7 +48,7 @@ fn load(path: &Path, home: &Path, depth: usize, out: &mut Vec<Entry>) {
                     _ => p.to_path_buf(),
                 }
             };
-            load(&target, home, depth + 1, out);
+            load(&target, home, ttl, depth + 1, out);
         }
     }
 }
@@ -273,13 +234,20 @@ mod tests {
         std::fs::write(&main, "[include]\n\tpath = inc.cfg\n[a]\n\tb = 1\n").unwrap();
         std::fs::write(&inc, "[url \"ssh://e/\"]\n\tinsteadOf = https://h/\n").unwrap();
         let mut out = Vec::new();
-        load_into(&main, d.path(), &mut out);
+        load_into(&main, d.path(), Duration::ZERO, &mut out);
         let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["include.path", "url.ssh://e/.insteadof", "a.b"]);
-        let first = file_entries(&main);
-        assert!(Arc::ptr_eq(&first, &file_entries(&main)), "cached");
+        let first = file_entries(&main, Duration::ZERO);
+        assert!(
+            Arc::ptr_eq(&first, &file_entries(&main, Duration::ZERO)),
+            "cached"
+        );
         std::fs::write(&main, "[a]\n\tb = 22\n").unwrap();
-        assert_eq!(file_entries(&main)[0].1, "22", "re-read after a change");
-        assert!(file_entries(&d.path().join("missing")).is_empty());
+        assert_eq!(
+            file_entries(&main, Duration::ZERO)[0].1,
+            "22",
+            "re-read after a change"
+        );
+        assert!(file_entries(&d.path().join("missing"), Duration::ZERO).is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod effects;
+pub mod files;
 pub mod resolve;
 
 pub(crate) use effects::PushCmd;
@@ -115,10 +116,18 @@ pub fn remote_hosts(repo: &Path) -> Vec<String> {
 
 /// The branch `HEAD` points at, if it is a branch.
 pub fn current_branch(git_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
-    text.trim()
-        .strip_prefix("ref: refs/heads/")
-        .map(str::to_owned)
+    static HEADS: std::sync::OnceLock<files::FileCache<Option<String>>> =
+        std::sync::OnceLock::new();
+    let branch = HEADS.get_or_init(files::FileCache::default).get(
+        &git_dir.join("HEAD"),
+        std::time::Duration::ZERO,
+        |text| {
+            text.trim()
+                .strip_prefix("ref: refs/heads/")
+                .map(str::to_owned)
+        },
+    );
+    (*branch).clone()
 }
 
 /// The host of a git URL: `https://host/...`, `ssh://user@host:port/...`, `user@host:path`.

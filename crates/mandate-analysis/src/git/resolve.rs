@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use super::config::{Entry, load_into};
+use super::files::STABLE_TTL;
 use super::{current_branch, git_dir};
+use std::time::Duration;
 
 /// Where a remote resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct Repo {
     /// The top of the work tree (or where the search started), for relative paths.
     pub top: PathBuf,
     home: PathBuf,
+    /// The branch `HEAD` points at, read once.
+    branch: Option<String>,
     entries: Vec<Entry>,
 }
 
@@ -45,17 +49,18 @@ impl Repo {
             .unwrap_or(start)
             .to_path_buf();
         let mut entries = Vec::new();
-        load_into(Path::new("/etc/gitconfig"), home, &mut entries);
+        load_into(Path::new("/etc/gitconfig"), home, STABLE_TTL, &mut entries);
         let xdg = std::env::var_os("XDG_CONFIG_HOME")
             .map(PathBuf::from)
             .unwrap_or_else(|| home.join(".config"));
-        load_into(&xdg.join("git/config"), home, &mut entries);
-        load_into(&home.join(".gitconfig"), home, &mut entries);
+        load_into(&xdg.join("git/config"), home, STABLE_TTL, &mut entries);
+        load_into(&home.join(".gitconfig"), home, STABLE_TTL, &mut entries);
         if let Some(g) = &git_dir {
-            load_into(&g.join("config"), home, &mut entries);
+            load_into(&g.join("config"), home, Duration::ZERO, &mut entries);
         }
         entries.extend(overrides.iter().cloned());
         Self {
+            branch: git_dir.as_deref().and_then(current_branch),
             git_dir,
             top,
             home: home.to_path_buf(),
@@ -82,8 +87,8 @@ impl Repo {
     }
 
     /// The branch `HEAD` points at.
-    pub fn branch(&self) -> Option<String> {
-        self.git_dir.as_deref().and_then(current_branch)
+    pub fn branch(&self) -> Option<&str> {
+        self.branch.as_deref()
     }
 
     /// The configured remotes (those with a `url` or `pushurl`), in order.
@@ -104,10 +109,8 @@ impl Repo {
 
     /// The remote git uses when none is named.
     pub fn default_remote(&self, push: bool) -> String {
-        let branch = self.branch();
         let of_branch = |what: &str| {
-            branch
-                .as_deref()
+            self.branch()
                 .and_then(|b| self.last(&format!("branch.{b}.{what}")))
                 .filter(|r| !r.is_empty())
         };
@@ -237,7 +240,12 @@ impl Repo {
         };
         let keys = [format!("remote.{remote}.lfsurl"), "lfs.url".to_owned()];
         let mut lfsconfig = Vec::new();
-        load_into(&self.top.join(".lfsconfig"), &self.home, &mut lfsconfig);
+        load_into(
+            &self.top.join(".lfsconfig"),
+            &self.home,
+            Duration::ZERO,
+            &mut lfsconfig,
+        );
         let in_file = |key: &str| {
             lfsconfig
                 .iter()
@@ -260,7 +268,12 @@ impl Repo {
     fn submodules(&self) -> Vec<Dest> {
         let mut urls: Vec<String> = Vec::new();
         let mut modules = Vec::new();
-        load_into(&self.top.join(".gitmodules"), &self.home, &mut modules);
+        load_into(
+            &self.top.join(".gitmodules"),
+            &self.home,
+            Duration::ZERO,
+            &mut modules,
+        );
         for (k, v) in modules.iter().chain(&self.entries) {
             if k.starts_with("submodule.") && k.ends_with(".url") && !urls.contains(v) {
                 urls.push(v.clone());
@@ -365,7 +378,7 @@ impl Repo {
         } else {
             refspecs
         };
-        let current = self.branch();
+        let current = self.branch().map(str::to_owned);
         let dst = match specs.first() {
             Some(r) => {
                 let r = r.trim_start_matches('+');
