@@ -201,8 +201,10 @@ pub fn normalize_git_url(url: &str) -> String {
     let (host, path) = match url.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("file") => (None, rest),
         Some((_, rest)) => {
-            let (auth, path) = rest.split_once('/').unwrap_or((rest, ""));
-            (Some(auth), path)
+            // The authority ends at a path, query or fragment, or a backslash.
+            let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+            let (auth, path) = rest.split_at(end);
+            (Some(auth), path.strip_prefix('/').unwrap_or(path))
         }
         None => match url.split_once(':') {
             Some((head, path)) if !head.is_empty() && !head.contains('/') => (Some(head), path),
@@ -308,6 +310,16 @@ mod tests {
         assert_eq!(normalize_git_url("file:///srv/git/app.git"), "/srv/git/app");
         assert_eq!(normalize_git_url("/srv/git/app/"), "/srv/git/app");
         assert_eq!(normalize_git_url("ssh://[::1]:2222/x.git"), "::1/x");
+        for tricky in [
+            "https://evil.example#@github.com/acme/app.git",
+            "https://evil.example?@github.com/acme/app.git",
+            "https://github.com@evil.example/acme/app.git",
+        ] {
+            assert!(
+                !normalize_git_url(tricky).starts_with("github.com/"),
+                "{tricky}"
+            );
+        }
         assert_ne!(
             normalize_git_url("https://github.com/attacker/app.git"),
             normalize_git_url("https://github.com/acme/app.git")

@@ -133,7 +133,9 @@ pub fn current_branch(git_dir: &Path) -> Option<String> {
 /// The host of a git URL: `https://host/...`, `ssh://user@host:port/...`, `user@host:path`.
 pub fn url_host(url: &str) -> Option<(String, Option<u16>)> {
     if let Some((_, rest)) = url.split_once("://") {
-        let auth = rest.split('/').next().unwrap_or(rest);
+        // The authority ends at a path, query or fragment (`https://evil#@github.com/`
+        // goes to `evil`), or a backslash.
+        let auth = rest.split(['/', '?', '#', '\\']).next().unwrap_or(rest);
         let hp = auth.rsplit('@').next().unwrap_or(auth);
         let (h, p) = mandate_types::split_host_port(hp).ok()?;
         return Some((h.to_owned(), p));
@@ -165,6 +167,14 @@ mod tests {
             Some(("h.example".into(), Some(2222)))
         );
         assert_eq!(url_host("/local/path"), None);
+        for tricky in [
+            "https://evil.example#@github.com/a/b.git",
+            "https://evil.example?@github.com/a/b.git",
+            "https://evil.example\\@github.com/a/b.git",
+            "https://github.com@evil.example/a/b.git",
+        ] {
+            assert_eq!(url_host(tricky).unwrap().0, "evil.example", "{tricky}");
+        }
     }
 
     #[test]
