@@ -12,13 +12,15 @@ use crate::analyze::state::{Cwd, Stdin};
 use super::config::{self, Value};
 use super::{Invocation, Sub};
 
-/// Whether `text` is a URL rather than a remote's name or a path: `scheme://…`, or
-/// `[user@]host:path` (a colon before any slash).
+/// Whether `text` is a URL of another host rather than a remote's name or a path:
+/// `scheme://…` (not `file://`), or `[user@]host:path` (a colon before any slash).
 pub(super) fn is_url(text: &str) -> bool {
-    text.contains("://")
-        || text
+    match text.split_once("://") {
+        Some((scheme, _)) => !scheme.eq_ignore_ascii_case("file"),
+        None => text
             .split_once(':')
-            .is_some_and(|(head, _)| !head.is_empty() && !head.contains('/'))
+            .is_some_and(|(head, _)| !head.is_empty() && !head.contains('/')),
+    }
 }
 
 /// The remote helper a `transport::address` remote runs (`ext::` runs any command).
