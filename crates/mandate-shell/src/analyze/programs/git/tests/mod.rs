@@ -295,6 +295,11 @@ fn clone_reaches_the_url_and_writes_the_new_directory() {
         ["connect remote ../other", "write x"]
     );
     assert_eq!(
+        git("git clone file:///srv/r.git"),
+        ["connect remote file:///srv/r.git", "write r"],
+        "a local repository: the analysis layer reads it"
+    );
+    assert_eq!(
         git("git -c url.https://e/.insteadOf=https://h/ clone https://h/a.git"),
         ["connect remote https://h/a.git", "write a"],
         "with rewriting rules, the analysis layer resolves the URL"
