@@ -22,7 +22,7 @@ use mandate_cache::BoundedCache;
 use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
 use mandate_types::{
     Action, ActionKind, Effect, FileFacts, Host, HostFacts, HostPattern, Label, Labels, Mandate,
-    PathZone, PushFacts, SpecialPath, ToolRole, Url,
+    PathZone, SpecialPath, ToolRole, Url,
 };
 
 pub use paths::{Environment, resolve, resolve_under};
@@ -361,14 +361,13 @@ impl Analyzer {
                 sends,
                 data_from,
             } => {
+                if let NetTarget::GitRemote { name, dir, config } = target {
+                    let labels = sends.then(|| self.data_labels(data_from, cwd, task));
+                    return self.git_connect(name, dir.as_ref(), config, labels, cwd, task, out);
+                }
                 let to = self.target_facts(target, cwd, task);
                 if *sends {
-                    let mut labels = Labels::NONE;
-                    for p in data_from {
-                        for f in self.files(p, cwd, task, Access::Read) {
-                            labels = labels.union(f.labels);
-                        }
-                    }
+                    let labels = self.data_labels(data_from, cwd, task);
                     out.push(Effect::Send { to, labels });
                 } else {
                     out.push(Effect::Connect(to));
@@ -390,44 +389,14 @@ impl Analyzer {
                 all,
                 dir,
             } => {
-                let repo_dir = match dir {
-                    Some(d) => self.one_path(d, cwd),
-                    None => Some(cwd.to_path_buf()),
-                };
-                let gd = repo_dir.as_deref().and_then(git::git_dir);
-                let dst = refspecs.first().map(|r| {
-                    let r = r.trim_start_matches('+');
-                    r.split_once(':').map_or(r, |(_, d)| d).to_owned()
-                });
-                let branch = if *all {
-                    None
-                } else {
-                    match dst.as_deref() {
-                        None | Some("HEAD") => gd.as_deref().and_then(git::current_branch),
-                        Some(b) if b.starts_with("refs/tags/") || b.is_empty() => None,
-                        Some(b) => Some(b.strip_prefix("refs/heads/").unwrap_or(b).to_owned()),
-                    }
-                };
-                let remote_name = match remote {
-                    Some(NetTarget::GitRemote { name, .. }) => name.clone(),
-                    Some(NetTarget::Url { url }) => url.clone(),
-                    Some(NetTarget::Host { host, .. }) => host.clone(),
-                    Some(NetTarget::Dynamic { text }) => text.clone(),
-                    None => "origin".into(),
-                };
-                let tag = dst.as_deref().is_some_and(|b| b.starts_with("refs/tags/"))
-                    || refspecs.iter().any(|r| r == "--tags");
-                let branch_in_scope = branch
-                    .as_deref()
-                    .is_some_and(|b| task.mandate.scope.allows_branch(b))
-                    && refspecs.len() <= 1;
-                out.push(Effect::Push(PushFacts {
-                    remote: remote_name,
-                    branch,
-                    branch_in_scope,
+                let cmd = git::PushCmd {
+                    remote: remote.as_ref(),
+                    refspecs,
                     force: *force,
-                    tag,
-                }));
+                    all: *all,
+                    dir: dir.as_ref(),
+                };
+                self.git_push(&cmd, cwd, task, out);
             }
             ShellEffect::Privilege { program } => out.push(Effect::Privilege {
                 program: program.clone(),
@@ -439,6 +408,17 @@ impl Analyzer {
                 reason: reason.clone(),
             }),
         }
+    }
+
+    /// The labels of the files whose content is sent.
+    fn data_labels(&self, data_from: &[ShellPath], cwd: &Path, task: &TaskView) -> Labels {
+        let mut labels = Labels::NONE;
+        for p in data_from {
+            for f in self.files(p, cwd, task, Access::Read) {
+                labels = labels.union(f.labels);
+            }
+        }
+        labels
     }
 
     /// The absolute, resolved form of a shell path, if it can be known.
@@ -562,19 +542,8 @@ impl Analyzer {
             NetTarget::Host { host, port } => {
                 self.host_facts(Host::parse(host).ok(), port.unwrap_or(0), task)
             }
-            NetTarget::GitRemote { name, dir } => {
-                let start = match dir {
-                    Some(d) => self.one_path(d, cwd),
-                    None => Some(cwd.to_path_buf()),
-                };
-                let url = start
-                    .as_deref()
-                    .and_then(git::git_dir)
-                    .and_then(|g| git::remote_url(&g, name));
-                match url.as_deref().and_then(git::url_host) {
-                    Some((h, p)) => self.host_facts(Host::parse(&h).ok(), p.unwrap_or(443), task),
-                    None => self.host_facts(None, 0, task),
-                }
+            NetTarget::GitRemote { name, dir, config } => {
+                self.git_target_facts(name, dir.as_ref(), config, cwd, task)
             }
             NetTarget::Dynamic { .. } => self.host_facts(None, 0, task),
         }

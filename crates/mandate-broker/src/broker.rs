@@ -183,8 +183,17 @@ impl Broker {
             )));
         }
         let mut hosts = req.allow_hosts.clone();
-        // The repository's own remotes are part of its scope (fetch, push).
-        for h in mandate_analysis::git::remote_hosts(repo.as_path()) {
+        // The repository's own remotes are part of its scope (fetch, push): their hosts,
+        // and the repositories themselves, as git resolves them now.
+        let home = &self.engine.analyzer().environment().home;
+        let remotes = mandate_analysis::git::task_remotes(repo.as_path(), home);
+        let remote_hosts = remotes
+            .iter()
+            .filter_map(|u| mandate_analysis::git::url_host(u).map(|(h, _)| h));
+        for h in mandate_analysis::git::remote_hosts(repo.as_path())
+            .into_iter()
+            .chain(remote_hosts)
+        {
             if let Ok(p) = HostPattern::parse(&h)
                 && !hosts.contains(&p)
             {
@@ -215,6 +224,7 @@ impl Broker {
                 secrets: Vec::new(),
                 mcp_tools: req.mcp_tools.clone(),
                 branches,
+                remotes,
             },
             issued_at: now,
             expires_at: now + ttl,

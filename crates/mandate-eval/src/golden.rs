@@ -448,6 +448,7 @@ fn case_mandate(
                 .map(|t| McpToolPattern::parse(t).map_err(|e| bad("mcp_tools", e.to_string())))
                 .collect::<Result<_, _>>()?,
             branches,
+            remotes: mandate_analysis::git::task_remotes(repo, Path::new(&s("$HOME"))),
         },
         // Files older than the mandate were there before the task (see
         // mandate-analysis's `runs`): a case whose files the task wrote starts its task at

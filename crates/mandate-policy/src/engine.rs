@@ -121,6 +121,7 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
                 ("branch_in_scope", Val::Bool(p.branch_in_scope)),
                 ("force", Val::Bool(p.force)),
                 ("tag", Val::Bool(p.tag)),
+                ("remote_in_scope", Val::Bool(p.remote_in_scope)),
             ]);
             ("push", "Host", p.remote.clone())
         }
@@ -576,6 +577,7 @@ mod tests {
                 branch_in_scope: false,
                 force: false,
                 tag: false,
+                remote_in_scope: false,
             }),
             Effect::CallTool {
                 server: "s".into(),

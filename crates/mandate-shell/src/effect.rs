@@ -36,12 +36,23 @@ pub enum NetTarget {
         /// The port, when given.
         port: Option<u16>,
     },
-    /// A git remote by name (`origin`), resolved through the repository's config.
+    /// A git remote: a name configured in the repository (`origin`), or the URL or path
+    /// git takes in its place, resolved by the analysis layer through git's
+    /// configuration. Two names are not git's: `""` is the remote git picks when none is
+    /// named (the branch's, `remote.pushDefault`, `origin`), `"*"` is every configured
+    /// remote (`fetch --all`), `"*submodules"` the URLs of the repository's submodules,
+    /// and `"*lfs"` (`"*lfs REMOTE"`) the Git LFS server of the default remote (of REMOTE).
     GitRemote {
-        /// The remote's name.
+        /// The remote's name, URL or path (or one of the names above).
         name: String,
-        /// The repository directory (`git -C`), if not the cwd.
+        /// The repository directory (`git -C`, `--git-dir`), if not the cwd.
         dir: Option<ShellPath>,
+        /// Configuration the command line gives git (`-c`, `--config-env`, `GIT_CONFIG_*`)
+        /// that changes where remotes point or what is pushed (`remote.NAME.url`,
+        /// `url.BASE.insteadOf`, `push.default`, ...): `(key, value)`, with the key's
+        /// section and name in lower case.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        config: Vec<(String, String)>,
     },
     /// Computed at run time.
     Dynamic {

@@ -116,7 +116,8 @@ pub struct HostFacts {
 /// Facts about a `git push`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PushFacts {
-    /// The remote name or URL.
+    /// The URL or path pushed to (the remote's name or the text as written when it
+    /// could not be resolved).
     pub remote: String,
     /// The destination branch, when it could be determined.
     pub branch: Option<String>,
@@ -126,6 +127,10 @@ pub struct PushFacts {
     pub force: bool,
     /// The push sends a tag (`refs/tags/...`, `--tags`).
     pub tag: bool,
+    /// The push goes to one of the task's remotes (the repository's remotes when the
+    /// task started; see [`Scope::allows_remote`](crate::Scope::allows_remote)).
+    #[serde(default)]
+    pub remote_in_scope: bool,
 }
 
 /// What kind of program an `exec` runs, from the program knowledge base.

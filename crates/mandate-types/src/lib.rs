@@ -26,7 +26,8 @@ pub use effect::{Effect, FileFacts, HostFacts, PathZone, ProgramClass, PushFacts
 pub use ids::{AgentId, DecisionId, PrincipalId, ProfileName, TaskId};
 pub use label::{Label, Labels};
 pub use mandate::{
-    BranchPattern, HostPattern, Mandate, McpToolPattern, PathGlob, Scope, wildcard_match,
+    BranchPattern, HostPattern, Mandate, McpToolPattern, PathGlob, Scope, normalize_git_url,
+    wildcard_match,
 };
 pub use text::{AbsPath, Host, Purpose};
 

@@ -163,6 +163,10 @@ pub struct Scope {
     /// Branches the task may push to.
     #[serde(default)]
     pub branches: Vec<BranchPattern>,
+    /// Repositories the task may push to: the URLs (or paths) of its repository's remotes
+    /// when it started, compared in the spelling [`normalize_git_url`] gives.
+    #[serde(default)]
+    pub remotes: Vec<String>,
 }
 
 impl Scope {
@@ -176,9 +180,56 @@ impl Scope {
         self.branches.iter().any(|p| p.matches(branch))
     }
 
+    /// Whether `url` (a git URL or an absolute path) names one of the scope's remotes.
+    pub fn allows_remote(&self, url: &str) -> bool {
+        let url = normalize_git_url(url);
+        !url.is_empty() && self.remotes.iter().any(|r| normalize_git_url(r) == url)
+    }
+
     /// Whether calling `server`/`tool` is in scope.
     pub fn allows_tool(&self, server: &str, tool: &str) -> bool {
         self.mcp_tools.iter().any(|p| p.matches(server, tool))
+    }
+}
+
+/// The repository a git URL names, in one spelling: `host/path` for another host (the
+/// scheme, user, password and port dropped, the host in lower case; `[user@]host:path` as
+/// `host/path`), the path for a local one (`file://` dropped); in both, without a
+/// trailing `/` or `.git`. Relative local paths are left as they are.
+pub fn normalize_git_url(url: &str) -> String {
+    let url = url.trim();
+    let (host, path) = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("file") => (None, rest),
+        Some((_, rest)) => {
+            // The authority ends at a path, query or fragment, or a backslash.
+            let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+            let (auth, path) = rest.split_at(end);
+            (Some(auth), path.strip_prefix('/').unwrap_or(path))
+        }
+        None => match url.split_once(':') {
+            Some((head, path)) if !head.is_empty() && !head.contains('/') => (Some(head), path),
+            _ => (None, url),
+        },
+    };
+    let mut path = path.trim_end_matches('/');
+    path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    match host {
+        None => path.to_owned(),
+        Some(auth) => {
+            let hostport = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+            let host = match hostport.strip_prefix('[') {
+                Some(v6) => v6.split_once(']').map_or(v6, |(h, _)| h),
+                None => hostport.split_once(':').map_or(hostport, |(h, _)| h),
+            };
+            format!(
+                "{}/{}",
+                host.to_ascii_lowercase(),
+                path.trim_start_matches('/')
+            )
+        }
     }
 }
 
@@ -238,6 +289,60 @@ mod tests {
         assert!(!wild.matches(&h("example.com")));
         assert!(!wild.matches(&h("badexample.com")));
         assert!(HostPattern::parse("*").is_err());
+    }
+
+    #[test]
+    fn git_urls_are_compared_in_one_spelling() {
+        let same = [
+            "https://github.com/acme/app.git",
+            "https://github.com/acme/app",
+            "https://GitHub.com/acme/app/",
+            "http://user:pw@github.com:443/acme/app.git/",
+            "ssh://git@github.com/acme/app.git",
+            "ssh://git@github.com:22/acme/app",
+            "git@github.com:acme/app.git",
+            "github.com:acme/app",
+            "git://github.com/acme/app.git",
+        ];
+        for u in same {
+            assert_eq!(normalize_git_url(u), "github.com/acme/app", "{u}");
+        }
+        assert_eq!(normalize_git_url("file:///srv/git/app.git"), "/srv/git/app");
+        assert_eq!(normalize_git_url("/srv/git/app/"), "/srv/git/app");
+        assert_eq!(normalize_git_url("ssh://[::1]:2222/x.git"), "::1/x");
+        for tricky in [
+            "https://evil.example#@github.com/acme/app.git",
+            "https://evil.example?@github.com/acme/app.git",
+            "https://github.com@evil.example/acme/app.git",
+        ] {
+            assert!(
+                !normalize_git_url(tricky).starts_with("github.com/"),
+                "{tricky}"
+            );
+        }
+        assert_ne!(
+            normalize_git_url("https://github.com/attacker/app.git"),
+            normalize_git_url("https://github.com/acme/app.git")
+        );
+        assert_ne!(
+            normalize_git_url("https://github.com/Acme/app"),
+            normalize_git_url("https://github.com/acme/app"),
+            "paths keep their case"
+        );
+        let scope = Scope {
+            remotes: vec!["https://github.com/acme/app.git".into()],
+            ..Scope::default()
+        };
+        assert!(scope.allows_remote("git@github.com:acme/app.git"));
+        assert!(!scope.allows_remote("https://evil.example/acme/app.git"));
+        assert!(!scope.allows_remote(""));
+        assert!(!Scope::default().allows_remote("https://github.com/acme/app.git"));
+    }
+
+    #[test]
+    fn a_scope_without_remotes_still_parses() {
+        let s: Scope = serde_json::from_str(r#"{"hosts": ["github.com"]}"#).unwrap();
+        assert!(s.remotes.is_empty());
     }
 
     #[test]

@@ -118,6 +118,7 @@ fn remote_command(cx: &mut WalkCx<'_>, host: &str, remote: &[Expanded]) {
                 target: far_target(remote.unwrap_or(NetTarget::GitRemote {
                     name: "origin".into(),
                     dir: None,
+                    config: Vec::new(),
                 })),
                 sends: true,
                 data_from: Vec::new(),
