@@ -65,6 +65,14 @@ impl Analyzer {
         let Some(mut abs) = self.run_target(path, cwd, &name, out) else {
             return;
         };
+        if let RunAs::Import { .. } = run_as {
+            // The directory's own module, if there is one; else the installed one runs.
+            let candidates = [abs.with_extension("py"), abs.join("__init__.py")];
+            match candidates.into_iter().find(|c| c.is_file()) {
+                Some(file) => abs = file,
+                None => return,
+            }
+        }
         if let RunAs::Module { interpreter } = run_as {
             // `pkg/mod.py` or `pkg/mod/__main__.py`, else a module Mandate does not know.
             let candidates = [abs.with_extension("py"), abs.join("__main__.py")];
@@ -78,6 +86,9 @@ impl Analyzer {
                     return;
                 }
             }
+        }
+        if let RunAs::Package { tool } = run_as {
+            return self.package(&abs, tool, written, cwd, task, depth, out);
         }
         let facts = self.facts(abs.clone(), task, Access::Read);
         let zone = facts.zone;
@@ -103,13 +114,68 @@ impl Analyzer {
             RunAs::ShellScript => {
                 self.script_file(&abs, "sh", content, cwd, task, depth, out);
             }
-            RunAs::Script { interpreter } | RunAs::Module { interpreter } => {
+            RunAs::Script { interpreter }
+            | RunAs::Module { interpreter }
+            | RunAs::Import { interpreter } => {
                 self.script_file(&abs, interpreter, content, cwd, task, depth, out);
             }
-            RunAs::Patch { .. } => {}
+            RunAs::Patch { .. } | RunAs::Package { .. } => {}
             RunAs::BuildFile { tool, targets } => {
                 self.build_file(&abs, tool, targets, content, task, depth, out)
             }
+        }
+    }
+
+    /// A package installed from a path: one of the repository's own (unchanged since the
+    /// task started) builds as the repository does; a directory's `setup.py` that the task
+    /// wrote is judged as the script it is; anything else from outside the repository, or
+    /// written by the task, runs build code Mandate does not see.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one install's facts plus the walk's context"
+    )]
+    fn package(
+        &self,
+        abs: &Path,
+        tool: &str,
+        written: &WrittenFirst,
+        cwd: &Path,
+        task: &TaskView,
+        depth: usize,
+        out: &mut Vec<Effect>,
+    ) {
+        let in_repo = task
+            .mandate
+            .scope
+            .repos
+            .iter()
+            .any(|repo| abs.starts_with(repo.as_path()));
+        if !in_repo {
+            return out.push(unparseable(format!(
+                "`{tool}` installs `{}`, a package from outside the repository whose build code runs and which Mandate does not analyse",
+                abs.display()
+            )));
+        }
+        if *written != WrittenFirst::No {
+            return out.push(unparseable(format!(
+                "`{tool}` installs `{}`, which the same command writes first",
+                abs.display()
+            )));
+        }
+        if abs.is_dir() {
+            let setup = abs.join("setup.py");
+            return match content_of(&setup, task) {
+                Content::Missing | Content::Delegated => {}
+                content => self.script_file(&setup, "python3", content, cwd, task, depth, out),
+            };
+        }
+        match content_of(abs, task) {
+            Content::Missing | Content::Delegated => {}
+            Content::Opaque(why) => out.push(unparseable(why)),
+            Content::Text(_) | Content::Binary(_) => out.push(unparseable(format!(
+                "`{tool}` installs `{}`, a package this task wrote or changed, whose build code Mandate does not analyse",
+                abs.display()
+            ))),
         }
     }
 
@@ -168,6 +234,30 @@ impl Analyzer {
 
     /// The content of a file the command line edits, appends to or copies before running
     /// it: the base as it is now, with the text the command put in (judged as part of it).
+    /// A program built by the same command: the repository's own program when every
+    /// source is the repository's own, unchanged file; otherwise code Mandate cannot read.
+    fn built(&self, abs: &Path, sources: &[ShellPath], cwd: &Path, task: &TaskView) -> Content {
+        for s in sources {
+            let own = self.one_path(s, cwd).is_some_and(|p| {
+                std::fs::metadata(&p).is_ok_and(|m| m.is_file() && delegated(&p, &m, task))
+            });
+            if !own {
+                return Content::Opaque(format!(
+                    "runs `{}`, built by the same command from `{}`, which is not the repository's own unchanged file",
+                    abs.display(),
+                    s.path
+                ));
+            }
+        }
+        if sources.is_empty() {
+            return Content::Opaque(format!(
+                "runs `{}`, which the same command builds from sources Mandate did not see",
+                abs.display()
+            ));
+        }
+        Content::Delegated
+    }
+
     fn derived(
         &self,
         abs: &Path,
@@ -178,6 +268,7 @@ impl Analyzer {
     ) -> Content {
         let from = match base {
             Base::Text(t) => return Content::Text(format!("{t}\n{added}")),
+            Base::BuiltFrom(sources) => return self.built(abs, sources, cwd, task),
             Base::Disk => abs.to_path_buf(),
             Base::CopyOf(p) => match self.one_path(p, cwd) {
                 Some(p) => p,

@@ -97,6 +97,19 @@ pub enum RunAs {
         /// The targets or scripts asked for (empty: the tool's default).
         targets: Vec<String>,
     },
+    /// A module imported by name (`import json` in `python3 -c`): a file of that name in
+    /// the directory (`json.py`, `json/__init__.py`) is imported before the installed one;
+    /// with none there, the installed module is.
+    Import {
+        /// The interpreter's program name.
+        interpreter: String,
+    },
+    /// A package installed from this machine (`pip install ./pkg`, `npm i ../lib.tgz`): its
+    /// build code (`setup.py`, install scripts) runs.
+    Package {
+        /// The installing program.
+        tool: String,
+    },
 }
 
 /// Whether a command line writes a file before it runs it (`cat > t.py <<EOF … EOF;
@@ -130,6 +143,8 @@ pub enum Base {
     CopyOf(ShellPath),
     /// This text, written earlier in the command line.
     Text(String),
+    /// A program a compiler or build tool made from these sources (as they are on disk now).
+    BuiltFrom(Vec<ShellPath>),
 }
 
 /// One effect found in a command line.

@@ -23,6 +23,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("tools-2.toml", include_str!("../data/tools-2.toml")),
     ("tools-3.toml", include_str!("../data/tools-3.toml")),
     ("tools-4.toml", include_str!("../data/tools-4.toml")),
+    (
+        "agent-harness.toml",
+        include_str!("../data/agent-harness.toml"),
+    ),
 ];
 
 /// What a program's positional arguments are.
@@ -46,6 +50,12 @@ pub enum ArgsRole {
     Move,
     /// Only the last is written; the others are names, not files read (`ln -s TARGET LINK`).
     Target,
+    /// Symbolic links: the last is the link written, the others what it points at, relative
+    /// to the link's directory (`ln -s ../README.md docs/README.md`): not read now, but
+    /// reading the link later reads them.
+    Link,
+    /// The first is an archive written; the rest are read (`zip OUT.zip FILES`, `7z a`).
+    Archive,
     /// The first is a pattern (unless a pattern flag was given); the rest are read (`grep`).
     PatternRead,
     /// URLs to fetch (`curl`, `wget`).
@@ -215,6 +225,14 @@ pub struct ProgramSpec {
     /// `journalctl --vacuum-time`): with one of them, it runs as a system tool.
     #[serde(default)]
     pub system_options: Vec<String>,
+    /// Switches (or whole `--option=value` words) that make the program write where it was
+    /// not told: a global install (`npm -g` into its global prefix), a per-user one (`pip
+    /// --user` into `~/.local`), a global setting (`--global` into `~/.npmrc`).
+    #[serde(default)]
+    pub switch_writes: HashMap<String, Vec<String>>,
+    /// A first argument `+NAME` picks a toolchain (rustup's proxies: `cargo +nightly build`).
+    #[serde(default)]
+    pub toolchain_selector: bool,
     /// Switches whose names sound risky but which are known to be inert (`--init`).
     #[serde(default)]
     pub known_switches: Vec<String>,
@@ -318,6 +336,16 @@ fn inherit(spec: &mut ProgramSpec) {
             sub.class = parent.class;
         }
         sub.privilege |= parent.privilege;
+        for (k, v) in &parent.switch_writes {
+            sub.switch_writes
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        for o in &parent.system_options {
+            if !sub.system_options.contains(o) {
+                sub.system_options.push(o.clone());
+            }
+        }
         for f in &parent.value_flags {
             if !sub.value_flags.contains(f) && !sub.flags.contains_key(f) {
                 sub.value_flags.push(f.clone());

@@ -6,7 +6,7 @@
     reason = "test code: a failed expectation is the test failing"
 )]
 
-use mandate_shell::{NetTarget, ShellAnalyzer, ShellEffect, ShellPath};
+use mandate_shell::{NetTarget, RunAs, ShellAnalyzer, ShellEffect, ShellPath};
 
 fn p(s: &ShellPath) -> String {
     let mut out = match &s.dir {
@@ -73,13 +73,39 @@ fn render(e: &ShellEffect) -> String {
     }
 }
 
+/// The effects of `cmd`, rendered; the probes for Python modules of the same name in the
+/// working directory (`import os` → `os.py`?) are left out, being tested on their own.
 fn effects(cmd: &str) -> Vec<String> {
     ShellAnalyzer::default()
         .analyze(cmd)
         .effects
         .iter()
+        .filter(|e| {
+            !matches!(
+                e,
+                ShellEffect::RunsFile {
+                    run_as: RunAs::Import { .. },
+                    ..
+                }
+            )
+        })
         .map(render)
         .collect()
+}
+
+#[test]
+fn python_imports_probe_the_working_directory() {
+    let all: Vec<String> = ShellAnalyzer::default()
+        .analyze("python3 -c 'import json, os.path; from pkg.sub import x'")
+        .effects
+        .iter()
+        .map(render)
+        .collect();
+    assert_eq!(
+        all,
+        ["exec python3", "runs json", "runs os", "runs pkg"],
+        "each imported top-level module may be a file of the directory"
+    );
 }
 
 #[track_caller]

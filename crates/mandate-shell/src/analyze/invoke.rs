@@ -45,6 +45,10 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         return;
     }
     environment::path_probes(cx, &name, args);
+    if let Some(target) = roles::remote_code(&first.text) {
+        // `npx github:user/tool`, `uv run https://…/script.py`: code fetched and run.
+        return cx.emit(ShellEffect::RunRemote { target });
+    }
     if first.glob || first.text.contains('/') && !in_system_bin(&first.text) {
         // Which program runs depends on the file there: the analysis layer looks.
         return cx.runs_file(
@@ -57,6 +61,10 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     let kb = cx.kb;
     let Some(spec) = kb.get(&name) else {
         return unknown::run(cx, &name, args);
+    };
+    let args = match args.split_first() {
+        Some((first, rest)) if spec.toolchain_selector && first.text.starts_with('+') => rest,
+        _ => args,
     };
     let all_args = args;
     // The deepest subcommand named (`tool pkg publish`) decides, unless the program's
@@ -97,6 +105,19 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
             program: name.clone(),
             class: ProgramClass::System,
         });
+    }
+    for a in all_args {
+        let opt = a.text.split_once('=').map_or(a.text.as_str(), |(o, _)| o);
+        let paths = spec
+            .switch_writes
+            .get(&a.text)
+            .or_else(|| spec.switch_writes.get(opt));
+        for p in paths.into_iter().flatten() {
+            cx.write(&Expanded {
+                text: p.clone(),
+                ..Default::default()
+            });
+        }
     }
     permissions(cx, &name, all_args);
     if let Some(why) = &spec.unparseable {

@@ -113,6 +113,30 @@ impl Report {
         self.written.insert(k, now);
     }
 
+    /// Records that the files a build tool wrote since the mark `start` were made from
+    /// what it read since then.
+    pub(crate) fn written_built(&mut self, start: usize) {
+        let sources = self.reads_since(start);
+        let outputs: Vec<ShellPath> = self.effects[start..]
+            .iter()
+            .filter_map(|e| match e {
+                ShellEffect::Write(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        for out in outputs {
+            if let Some(k) = written_key(&out) {
+                self.written.insert(
+                    k,
+                    WrittenFirst::Derived {
+                        base: Base::BuiltFrom(sources.clone()),
+                        added: String::new(),
+                    },
+                );
+            }
+        }
+    }
+
     /// Whether the file `p` was written earlier in the command line, and with what.
     pub(crate) fn written_first(&self, p: &ShellPath) -> WrittenFirst {
         written_key(p)

@@ -5,8 +5,10 @@
 
 use std::collections::HashSet;
 
+use mandate_types::ProgramClass;
+
 use crate::code::Lang;
-use crate::effect::{NetTarget, ShellEffect, ShellPath};
+use crate::effect::{NetTarget, RunAs, ShellEffect, ShellPath};
 use crate::kb::{ArgsRole, FlagRole, ProgramSpec};
 use crate::words::Expanded;
 
@@ -75,6 +77,10 @@ impl ProgramModel for ByRoles {
         dedup(&mut out.data_from);
         positionals(cx, name, spec, role, &parsed, &pos, out);
         services(cx, spec, reads_before);
+        if spec.class == ProgramClass::Build {
+            // A compiler's output is made from what it read (`gcc -o app main.c`).
+            cx.walk.report().written_built(reads_before);
+        }
     }
 }
 
@@ -130,7 +136,17 @@ fn packages(cx: &mut WalkCx<'_>, name: &str, pos: &[Expanded]) {
         }
         match package_source(&p.text) {
             PackageSource::Registry => {}
-            PackageSource::Local => cx.read(p),
+            PackageSource::Local => {
+                cx.read(p);
+                let path = cx.path(p);
+                cx.runs_file(
+                    path,
+                    RunAs::Package {
+                        tool: name.to_owned(),
+                    },
+                    Vec::new(),
+                );
+            }
             PackageSource::Remote(target) => cx.emit(ShellEffect::RunRemote { target }),
             PackageSource::Unknown => cx.unparseable(format!(
                 "`{name}` installs `{}`, a package source Mandate cannot place",
@@ -151,6 +167,28 @@ enum PackageSource {
     Remote(NetTarget),
     /// Something else.
     Unknown,
+}
+
+/// Where the code named by `word` comes from, if it names code on another machine (a URL,
+/// `git+…`, `github:user/repo`), as a command name or a package to run.
+pub(crate) fn remote_code(word: &str) -> Option<NetTarget> {
+    let remote_prefix = is_url(word)
+        || [
+            "git+",
+            "hg+",
+            "svn+",
+            "bzr+",
+            "github:",
+            "gitlab:",
+            "bitbucket:",
+            "gist:",
+        ]
+        .iter()
+        .any(|p| word.starts_with(p));
+    match package_source(word) {
+        PackageSource::Remote(t) if remote_prefix => Some(t),
+        _ => None,
+    }
 }
 
 fn package_source(spec: &str) -> PackageSource {
@@ -330,6 +368,8 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
     for (flag, role, v) in &parsed.flags {
         match role {
             FlagRole::Value => {}
+            // `kubectl apply -f URL`: a file option given a URL fetches it.
+            FlagRole::Read if is_url(&v.text) => out.urls.push(v.clone()),
             FlagRole::Read => {
                 if v.text != "-" {
                     cx.read(v);
@@ -346,7 +386,11 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
                 out.sends = true;
                 request_data(cx, *role, v, &mut out.data_from);
             }
-            FlagRole::Url | FlagRole::Proxy => out.urls.push(v.clone()),
+            FlagRole::Url => out.urls.push(v.clone()),
+            FlagRole::Proxy => out.urls.push(Expanded {
+                text: proxy_destination(&v.text),
+                ..v.clone()
+            }),
             FlagRole::Host => {
                 let target = match named_target(&v.text) {
                     Some(t) if !v.dynamic => t,
@@ -387,6 +431,38 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
         }
     }
     pattern_given
+}
+
+/// Whether `text` is a URL with a scheme (`https://…`, `s3://…`), not a file name.
+pub(crate) fn is_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
+/// Where a proxy or redirection option sends the traffic, as a URL: `http://proxy:3128`
+/// as given; `proxy:3128` → `http://proxy:3128`; curl's `--resolve HOST:PORT:ADDR[,ADDR]`
+/// and `--connect-to HOST:PORT:DEST:DPORT` → the address or destination after the
+/// second colon.
+fn proxy_destination(text: &str) -> String {
+    if is_url(text) || text.starts_with('[') || text.contains('@') {
+        return text.to_owned();
+    }
+    let fields: Vec<&str> = text.trim_start_matches('+').splitn(3, ':').collect();
+    let dest = match fields.as_slice() {
+        [_, _, rest] => {
+            let rest = rest.split(',').next().unwrap_or(rest);
+            match rest.strip_prefix('[') {
+                Some(v6) => format!("[{}", v6.split(']').next().unwrap_or(v6)) + "]",
+                None => rest.to_owned(),
+            }
+        }
+        _ => text.to_owned(),
+    };
+    format!("http://{dest}")
 }
 
 /// A request-data option's file: `-d @file` (data), `-T file` (upload), `-F name=@file`
@@ -433,6 +509,8 @@ fn positionals(
         | ArgsRole::Delete
         | ArgsRole::ReadWrite
         | ArgsRole::Target
+        | ArgsRole::Archive
+        | ArgsRole::Link
         | ArgsRole::Copy
         | ArgsRole::Move
         | ArgsRole::PatternRead => files(cx, spec, role, parsed, pos),
@@ -505,9 +583,15 @@ fn reads_trees(spec: &ProgramSpec, parsed: &Parsed) -> bool {
             .any(|s| spec.tree_switches.contains(s))
 }
 
-/// Reports that `a` is read (whole, if `tree`).
+/// Reports that `a` is read (whole, if `tree`); a URL given where a file goes is fetched.
 fn source(cx: &mut WalkCx<'_>, a: &Expanded, tree: bool) {
-    if tree {
+    if is_url(&a.text) {
+        cx.emit(ShellEffect::Connect {
+            target: url_target(a),
+            sends: false,
+            data_from: Vec::new(),
+        });
+    } else if tree {
         let p = cx.path(a);
         cx.emit(ShellEffect::ReadTree(p));
     } else {
@@ -556,6 +640,38 @@ fn files(
                 cx.walk
                     .report()
                     .written_added(&p, &script.join("\n"), before);
+            }
+        }
+        ArgsRole::Link => {
+            let has_target = parsed.flags.iter().any(|(_, r, _)| *r == FlagRole::Write);
+            let Some(link) = pos.last() else { return };
+            if has_target || pos.len() != 2 {
+                return cx.write(link);
+            }
+            let target = &pos[0];
+            cx.write(link);
+            // What the link points at, seen from the link's directory.
+            let seen_from = match link.text.rsplit_once('/') {
+                Some((dir, _))
+                    if !target.text.starts_with('/') && !target.text.starts_with('~') =>
+                {
+                    format!("{dir}/{}", target.text)
+                }
+                _ => target.text.clone(),
+            };
+            let from = cx.path(&Expanded {
+                text: seen_from,
+                ..target.clone()
+            });
+            let to = cx.path(link);
+            cx.walk.report().written_copy(&from, &to);
+        }
+        ArgsRole::Archive => {
+            if let Some((archive, sources)) = pos.split_first() {
+                sources.iter().for_each(|a| source(cx, a, tree));
+                if !is_dev_sink(&archive.text) && archive.text != "-" {
+                    cx.write(archive);
+                }
             }
         }
         ArgsRole::Target => {

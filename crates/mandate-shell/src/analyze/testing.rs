@@ -100,6 +100,8 @@ pub(crate) fn render(e: &ShellEffect) -> String {
                 RunAs::Module { interpreter } => format!("{interpreter} module"),
                 RunAs::Patch { strip, .. } => format!("patch -p{strip}"),
                 RunAs::BuildFile { tool, targets } => format!("{tool} file {}", targets.join(" ")),
+                RunAs::Package { tool } => format!("{tool} package"),
+                RunAs::Import { interpreter } => format!("{interpreter} import"),
             };
             let first = match written {
                 WrittenFirst::No => String::new(),

@@ -697,7 +697,12 @@ mod tests {
         assert_eq!(walk("cat <<'EOF'\n$(cat .env)\nEOF\n"), ["exec cat"]);
         assert_eq!(
             walk("python3 <<<'import os; os.remove(\"/tmp/f\")'"),
-            ["exec python3", "delete /tmp/f", "read /tmp/f"]
+            [
+                "exec python3",
+                "delete /tmp/f",
+                "read /tmp/f",
+                "runs os as python3 import []"
+            ]
         );
     }
 

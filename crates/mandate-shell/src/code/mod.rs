@@ -45,6 +45,9 @@ pub enum Finding {
     ReadsComputedPath(String),
     /// Writes a file whose name is built at run time (the expression as written).
     WritesComputedPath(String),
+    /// Imports these top-level modules (Python): a module file of that name in the
+    /// directory the code runs from is imported before the standard library's.
+    Imports(Vec<String>),
 }
 
 /// The language of a code string.
@@ -193,8 +196,49 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     if lang == Lang::Perl {
         perl_open(code, &mut out);
     }
+    if lang == Lang::Python {
+        let modules = python_imports(code);
+        if !modules.is_empty() {
+            out.push(Finding::Imports(modules));
+        }
+    }
     if lang == Lang::Awk {
         awk_files_and_pipes(code, &mut out);
+    }
+    out
+}
+
+/// The top-level modules a Python code string imports (`import a.b, c as d`, `from e.f
+/// import g`; relative imports are left out), in order, once each.
+fn python_imports(code: &str) -> Vec<String> {
+    static IMPORT: OnceLock<Regex> = OnceLock::new();
+    #[expect(clippy::unwrap_used, reason = "a constant pattern")]
+    let re = IMPORT.get_or_init(|| {
+        Regex::new(r"(?m)(?:^|[;:])[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([\w., \t]+))")
+            .unwrap()
+    });
+    let mut out: Vec<String> = Vec::new();
+    for c in re.captures_iter(code) {
+        let names: Vec<&str> = match (c.get(1), c.get(2)) {
+            (Some(m), _) => vec![m.as_str()],
+            (None, Some(list)) => list
+                .as_str()
+                .split(',')
+                .filter_map(|n| n.split_whitespace().next())
+                .map(|n| n.split('.').next().unwrap_or(n))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for n in names {
+            let valid = n
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if valid && !out.iter().any(|o| o == n) {
+                out.push(n.to_owned());
+            }
+        }
     }
     out
 }
@@ -491,22 +535,43 @@ mod tests {
             "import numpy as np; print(np.__version__)",
             "print('xn--p8s937b'.encode('idna').decode('ascii'))",
         ] {
-            assert_eq!(inspect(Lang::Python, code), vec![], "{code}");
+            let findings = inspect(Lang::Python, code);
+            assert!(
+                findings.iter().all(|f| matches!(f, Finding::Imports(_))),
+                "{code}: {findings:?}"
+            );
         }
+    }
+
+    #[test]
+    fn python_imports_name_their_top_level_modules() {
+        assert_eq!(
+            python_imports(
+                "import os, sys as s; from a.b import c\nif x: import json.decoder\nfrom . import y"
+            ),
+            ["os", "sys", "a", "json"]
+        );
+        assert!(python_imports("print('import this')").is_empty());
     }
 
     #[test]
     fn literal_commands_files_and_network_are_found() {
         assert_eq!(
             inspect(Lang::Python, "import os; os.system('ls -a /etc/')"),
-            vec![Finding::Shell("ls -a /etc/".into())]
+            vec![
+                Finding::Shell("ls -a /etc/".into()),
+                Finding::Imports(vec!["os".into()])
+            ]
         );
         assert_eq!(
             inspect(
                 Lang::Python,
                 "import subprocess; subprocess.run(['cat', '/etc/passwd'])"
             ),
-            vec![Finding::Shell("cat /etc/passwd".into())]
+            vec![
+                Finding::Shell("cat /etc/passwd".into()),
+                Finding::Imports(vec!["subprocess".into()])
+            ]
         );
         assert_eq!(
             inspect(Lang::Python, "print(open('/etc/shadow').read())"),

@@ -3,7 +3,7 @@
 //! the target directory, whose members are only known at run time; absolute member names
 //! (`tar -P`, `cpio` without `--no-absolute-filenames`) may land anywhere.
 
-use crate::effect::{ShellEffect, ShellPath};
+use crate::effect::{NetTarget, ShellEffect, ShellPath};
 use crate::kb::ProgramSpec;
 use crate::words::Expanded;
 
@@ -11,6 +11,7 @@ use crate::analyze::args::Until;
 use crate::analyze::context::{ProgramModel, WalkCx};
 use crate::analyze::roles;
 use crate::analyze::state::Stdin;
+use crate::analyze::targets::remote_spec;
 
 /// `tar` (`args = "tar"`).
 pub(crate) struct Tar;
@@ -63,6 +64,46 @@ impl ProgramModel for Tar {
             .retain(|(f, _, _)| !matches!(f.as_str(), "-f" | "--file" | "-C" | "--directory"));
         roles::option_effects(cx, name, &own);
         let dir = parsed.value_of(&["-C", "--directory"]).map(|d| cx.path(d));
+        // `-f host:path` is an archive on another machine, reached through rsh/ssh
+        // (`--rsh-command`), unless `--force-local`.
+        let remote = archive
+            .as_ref()
+            .filter(|_| !has(&["--force-local"]))
+            .and_then(|a| remote_spec(&a.text).map(|host| (a.dynamic, host)));
+        if let Some((dynamic, host)) = remote {
+            let reads_before = cx.walk.report().len();
+            if !(extract || list) {
+                let saved = cx.dir.clone();
+                if dir.is_some() {
+                    cx.dir = dir;
+                }
+                for p in &parsed.positional {
+                    let path = cx.path(p);
+                    cx.emit(ShellEffect::ReadTree(path));
+                }
+                cx.dir = saved;
+            }
+            let target = if dynamic {
+                NetTarget::Dynamic { text: host }
+            } else {
+                NetTarget::Host { host, port: None }
+            };
+            let data_from = cx.walk.report().reads_since(reads_before);
+            cx.emit(ShellEffect::Connect {
+                target,
+                sends: !(extract || list),
+                data_from,
+            });
+            if extract {
+                extracted(
+                    cx,
+                    parsed.value_of(&["-C", "--directory"]).map(|d| cx.path(d)),
+                    &parsed.positional,
+                    absolute,
+                );
+            }
+            return;
+        }
         if extract || list {
             match &archive {
                 Some(a) if a.text != "-" => cx.read(a),

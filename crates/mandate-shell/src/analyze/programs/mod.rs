@@ -46,6 +46,8 @@ pub(crate) fn model_for(role: ArgsRole) -> &'static dyn ProgramModel {
         | ArgsRole::Copy
         | ArgsRole::Move
         | ArgsRole::Target
+        | ArgsRole::Archive
+        | ArgsRole::Link
         | ArgsRole::PatternRead
         | ArgsRole::Url
         | ArgsRole::Host

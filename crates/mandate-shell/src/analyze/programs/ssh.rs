@@ -13,6 +13,7 @@ use crate::words::Expanded;
 
 use crate::analyze::args::{Parsed, Until};
 use crate::analyze::context::{ProgramModel, WalkCx};
+use crate::analyze::roles;
 use crate::analyze::state::Stdin;
 use crate::analyze::targets::host_target;
 
@@ -22,7 +23,7 @@ pub(crate) struct Ssh;
 impl ProgramModel for Ssh {
     fn run(&self, cx: &mut WalkCx<'_>, name: &str, spec: &ProgramSpec, args: &[Expanded]) {
         let (parsed, consumed) = cx.parse_args(name, spec, args, Until::FirstPositional);
-        let port = options(cx, &parsed);
+        let port = options(cx, name, &parsed);
         let Some(h) = parsed.positional.first() else {
             return;
         };
@@ -49,8 +50,16 @@ impl ProgramModel for Ssh {
 }
 
 /// The effects of ssh's options; returns the port to connect to.
-fn options(cx: &mut WalkCx<'_>, parsed: &Parsed) -> Option<u16> {
+fn options(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed) -> Option<u16> {
     let mut port = Some(22);
+    // Options with other roles (`-I` a library, `-J` a jump host, `-F` a configuration)
+    // are judged as any program's.
+    let mut others = parsed.clone();
+    others.flags.retain(|(flag, role, _)| {
+        !matches!(role, FlagRole::Read | FlagRole::Write | FlagRole::Value)
+            && !matches!(flag.as_str(), "-p" | "-L" | "-R" | "-D" | "-w" | "-o")
+    });
+    roles::option_effects(cx, name, &others);
     for (flag, role, v) in &parsed.flags {
         match role {
             FlagRole::Read => cx.read(v),
@@ -78,12 +87,68 @@ fn options(cx: &mut WalkCx<'_>, parsed: &Parsed) -> Option<u16> {
                     }
                 } else if key == "port" {
                     port = value.parse().ok().or(port);
+                } else if v.dynamic {
+                    cx.unparseable(format!("ssh -o {key} has a value only known at run time"));
+                } else {
+                    option_key(cx, &key, value);
                 }
             }
             _ => {}
         }
     }
     port
+}
+
+/// The effects of one `-o Key=Value` that is not a command or the port.
+fn option_key(cx: &mut WalkCx<'_>, key: &str, value: &str) {
+    let word = |t: &str| Expanded {
+        text: t.to_owned(),
+        ..Default::default()
+    };
+    match key {
+        "pkcs11provider" | "securitykeyprovider" if value != "none" && !value.is_empty() => {
+            cx.unparseable(format!("ssh -o {key} loads native code from {value:?}"))
+        }
+        "knownhostscommand" if value != "none" && !value.is_empty() => {
+            cx.child_script(value, &Stdin::Tty)
+        }
+        "proxyjump" if value != "none" && !value.is_empty() => {
+            for jump in value.split(',') {
+                let host = jump.rsplit('@').next().unwrap_or(jump);
+                let (host, port) = match host.rsplit_once(':') {
+                    Some((h, p)) if !h.contains(':') => (h, p.parse().ok()),
+                    _ => (host, Some(22)),
+                };
+                cx.emit(ShellEffect::Connect {
+                    target: host_target(&word(host), port),
+                    sends: true,
+                    data_from: Vec::new(),
+                });
+            }
+        }
+        "remotecommand"
+        | "include"
+        | "controlpath"
+        | "identityagent"
+        | "setenv"
+        | "sendenv"
+        | "tunnel"
+        | "tunneldevice"
+        | "localforward"
+        | "remoteforward"
+        | "dynamicforward"
+        | "hostname"
+        | "proxyusefdpass"
+        | "canonicalizehostname" => cx.unparseable(format!(
+            "ssh -o {key} changes where ssh connects or what it runs, which Mandate does not model"
+        )),
+        "identityfile"
+        | "certificatefile"
+        | "userknownhostsfile"
+        | "globalknownhostsfile"
+        | "revokedhostkeys" => cx.read(&word(value)),
+        _ => {}
+    }
 }
 
 /// The remote command: ssh joins its arguments with spaces and the remote shell parses

@@ -52,10 +52,15 @@ impl ProgramModel for Wrapper {
         if inner.is_empty() {
             return;
         }
+        // `env NAME=value cmd` sets the variables for that command alone.
+        let mut scoped = cx.st.clone();
+        for (k, v) in &env {
+            scoped.vars.insert(k.clone(), v.clone());
+        }
         let mut inner_cx = WalkCx {
             walk: &mut *cx.walk,
             kb: cx.kb,
-            st: &mut *cx.st,
+            st: &mut scoped,
             stdin: &Stdin::Tty,
             subst_reads: cx.subst_reads,
             dir: cx.dir.clone(),
