@@ -23,6 +23,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("tools-2.toml", include_str!("../data/tools-2.toml")),
     ("tools-3.toml", include_str!("../data/tools-3.toml")),
     ("tools-4.toml", include_str!("../data/tools-4.toml")),
+    ("tools-5.toml", include_str!("../data/tools-5.toml")),
     ("tools-6.toml", include_str!("../data/tools-6.toml")),
     ("tools-7.toml", include_str!("../data/tools-7.toml")),
     ("tools-8.toml", include_str!("../data/tools-8.toml")),
