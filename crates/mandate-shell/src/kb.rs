@@ -234,6 +234,10 @@ pub struct ProgramSpec {
     /// --user` into `~/.local`), a global setting (`--global` into `~/.npmrc`).
     #[serde(default)]
     pub switch_writes: HashMap<String, Vec<String>>,
+    /// Options with which a `system` program only inspects (`tcpdump -r FILE` reads a saved
+    /// capture, `-D` lists interfaces): with one of them, it runs as an inspection tool.
+    #[serde(default)]
+    pub inspect_options: Vec<String>,
     /// A first argument `+NAME` picks a toolchain (rustup's proxies: `cargo +nightly build`).
     #[serde(default)]
     pub toolchain_selector: bool,

@@ -85,9 +85,19 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         roles::option_effects(cx, &name, &own);
         (spec, args) = (sub.1, &args[consumed..]);
     }
+    let inspects = spec.class == ProgramClass::System
+        && !spec.inspect_options.is_empty()
+        && args.iter().any(|a| {
+            let opt = a.text.split_once('=').map_or(a.text.as_str(), |(o, _)| o);
+            spec.inspect_options.iter().any(|s| s == opt)
+        });
     cx.emit(ShellEffect::Exec {
         program: name.clone(),
-        class: spec.class,
+        class: if inspects {
+            ProgramClass::Inspect
+        } else {
+            spec.class
+        },
     });
     if spec.privilege {
         cx.emit(ShellEffect::Privilege {

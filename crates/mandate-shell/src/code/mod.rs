@@ -121,7 +121,7 @@ fn patterns() -> &'static Patterns {
             process: r(r"(?x)(?:\b(?:os\.system|os\.popen|os\.exec[lv]p?e?|os\.spawn\w*|subprocess\.\w+|pty\.spawn|commands\.getoutput
                 |shell_exec|passthru|proc_open|popen|pcntl_exec|execSync|spawnSync|execFileSync|execFile|system|syscmd|esyscmd
                 |IO\.popen|Kernel\.exec|Runtime\.getRuntime\(\)\.exec|Popen)\s*\(|\bProcessBuilder\b|child_process['\x22]\s*\)\s*\.\s*(?:exec|spawn)\w*\s*\()"),
-            network: r(r"(?xi)\b(?:socket|urllib|urlopen|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
+            network: r(r"(?xi)\b(?:socket|urllib\.request|urllib[23]|urllib\s+import\s+[^;\n]*\brequest\b|urlopen|urlretrieve|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
                 |paramiko|xmlrpc|websocket|fsockopen|stream_socket_client|curl_init|file_get_contents\s*\(\s*['\x22]https?:
                 |net\.connect|net\.Socket|require\(\s*['\x22](?:https?|net|dgram|tls)['\x22]\s*\)|fetch\s*\(|XMLHttpRequest
                 |IO::Socket|LWP|HTTP::Tiny|Net::HTTP|TCPSocket|UDPSocket|open-uri|/inet/tcp|/inet/udp|/dev/tcp/|/dev/udp/

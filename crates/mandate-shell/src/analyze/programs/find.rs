@@ -31,14 +31,24 @@ impl ProgramModel for Find {
             let p = cx.st.path(r);
             cx.emit(ShellEffect::Read(p));
         }
+        // What is found: anything under the roots, of the one name asked for if there is one.
+        let names: Vec<&Expanded> = args
+            .windows(2)
+            .filter(|w| matches!(w[0].text.as_str(), "-name" | "-iname"))
+            .map(|w| &w[1])
+            .collect();
+        let name = match names.as_slice() {
+            [one] if !one.dynamic && !one.text.contains('/') => one.text.as_str(),
+            _ => "*",
+        };
         while i < args.len() {
             match args[i].text.as_str() {
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                    i = exec(cx, args, i + 1, &roots[0]);
+                    i = exec(cx, args, i + 1, &roots[0], name);
                 }
                 "-delete" => {
                     for r in &roots {
-                        let p = cx.st.path(&found(r));
+                        let p = cx.st.path(&found(r, name));
                         cx.emit(ShellEffect::Delete(p));
                     }
                 }
@@ -56,26 +66,39 @@ impl ProgramModel for Find {
     }
 }
 
-/// The files found under `root`, as a word.
-fn found(root: &Expanded) -> Expanded {
+/// The files found under `root` (named `name`, a pattern), as a glob word: their location
+/// is known to be under the root, and their name says what they may be (`**/.env`).
+fn found(root: &Expanded, name: &str) -> Expanded {
     Expanded {
-        text: format!("{}/<found>", root.text.trim_end_matches('/')),
-        dynamic: true,
+        text: format!("{}/**/{name}", root.text.trim_end_matches('/')),
+        dynamic: root.dynamic,
+        glob: true,
         ..Default::default()
     }
 }
 
 /// The command of an `-exec` starting at `args[start]`, up to `;` or `+`, run with `{}`
 /// standing for a file found under `root`; returns the index of its terminator.
-fn exec(cx: &mut WalkCx<'_>, args: &[Expanded], start: usize, root: &Expanded) -> usize {
+fn exec(
+    cx: &mut WalkCx<'_>,
+    args: &[Expanded],
+    start: usize,
+    root: &Expanded,
+    name: &str,
+) -> usize {
     let mut i = start;
     let mut cmd = Vec::new();
     while i < args.len() && args[i].text != ";" && args[i].text != "+" {
         let mut a = args[i].clone();
         if a.text.contains("{}") {
+            // A name pattern could match any file (`-name '.e*'` finds `.env`): what the
+            // command then does with it is to a file Mandate cannot name.
+            let f = found(root, name);
+            let wildcard = name.contains(['*', '?', '[']);
             a = Expanded {
-                text: a.text.replace("{}", &found(root).text),
-                dynamic: true,
+                text: a.text.replace("{}", &f.text),
+                dynamic: a.dynamic || f.dynamic || wildcard,
+                glob: true,
                 ..a
             };
         }
@@ -114,14 +137,14 @@ mod tests {
     fn exec_runs_its_command_on_what_was_found() {
         assert_eq!(
             run(&Find, &["find", ".", "-exec", "cat", "{}", ";"]),
-            ["read .", "exec cat", "read ./<found>?"]
+            ["read .", "exec cat", "read ./**/*?"]
         );
         assert_eq!(
             run(
                 &Find,
                 &["find", "d/", "-execdir", "rm", "{}", "+", "-print"]
             ),
-            ["read d/", "exec rm", "delete d/<found>?"]
+            ["read d/", "exec rm", "delete d/**/*?"]
         );
     }
 
@@ -129,7 +152,7 @@ mod tests {
     fn delete_and_fprint() {
         assert_eq!(
             run(&Find, &["find", "a", "b", "-delete"]),
-            ["read a", "read b", "delete a/<found>?", "delete b/<found>?"]
+            ["read a", "read b", "delete a/**/*", "delete b/**/*"]
         );
         assert_eq!(
             run(&Find, &["find", ".", "-fprint", "out"]),
