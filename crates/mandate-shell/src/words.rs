@@ -179,7 +179,14 @@ fn pieces_into(
             WordPiece::ParameterExpansion(expr) => parameter_into(expr, b, vars),
             WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
                 b.substitutions.push(s.clone());
-                match echoed_text(s) {
+                let printed = match s.trim() {
+                    "pwd" | "pwd -L" | "pwd -P" => match vars.lookup("PWD") {
+                        Some(VarValue::Static(d)) => Some(d),
+                        _ => None,
+                    },
+                    _ => echoed_text(s),
+                };
+                match printed {
                     // `$(echo .env)`: what it prints is known.
                     Some(text) => b.push(&text, !quoted),
                     None => {

@@ -355,6 +355,19 @@ pub(crate) fn assigned_value(name: &str, e: &Expanded) -> VarValue {
     if !e.dynamic {
         return VarValue::Static(e.text.clone());
     }
+    // `PYTHONPATH=$PYTHONPATH:lib`: the inherited value is the environment the task started
+    // in; only what the command adds is new.
+    if name != "PATH" && is_search_path(name) {
+        let own = [format!("${name}"), format!("${{{name}}}")];
+        let added: Vec<&str> = e
+            .text
+            .split(':')
+            .filter(|c| !c.is_empty() && !own.iter().any(|o| o == c))
+            .collect();
+        if !added.iter().any(|c| c.contains(['$', '`'])) {
+            return VarValue::Static(added.join(":"));
+        }
+    }
     let only_path_is_computed = name == "PATH"
         && !e
             .text

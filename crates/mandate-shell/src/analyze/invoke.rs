@@ -32,7 +32,6 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
             first.text
         ));
     }
-    environment::environment(cx, &first.text, env);
     if cx.st.vars.contains_key("IFS") {
         cx.unparseable("words split on a custom IFS after it was reassigned");
     }
@@ -44,6 +43,9 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if builtins::run(cx, &name, args) {
         return;
     }
+    // Variables that load code or name commands matter to programs, not to the shell's
+    // own builtins (`cd`, `export`); the commands a builtin runs are checked themselves.
+    environment::environment(cx, &first.text, env);
     environment::path_probes(cx, &name, args);
     if let Some(target) = roles::remote_code(&first.text) {
         // `npx github:user/tool`, `uv run https://…/script.py`: code fetched and run.

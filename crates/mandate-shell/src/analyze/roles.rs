@@ -402,6 +402,8 @@ fn option_values(cx: &mut WalkCx<'_>, name: &str, parsed: &Parsed, out: &mut Out
                     data_from: Vec::new(),
                 });
             }
+            // `pytest -c /dev/null`: no configuration at all.
+            FlagRole::Config if v.text == "/dev/null" && !v.dynamic => {}
             FlagRole::Config => {
                 cx.read(v);
                 cx.unparseable(format!(

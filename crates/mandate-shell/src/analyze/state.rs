@@ -68,7 +68,16 @@ impl State {
 
 impl VarLookup for State {
     fn lookup(&self, name: &str) -> Option<VarValue> {
-        self.vars.get(name).cloned()
+        if let Some(v) = self.vars.get(name) {
+            return Some(v.clone());
+        }
+        // `$PWD` (and `$(pwd)`): the current directory, as a path relative to the action's.
+        match (name, &self.cwd) {
+            ("PWD", Cwd::Known(d)) => {
+                Some(VarValue::Static(d.clone().unwrap_or_else(|| ".".into())))
+            }
+            _ => None,
+        }
     }
 }
 
