@@ -52,6 +52,15 @@ impl ProgramModel for Wrapper {
         if inner.is_empty() {
             return;
         }
+        // One word with spaces (`tmux new 'make test'`, `watch 'ls | wc -l'`): tmux, screen,
+        // watch and their kind run it with `sh -c`; as a program name it would not run at all.
+        if let [only] = inner.as_slice()
+            && !only.dynamic
+            && only.text.contains(char::is_whitespace)
+        {
+            let text = only.text.clone();
+            return cx.child_script(&text, &Stdin::Tty);
+        }
         // `env NAME=value cmd` sets the variables for that command alone.
         let mut scoped = cx.st.clone();
         for (k, v) in &env {
