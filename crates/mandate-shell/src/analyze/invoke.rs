@@ -87,12 +87,10 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         roles::option_effects(cx, &name, &own);
         (spec, args) = (sub.1, &args[consumed..]);
     }
+    let administers = args.iter().any(|a| names_option(&a.text, &spec.system_options));
     let inspects = spec.class == ProgramClass::System
-        && !spec.inspect_options.is_empty()
-        && args.iter().any(|a| {
-            let opt = a.text.split_once('=').map_or(a.text.as_str(), |(o, _)| o);
-            spec.inspect_options.iter().any(|s| s == opt)
-        });
+        && !administers
+        && args.iter().any(|a| names_option(&a.text, &spec.inspect_options));
     cx.emit(ShellEffect::Exec {
         program: name.clone(),
         class: if inspects {
@@ -109,10 +107,7 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     if spec.listen {
         cx.unparseable(format!("`{title}` listens for connections"));
     }
-    if args.iter().any(|a| {
-        let opt = a.text.split_once('=').map_or(a.text.as_str(), |(o, _)| o);
-        spec.system_options.iter().any(|s| s == opt)
-    }) {
+    if administers {
         cx.emit(ShellEffect::Exec {
             program: name.clone(),
             class: ProgramClass::System,
@@ -141,6 +136,22 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     build_files(cx, &name, all_args);
     fixed_files(cx, spec);
     cx.walk.model_for(spec.args).run(cx, &name, spec, args);
+}
+
+/// Whether the word `arg` is one of `options`: `--opt`, `--opt=value`, or a cluster of
+/// one-letter options that starts with a listed one or holds one (`-Qi` for `-Q`, `-km`
+/// for `-k`).
+fn names_option(arg: &str, options: &[String]) -> bool {
+    let opt = arg.split_once('=').map_or(arg, |(o, _)| o);
+    options.iter().any(|o| {
+        o == opt
+            || (o.len() == 2
+                && o.starts_with('-')
+                && !o.starts_with("--")
+                && opt.starts_with('-')
+                && !opt.starts_with("--")
+                && opt[1..].contains(&o[1..]))
+    })
 }
 
 /// Modes and owners that give a file more than its owner's rights: setuid and setgid bits
