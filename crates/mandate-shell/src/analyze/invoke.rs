@@ -87,10 +87,14 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
         roles::option_effects(cx, &name, &own);
         (spec, args) = (sub.1, &args[consumed..]);
     }
-    let administers = args.iter().any(|a| names_option(&a.text, &spec.system_options));
+    let administers = args
+        .iter()
+        .any(|a| names_option(&a.text, &spec.system_options));
     let inspects = spec.class == ProgramClass::System
         && !administers
-        && args.iter().any(|a| names_option(&a.text, &spec.inspect_options));
+        && args
+            .iter()
+            .any(|a| names_option(&a.text, &spec.inspect_options));
     cx.emit(ShellEffect::Exec {
         program: name.clone(),
         class: if inspects {
