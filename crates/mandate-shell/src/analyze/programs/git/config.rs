@@ -508,7 +508,7 @@ pub(super) fn destination(cx: &mut WalkCx<'_>, url: &str, dynamic: bool) {
         NetTarget::Dynamic {
             text: url.to_owned(),
         }
-    } else if super::remotes::is_url(url) {
+    } else if super::is_url(url) {
         NetTarget::Url {
             url: url.to_owned(),
         }

@@ -165,3 +165,14 @@ fn global_options(cx: &mut WalkCx<'_>, global: &Parsed, inv: &mut Invocation) {
         }
     }
 }
+
+/// Whether `text` is a URL of another host rather than a remote's name or a path:
+/// `scheme://…` (not `file://`), or `[user@]host:path` (a colon before any slash).
+pub(super) fn is_url(text: &str) -> bool {
+    match text.split_once("://") {
+        Some((scheme, _)) => !scheme.eq_ignore_ascii_case("file"),
+        None => text
+            .split_once(':')
+            .is_some_and(|(head, _)| !head.is_empty() && !head.contains('/')),
+    }
+}

@@ -10,18 +10,7 @@ use crate::analyze::context::WalkCx;
 use crate::analyze::state::{Cwd, Stdin};
 
 use super::config::{self, Value};
-use super::{Invocation, Sub};
-
-/// Whether `text` is a URL of another host rather than a remote's name or a path:
-/// `scheme://…` (not `file://`), or `[user@]host:path` (a colon before any slash).
-pub(super) fn is_url(text: &str) -> bool {
-    match text.split_once("://") {
-        Some((scheme, _)) => !scheme.eq_ignore_ascii_case("file"),
-        None => text
-            .split_once(':')
-            .is_some_and(|(head, _)| !head.is_empty() && !head.contains('/')),
-    }
-}
+use super::{Invocation, Sub, is_url};
 
 /// The remote helper a `transport::address` remote runs (`ext::` runs any command).
 fn helper(text: &str) -> Option<&str> {
