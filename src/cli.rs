@@ -31,6 +31,21 @@ pub enum Command {
         /// Organisation policy directory layered on the shipped profiles.
         #[arg(long, value_name = "DIR")]
         policy_dir: Option<PathBuf>,
+        /// Egress proxy listen address (default 127.0.0.1:7879; `off` for none).
+        #[arg(long, value_name = "ADDR")]
+        proxy_listen: Option<String>,
+    },
+    /// Store, list and remove secrets that tasks use through placeholders.
+    Secret {
+        /// Secret command.
+        #[command(subcommand)]
+        cmd: SecretCmd,
+    },
+    /// git's credential helper under `mandate run` (speaks git's credential protocol on
+    /// stdin/stdout; `mandate run` configures it for the child only).
+    GitCredential {
+        /// get, store or erase.
+        operation: String,
     },
     /// Start, end and inspect tasks.
     Task {
@@ -99,6 +114,42 @@ pub struct EvalArgs {
     pub thresholds: Option<PathBuf>,
 }
 
+/// `mandate secret ...`
+#[derive(Debug, Subcommand)]
+pub enum SecretCmd {
+    /// Store a secret; its value is read from stdin, never from the command line.
+    Set(SecretSetArgs),
+    /// List stored secrets: names, hosts and where they go, never values.
+    List,
+    /// Remove a secret.
+    Rm {
+        /// The secret's name.
+        name: String,
+    },
+}
+
+/// `mandate secret set` arguments.
+#[derive(Debug, Args)]
+pub struct SecretSetArgs {
+    /// The name tasks know it by (an environment variable name, e.g. GITHUB_TOKEN).
+    pub name: String,
+    /// A host (or host:port) the secret may be sent to (repeatable, at least one).
+    #[arg(long = "host", value_name = "HOST[:PORT]", required = true)]
+    pub hosts: Vec<String>,
+    /// The request header it goes in (default Authorization).
+    #[arg(long, value_name = "NAME")]
+    pub header: Option<String>,
+    /// How the header is written, {} standing for the secret (e.g. 'Bearer {}').
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The query parameter it goes in, instead of a header.
+    #[arg(long, value_name = "PARAM")]
+    pub query: Option<String>,
+    /// The user name git's credential helper answers with (default x-access-token).
+    #[arg(long, value_name = "USER")]
+    pub git_user: Option<String>,
+}
+
 /// `mandate task ...`
 #[derive(Debug, Subcommand)]
 pub enum TaskCmd {
@@ -158,6 +209,9 @@ pub struct StartArgs {
     /// An MCP tool the task may call, server/tool (repeatable; * allowed).
     #[arg(long, value_name = "SERVER/TOOL")]
     pub allow_tool: Vec<String>,
+    /// A stored secret the task may use through its placeholder (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Vec<String>,
 }
 
 /// `mandate check` arguments.
@@ -217,6 +271,10 @@ pub struct RunArgs {
     /// A branch pattern the task may push to (repeatable).
     #[arg(long, value_name = "PATTERN")]
     pub branch: Vec<String>,
+    /// A stored secret the session may use: its environment gets a placeholder that
+    /// the egress proxy swaps for the value, towards the secret's hosts only (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Vec<String>,
     /// The assistant and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,

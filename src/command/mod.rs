@@ -3,10 +3,12 @@
 pub mod audit;
 pub mod check;
 pub mod eval;
+pub mod git_credential;
 pub mod hook;
 pub mod install;
 pub mod policy;
 pub mod run;
+pub mod secret;
 pub mod serve;
 pub mod task;
 
@@ -24,7 +26,13 @@ pub fn run(cli: Cli) -> CliResult {
     let dir = data_dir(cli.data_dir.as_deref());
     let json = cli.json;
     match cli.command {
-        Command::Serve { listen, policy_dir } => serve::serve(&dir, listen, policy_dir),
+        Command::Serve {
+            listen,
+            policy_dir,
+            proxy_listen,
+        } => serve::serve(&dir, listen, policy_dir, proxy_listen),
+        Command::Secret { cmd } => secret::secret(&dir, cmd, json),
+        Command::GitCredential { operation } => git_credential::git_credential(&operation),
         Command::Task { cmd } => task::task(&dir, cmd, json),
         Command::Check(c) => check::check(&dir, c, json),
         Command::Audit { cmd } => audit::audit(&dir, cmd, json),

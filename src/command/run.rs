@@ -9,7 +9,7 @@ use mandate_adapters::{Assistant, RunWiring};
 use mandate_broker::config::Overrides;
 use mandate_client::Client;
 use mandate_server::Running;
-use mandate_types::api::{StartTaskRequest, StartedTask};
+use mandate_types::api::{ProxyInfo, StartTaskRequest, StartedTask};
 use mandate_types::{AgentId, BranchPattern, HostPattern, McpToolPattern, ProfileName, Purpose};
 use tokio::runtime::Runtime;
 
@@ -18,6 +18,8 @@ use crate::cli::RunArgs;
 use crate::exit::{CliError, CliResult, Exit};
 use crate::paths::abs_path;
 use crate::signals::{Signal, Signals};
+
+mod egress;
 
 /// A broker running inside this process for the length of one session.
 struct Embedded {
@@ -30,6 +32,8 @@ impl Embedded {
         let o = Overrides {
             listen: Some("127.0.0.1:0".into()),
             policy_dir: None,
+            // A free port: a session's own broker must not collide with a served one.
+            proxy_listen: Some("127.0.0.1:0".into()),
         };
         let settings = super::settings(dir, &o)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -85,7 +89,26 @@ pub fn run(dir: &Path, args: RunArgs) -> CliResult {
         task.task_id, task.mandate.profile, program
     );
 
-    let outcome = run_child(dir, &program, &args.command[1..], assistant, &task, &socket);
+    let proxy = match client.json::<(), ProxyInfo>("GET", "/v1/proxy", None) {
+        Ok(p) => Some(p),
+        Err(e) if task.placeholders.is_empty() => {
+            eprintln!("mandate: no egress proxy ({e}); network requests are judged at the hooks only");
+            None
+        }
+        Err(e) => Err(CliError::Failed(format!(
+            "the task holds secrets, which only the egress proxy can use, and the broker runs none: {e}"
+        )))
+        .inspect_err(|_| end_quietly(&client, &task))?,
+    };
+    let outcome = run_child(
+        dir,
+        &program,
+        &args.command[1..],
+        assistant,
+        &task,
+        &socket,
+        proxy.as_ref(),
+    );
 
     let reason = match &outcome {
         Ok(Exit::Status(code)) => format!("{program} exited with status {code}"),
@@ -105,6 +128,15 @@ pub fn run(dir: &Path, args: RunArgs) -> CliResult {
         b.stop();
     }
     outcome
+}
+
+fn end_quietly(client: &Client, task: &StartedTask) {
+    let body = serde_json::json!({ "reason": "mandate run could not start the session" });
+    let _ = client.json::<_, serde_json::Value>(
+        "POST",
+        &format!("/v1/tasks/{}/end", task.task_id),
+        Some(&body),
+    );
 }
 
 fn task_request(
@@ -138,6 +170,7 @@ fn task_request(
         branches: parse_all(&args.branch, BranchPattern::parse)?,
         mcp_tools: parse_all(&args.allow_tool, McpToolPattern::parse)?,
         parent: None,
+        secrets: args.secret.clone(),
     })
 }
 
@@ -193,6 +226,7 @@ fn run_child(
     assistant: Option<Assistant>,
     task: &StartedTask,
     socket: &Path,
+    proxy: Option<&ProxyInfo>,
 ) -> CliResult {
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
     // Session files live in the private data directory: assistants refuse configuration
@@ -226,6 +260,13 @@ fn run_child(
         .env("MANDATE_SOCKET", socket)
         .env("MANDATE_TASK_ID", task.task_id.as_str())
         .envs(wiring.env.iter().map(|(k, v)| (k, v)))
+        .envs(&task.placeholders);
+    if let Some(p) = proxy {
+        let bundle = session.path().join("ca-bundle.pem");
+        egress::write_ca_bundle(Path::new(&p.ca_cert), &bundle)?;
+        cmd.envs(egress::environment(p, &task.token, &bundle, &exe));
+    }
+    cmd
         .stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());

@@ -9,7 +9,12 @@ use crate::paths::absolute;
 use crate::signals::Signals;
 
 /// Serves on the Unix socket and `listen` until a signal; signs a final checkpoint.
-pub fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) -> CliResult {
+pub fn serve(
+    dir: &Path,
+    listen: Option<String>,
+    policy_dir: Option<PathBuf>,
+    proxy_listen: Option<String>,
+) -> CliResult {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MANDATE_LOG")
@@ -22,6 +27,7 @@ pub fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) ->
     let o = Overrides {
         listen,
         policy_dir: policy_dir.map(|p| absolute(&p)),
+        proxy_listen,
     };
     let settings = super::settings(dir, &o)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -38,6 +44,9 @@ pub fn serve(dir: &Path, listen: Option<String>, policy_dir: Option<PathBuf>) ->
             settings.data_dir.display(),
             &running.broker().engine().policy().hash()[..12]
         );
+        if let Some(p) = running.proxy() {
+            out!("mandate: egress proxy on http://{} (CA {})", p.listen, p.ca_cert);
+        }
         tracing::info!(addr = %running.addr(), socket = %settings.socket_path().display(), "broker ready");
         signals.next().await;
         running.stop().await;

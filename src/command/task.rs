@@ -38,6 +38,7 @@ fn start(dir: &Path, s: StartArgs, json: bool) -> CliResult {
         branches: parse_all(&s.branch, BranchPattern::parse)?,
         mcp_tools: parse_all(&s.allow_tool, McpToolPattern::parse)?,
         parent: None,
+        secrets: s.secret,
     };
     let t: StartedTask = client(dir).json("POST", "/v1/tasks", Some(&req))?;
     if json {
@@ -50,6 +51,9 @@ fn start(dir: &Path, s: StartArgs, json: bool) -> CliResult {
             t.expires_at
         );
         out!("export MANDATE_TOKEN={}", t.token);
+        for (name, placeholder) in &t.placeholders {
+            out!("export {name}={placeholder}");
+        }
     }
     Ok(Exit::Success)
 }

@@ -26,6 +26,9 @@ use crate::config::{Settings, parse_ttl};
 use crate::engine::{Engine, Outcome, TaskState};
 use crate::{now_ms, now_secs, rfc3339};
 
+mod egress;
+pub use egress::{BoundSecret, EgressAnswer, EgressRequest, TaskGrant};
+
 /// Most task states kept in memory (rebuilt from the token when evicted).
 const MAX_TASK_CACHE: usize = 10_000;
 /// Records between signed audit checkpoints.
@@ -41,6 +44,9 @@ pub enum BrokerError {
     /// Not found (404).
     #[error("{0}")]
     NotFound(String),
+    /// The task may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The store failed (500).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -62,6 +68,9 @@ pub struct Broker {
     audit: AuditWriter,
     audit_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     hostname: String,
+    secrets: Arc<mandate_secrets::SecretStore>,
+    /// Tells the egress proxy which tasks ended, so their open tunnels are cut.
+    task_ends: tokio::sync::broadcast::Sender<TaskId>,
 }
 
 /// A fresh id: `prefix` followed by a time-ordered UUID in hex.
@@ -102,6 +111,8 @@ impl Broker {
         key: BrokerKey,
     ) -> Result<Arc<Self>, BrokerError> {
         let key = Arc::new(key);
+        let secrets = mandate_secrets::SecretStore::open(&settings.data_dir)
+            .map_err(|e| BrokerError::Invalid(e.to_string()))?;
         let verifier = Verifier::new(&settings.issuer, &settings.audience, &[key.public()]);
         let since = now_secs() - settings.max_ttl - 60;
         let revoked: HashSet<String> = store
@@ -128,6 +139,8 @@ impl Broker {
             audit,
             audit_task: std::sync::Mutex::new(Some(handle)),
             hostname: mandate_analysis::machine::hostname(),
+            secrets: Arc::new(secrets),
+            task_ends: tokio::sync::broadcast::channel(1024).0,
         }))
     }
 
@@ -200,6 +213,7 @@ impl Broker {
                 hosts.push(p);
             }
         }
+        let secrets = self.task_secrets(&req, &mut hosts).await?;
         let branches = if req.branches.is_empty() {
             vec![literal(BranchPattern::parse, DEFAULT_BRANCH)]
         } else {
@@ -221,7 +235,7 @@ impl Broker {
                 read: req.allow_read.clone(),
                 write: req.allow_write.clone(),
                 hosts,
-                secrets: Vec::new(),
+                secrets: secrets.iter().map(|s| s.to_string()).collect(),
                 mcp_tools: req.mcp_tools.clone(),
                 branches,
                 remotes,
@@ -265,11 +279,19 @@ impl Broker {
         .await?;
         self.tasks.insert(task.clone(), Arc::new(state));
         metrics::counter!("mandate_tasks_started_total").increment(1);
+        let placeholders = secrets
+            .iter()
+            .map(|s| {
+                let ph = self.secrets.placeholders().placeholder(task.as_str(), s);
+                (s.to_string(), ph)
+            })
+            .collect();
         Ok(StartedTask {
             task_id: task,
             token,
             expires_at: rfc3339(mandate.expires_at),
             mandate,
+            placeholders,
         })
     }
 
@@ -286,6 +308,8 @@ impl Broker {
             r.insert(record.jti.clone());
         }
         self.tasks.remove(id);
+        // Nobody listening (no proxy) is not an error.
+        let _ = self.task_ends.send(id.clone());
         if ended {
             self.record(AuditEvent::TaskEnded(TaskEnded {
                 task: id.clone(),
@@ -373,22 +397,33 @@ impl Broker {
     /// the decision, the answer is a `deny` too.
     pub async fn check(&self, token: &str, action: Action) -> Decision {
         let started = Instant::now();
-        let decision_id = generated(DecisionId::parse, "dec_");
         // A genuine but revoked token is still attributed to its task in the audit log.
-        let (outcome, task, mandate) = match self.verify_signature(token) {
+        let (outcome, mandate) = match self.verify_signature(token) {
             Ok(v) => {
                 let outcome = match self.check_revoked(&v).and_then(|()| self.task_state(&v)) {
                     Ok(state) => self.decide_bounded(state, &action).await,
                     Err(r) => Err(r),
                 };
-                (
-                    outcome,
-                    Some(v.claims().sub.clone()),
-                    Some(v.mandate().clone()),
-                )
+                (outcome, Some(v.mandate().clone()))
             }
-            Err(reason) => (Err(reason), None, None),
+            Err(reason) => (Err(reason), None),
         };
+        let decision = self
+            .finish(outcome, mandate.as_deref(), action, None)
+            .await;
+        metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
+        decision
+    }
+
+    /// Turns an outcome into the decision, records it durably (a decision that cannot be
+    /// recorded is a denial) and counts it.
+    async fn finish(
+        &self,
+        outcome: Result<Outcome, Reason>,
+        mandate: Option<&Mandate>,
+        action: Action,
+        via: Option<mandate_types::audit::EnforcementPoint>,
+    ) -> Decision {
         let (verdict, reasons, effects) = match outcome {
             Ok(o) => (o.verdict, o.reasons, o.effects),
             Err(r) => (Verdict::Deny, vec![r], Vec::new()),
@@ -396,23 +431,24 @@ impl Broker {
         let mut decision = Decision {
             decision: verdict,
             reasons,
-            decision_id,
+            decision_id: generated(DecisionId::parse, "dec_"),
             effects,
         };
         let record = DecisionMade {
             decision_id: decision.decision_id.clone(),
-            task,
-            delegator: mandate.as_ref().map(|m| m.delegator.clone()),
-            agent: mandate.as_ref().map(|m| m.agent.clone()),
-            purpose: mandate.as_ref().map(|m| m.purpose.clone()),
-            profile: mandate.as_ref().map(|m| m.profile.clone()),
-            parent: mandate.as_ref().and_then(|m| m.parent.clone()),
+            task: mandate.map(|m| m.task.clone()),
+            delegator: mandate.map(|m| m.delegator.clone()),
+            agent: mandate.map(|m| m.agent.clone()),
+            purpose: mandate.map(|m| m.purpose.clone()),
+            profile: mandate.map(|m| m.profile.clone()),
+            parent: mandate.and_then(|m| m.parent.clone()),
             action,
             effects: decision.effects.clone(),
             decision: decision.decision,
             reasons: decision.reasons.clone(),
             policy_hash: self.engine.policy().hash().to_owned(),
             device: self.hostname.clone(),
+            via,
         };
         if let Err(e) = self.record(AuditEvent::Decision(Box::new(record))).await {
             decision.decision = Verdict::Deny;
@@ -423,7 +459,6 @@ impl Broker {
         }
         metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str())
             .increment(1);
-        metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
         decision
     }
 

@@ -17,6 +17,8 @@ use crate::engine::Engine;
 
 /// The default HTTP listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+/// Default egress proxy address.
+pub const DEFAULT_PROXY_LISTEN: &str = "127.0.0.1:7879";
 /// The default task lifetime.
 pub const DEFAULT_TTL_SECS: i64 = 2 * 3600;
 /// The longest task lifetime accepted.
@@ -73,6 +75,11 @@ struct ConfigFile {
     default_ttl: Option<String>,
     max_ttl: Option<String>,
     decision_timeout_ms: Option<u64>,
+    proxy_listen: Option<String>,
+    proxy_upstream_ca: Option<PathBuf>,
+    proxy_tunnel_ports: Option<Vec<u16>>,
+    #[serde(default)]
+    resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
 }
 
 /// Validated settings.
@@ -94,6 +101,17 @@ pub struct Settings {
     pub max_ttl: i64,
     /// Longest one decision may take before it is a denial (`decision_timeout_ms`).
     pub decision_timeout: Duration,
+    /// Where the egress proxy listens (`proxy_listen`, `--proxy-listen`; `off` for none).
+    pub proxy_listen: Option<SocketAddr>,
+    /// Extra CA certificates (PEM) the proxy trusts for upstream servers, beside the
+    /// system's roots (`proxy_upstream_ca`).
+    pub proxy_upstream_ca: Option<PathBuf>,
+    /// Ports `CONNECT` may reach (`proxy_tunnel_ports`, default 443), beside the ports
+    /// the task's secrets are bound to.
+    pub proxy_tunnel_ports: Vec<u16>,
+    /// Names the proxy resolves to fixed addresses instead of asking DNS (`[resolve]`,
+    /// like curl's `--resolve`); the addresses are still checked like resolved ones.
+    pub resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
 }
 
 impl Settings {
@@ -125,6 +143,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     /// `--policy-dir`.
     pub policy_dir: Option<PathBuf>,
+    /// `--proxy-listen` (`off` for no proxy).
+    pub proxy_listen: Option<String>,
 }
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` into seconds.
@@ -188,7 +208,33 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
             d.display()
         )));
     }
+    let proxy_text = o
+        .proxy_listen
+        .clone()
+        .or(file.proxy_listen)
+        .unwrap_or_else(|| DEFAULT_PROXY_LISTEN.to_owned());
+    let proxy_listen = match proxy_text.as_str() {
+        "off" | "none" => None,
+        t => Some(t.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "--proxy-listen {t:?} is not an address like 127.0.0.1:7879 (or `off`)"
+            ))
+        })?),
+    };
+    let mut resolve = std::collections::BTreeMap::new();
+    for (name, addrs) in file.resolve {
+        let host = mandate_types::Host::parse(&name)
+            .map_err(|e| ConfigError::file(&path, None, format!("[resolve] {name:?}: {e}")))?;
+        if addrs.is_empty() {
+            return Err(ConfigError::file(&path, None, format!("[resolve] {name:?} names no address")));
+        }
+        resolve.insert(host.as_str().to_owned(), addrs);
+    }
     Ok(Settings {
+        proxy_listen,
+        proxy_upstream_ca: file.proxy_upstream_ca,
+        proxy_tunnel_ports: file.proxy_tunnel_ports.unwrap_or_else(|| vec![443]),
+        resolve,
         data_dir: data_dir.to_path_buf(),
         listen,
         policy_dir,

@@ -11,7 +11,9 @@ mod engine;
 
 pub mod ocsf;
 
-pub use broker::{Broker, BrokerError, verify_audit};
+pub use broker::{
+    BoundSecret, Broker, BrokerError, EgressAnswer, EgressRequest, TaskGrant, verify_audit,
+};
 pub use engine::{Engine, Outcome, TaskError, TaskState};
 
 /// Now, in Unix seconds.

@@ -116,6 +116,21 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
             device: &t.device,
             detail: json!({"labels": t.labels, "secret_rules": t.secret_rules}),
         },
+        AuditEvent::Deviation(d) => About {
+            // Detection Finding: a behaviour worth a security team's look.
+            class: Class::new(2004, 1, "Create"),
+            delegator: None,
+            agent: None,
+            device: "",
+            detail: json!({"signal": d.signal, "detail": d.detail, "destination": d.destination, "decision_id": d.decision_id}),
+        },
+        AuditEvent::Credential(c) => About {
+            class: API_OTHER,
+            delegator: None,
+            agent: None,
+            device: "",
+            detail: json!({"target": c.target, "secret": c.secret, "granted": c.granted, "reason": c.reason}),
+        },
         AuditEvent::Session(_, s) => About {
             class: API_OTHER,
             delegator: None,

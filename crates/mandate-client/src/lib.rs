@@ -50,6 +50,7 @@ pub enum ClientError {
 pub struct Client {
     socket: PathBuf,
     timeout: Duration,
+    bearer: Option<String>,
 }
 
 impl Client {
@@ -58,7 +59,16 @@ impl Client {
         Self {
             socket: socket.into(),
             timeout: Duration::from_secs(30),
+            bearer: None,
         }
+    }
+
+    /// Sends `Authorization: Bearer TOKEN` with [`Client::json`] requests.
+    pub fn with_bearer(mut self, token: &str) -> Self {
+        let token = token.trim();
+        // A token with a line break would write headers of its own; none is valid.
+        self.bearer = (!token.chars().any(char::is_control)).then(|| format!("Bearer {token}"));
+        self
     }
 
     /// Sets the deadline for connecting, sending and receiving.
@@ -133,7 +143,13 @@ impl Client {
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let (status, resp) = self.request(method, path, bytes.as_deref(), &[])?;
+        let auth: Vec<(&str, &str)> = self
+            .bearer
+            .as_deref()
+            .map(|b| ("Authorization", b))
+            .into_iter()
+            .collect();
+        let (status, resp) = self.request(method, path, bytes.as_deref(), &auth)?;
         if !(200..300).contains(&status) {
             let message = serde_json::from_slice::<serde_json::Value>(&resp)
                 .ok()

@@ -18,4 +18,4 @@ mod store;
 pub use binding::{Binding, Destination, Location, SecretName};
 pub use error::SecretError;
 pub use placeholder::{FoundPlaceholder, Placeholders, find_placeholders};
-pub use store::{SecretStore, SecretValue};
+pub use store::{MAX_VALUE, SecretStore, SecretValue};

@@ -24,7 +24,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use mandate_broker::{Broker, BrokerError};
 use mandate_types::api::{
-    ApiError, BatchRequest, BatchResponse, EvaluationRequest, EvaluationResponse, StartTaskRequest,
+    ApiError, BatchRequest, BatchResponse, CredentialQuery, EvaluationRequest, EvaluationResponse,
+    ProxyInfo, StartTaskRequest,
     TaskEvent, ToolReport,
 };
 use mandate_types::{PrincipalId, TaskId};
@@ -57,6 +58,7 @@ impl From<BrokerErrorResponse> for Response {
         let status = match &e.0 {
             BrokerError::Invalid(_) => StatusCode::BAD_REQUEST,
             BrokerError::NotFound(_) => StatusCode::NOT_FOUND,
+            BrokerError::Forbidden(_) => StatusCode::FORBIDDEN,
             BrokerError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -127,6 +129,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 struct App {
     broker: Arc<Broker>,
     metrics: PrometheusHandle,
+    proxy: Option<ProxyInfo>,
 }
 
 async fn evaluate_one(
@@ -201,6 +204,29 @@ async fn event(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Respo
     let token = bearer(&headers).unwrap_or_default();
     match app.broker.event(&token, e).await {
         Ok(()) => Json(serde_json::json!({"recorded": true})).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
+async fn proxy_info(State(app): State<App>) -> Response {
+    match app.proxy {
+        Some(p) => Json(p).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "this broker runs no egress proxy (proxy_listen is off)"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn credential(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let q: CredentialQuery = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let token = bearer(&headers).unwrap_or_default();
+    match app.broker.git_credential(&token, &q).await {
+        Ok(a) => Json(a).into_response(),
         Err(e) => BrokerErrorResponse(e).into(),
     }
 }
@@ -485,6 +511,8 @@ fn public_routes() -> Router<App> {
 fn unix_router(app: App) -> Router {
     public_routes()
         .route("/v1/tasks", post(start_task).get(list_tasks))
+        .route("/v1/proxy", get(proxy_info))
+        .route("/v1/credential", post(credential))
         .route("/v1/tasks/{id}", get(show_task))
         .route("/v1/tasks/{id}/end", post(end_task))
         .route("/oauth/introspect", post(introspect))
@@ -496,6 +524,8 @@ fn unix_router(app: App) -> Router {
 fn tcp_router(app: App) -> Router {
     public_routes()
         .route("/v1/tasks", post(unix_only).get(unix_only))
+        .route("/v1/proxy", get(unix_only))
+        .route("/v1/credential", post(unix_only))
         .route("/v1/tasks/{id}", get(unix_only))
         .route("/v1/tasks/{id}/end", post(unix_only))
         .route("/oauth/introspect", post(unix_only))
@@ -558,11 +588,13 @@ pub async fn bind(listen: SocketAddr, socket: &Path) -> Result<Bound, ServeError
 pub async fn serve(
     broker: Arc<Broker>,
     bound: Bound,
+    proxy: Option<ProxyInfo>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let app = App {
         broker,
         metrics: metrics_handle(),
+        proxy,
     };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut rx2 = rx.clone();

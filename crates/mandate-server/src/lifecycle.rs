@@ -9,6 +9,7 @@ use std::time::Duration;
 use mandate_broker::config::{self, ConfigError, Settings};
 use mandate_broker::{Broker, BrokerError};
 use mandate_store::{SqliteStore, StoreError};
+use mandate_types::api::ProxyInfo;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -30,6 +31,9 @@ pub enum LaunchError {
     /// A listener could not be bound.
     #[error(transparent)]
     Bind(#[from] ServeError),
+    /// The egress proxy could not start.
+    #[error(transparent)]
+    Proxy(#[from] mandate_proxy::ProxyError),
 }
 
 /// A broker serving on its socket and TCP address. Must be stopped with
@@ -39,8 +43,10 @@ pub struct Running {
     broker: Arc<Broker>,
     store: SqliteStore,
     addr: SocketAddr,
+    proxy: Option<ProxyInfo>,
     stop: oneshot::Sender<()>,
     served: JoinHandle<()>,
+    proxy_stop: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 /// Starts a broker over `settings`. Everything is validated before a port is bound.
@@ -48,18 +54,38 @@ pub async fn launch(settings: Settings) -> Result<Running, LaunchError> {
     let (engine, key) = config::prepare(&settings)?;
     let store = SqliteStore::open(&settings.db_path()).await?;
     let broker = Broker::open(settings.clone(), engine, Arc::new(store.clone()), key).await?;
+    let (proxy, proxy_stop) = match settings.proxy_listen {
+        Some(listen) => {
+            let proxy = Arc::new(mandate_proxy::Proxy::new(broker.clone())?);
+            let listener = mandate_proxy::bind(listen).await?;
+            let info = ProxyInfo {
+                listen: listener
+                    .local_addr()
+                    .map_or_else(|_| listen.to_string(), |a| a.to_string()),
+                ca_cert: proxy.ca_path().display().to_string(),
+            };
+            let (stop, stopped) = oneshot::channel::<()>();
+            let served = tokio::spawn(mandate_proxy::serve(listener, proxy, async move {
+                let _ = stopped.await;
+            }));
+            (Some(info), Some((stop, served)))
+        }
+        None => (None, None),
+    };
     let bound = bind(settings.listen, &settings.socket_path()).await?;
     let addr = bound.addr;
     let (stop, stopped) = oneshot::channel::<()>();
-    let served = tokio::spawn(serve(broker.clone(), bound, async move {
+    let served = tokio::spawn(serve(broker.clone(), bound, proxy.clone(), async move {
         let _ = stopped.await;
     }));
     Ok(Running {
         broker,
         store,
         addr,
+        proxy,
         stop,
         served,
+        proxy_stop,
     })
 }
 
@@ -73,10 +99,19 @@ impl Running {
         &self.broker
     }
 
+    /// The egress proxy's address and CA, when it runs.
+    pub fn proxy(&self) -> Option<&ProxyInfo> {
+        self.proxy.as_ref()
+    }
+
     /// Stops accepting, lets requests in flight finish (at most 5 s), signs the final
     /// checkpoint and closes the store.
     pub async fn stop(self) {
         let _ = self.stop.send(());
+        if let Some((stop, served)) = self.proxy_stop {
+            let _ = stop.send(());
+            let _ = served.await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.served).await;
         self.broker.shutdown().await;
         let _ = self.store.checkpoint_wal().await;

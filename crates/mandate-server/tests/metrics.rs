@@ -24,6 +24,7 @@ async fn metrics_show_the_hit_rate_of_every_cache() {
         &Overrides {
             listen: Some("127.0.0.1:0".into()),
             policy_dir: None,
+            proxy_listen: Some("off".into()),
         },
     )
     .unwrap();

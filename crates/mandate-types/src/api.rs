@@ -47,6 +47,10 @@ pub struct StartTaskRequest {
     /// The parent task, for a sub-agent.
     #[serde(default)]
     pub parent: Option<TaskId>,
+    /// Stored secrets the task may use (through placeholders, at the egress proxy);
+    /// a sub-agent's task may name only secrets its parent holds.
+    #[serde(default)]
+    pub secrets: Vec<String>,
 }
 
 /// The answer to a task start.
@@ -59,6 +63,38 @@ pub struct StartedTask {
     pub expires_at: String,
     /// The mandate the token carries.
     pub mandate: Mandate,
+    /// The placeholder of each secret the task holds, by the secret's name: what its
+    /// environment gets instead of the value.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub placeholders: std::collections::BTreeMap<String, String>,
+}
+
+/// Where the broker's egress proxy listens and the CA it signs intercepted hosts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyInfo {
+    /// `host:port`.
+    pub listen: String,
+    /// The CA certificate (PEM) clients must trust.
+    pub ca_cert: String,
+}
+
+/// What git's credential helper asks (`git credential` attributes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialQuery {
+    /// `https` or `http`.
+    pub protocol: String,
+    /// `host` or `host:port`.
+    pub host: String,
+    /// The repository path, when git sends it.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// A credential for git: the user name and the task's placeholder as the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialAnswer {
+    pub username: String,
+    pub password: String,
 }
 
 /// A task in listings.

@@ -60,6 +60,45 @@ pub struct DecisionMade {
     pub reasons: Vec<Reason>,
     pub policy_hash: String,
     pub device: String,
+    /// Where the action was seen when not at a hook or the API: the egress proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<EnforcementPoint>,
+}
+
+/// An enforcement point other than the assistant's hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforcementPoint {
+    /// The egress proxy: a request the task's processes made on the network.
+    Proxy,
+}
+
+/// The task did something that departs from its mandate in a way no single action
+/// explains (`task.deviation`): a credential's placeholder sent to a host it is not
+/// bound to, a placeholder of another task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDeviation {
+    pub task: TaskId,
+    /// What happened, as a short identifier (`secret.placeholder-elsewhere`).
+    pub signal: String,
+    /// A sentence for the timeline.
+    pub detail: String,
+    /// The destination involved (`host:port`).
+    pub destination: String,
+    /// The decision that refused it.
+    pub decision_id: Option<DecisionId>,
+}
+
+/// The git credential helper was asked for a credential (`credential`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRequest {
+    pub task: TaskId,
+    /// `protocol://host[:port]` git asked about.
+    pub target: String,
+    /// The secret whose placeholder was handed out, if one was.
+    pub secret: Option<String>,
+    pub granted: bool,
+    pub reason: String,
 }
 
 /// What a tool produced, after it ran (`tool.result`): the output's size and digest,
@@ -137,7 +176,7 @@ impl<'de> Deserialize<'de> for EventKind {
     }
 }
 
-const RESERVED_KINDS: &[&str] = &["decision", "tool.result"];
+const RESERVED_KINDS: &[&str] = &["decision", "tool.result", "credential"];
 
 /// One audit record's content. Exhaustive on purpose: a new kind does not compile until
 /// every reader (OCSF export, `task show`) maps it.
@@ -151,6 +190,10 @@ pub enum AuditEvent {
     Decision(Box<DecisionMade>),
     /// `tool.result`
     ToolResult(ToolResult),
+    /// `task.deviation`
+    Deviation(TaskDeviation),
+    /// `credential`
+    Credential(CredentialRequest),
     /// A session event reported by a hook, under its own kind.
     Session(EventKind, SessionEvent),
 }
@@ -174,6 +217,8 @@ impl AuditEvent {
             Self::TaskEnded(_) => "task.end",
             Self::Decision(_) => "decision",
             Self::ToolResult(_) => "tool.result",
+            Self::Deviation(_) => "task.deviation",
+            Self::Credential(_) => "credential",
             Self::Session(kind, _) => kind.as_str(),
         }
     }
@@ -185,6 +230,8 @@ impl AuditEvent {
             Self::TaskEnded(b) => Some(&b.task),
             Self::Decision(b) => b.task.as_ref(),
             Self::ToolResult(b) => Some(&b.task),
+            Self::Deviation(b) => Some(&b.task),
+            Self::Credential(b) => Some(&b.task),
             Self::Session(_, b) => Some(&b.task),
         }
     }
@@ -196,6 +243,8 @@ impl AuditEvent {
             Self::TaskEnded(b) => serde_json::to_value(b),
             Self::Decision(b) => serde_json::to_value(b),
             Self::ToolResult(b) => serde_json::to_value(b),
+            Self::Deviation(b) => serde_json::to_value(b),
+            Self::Credential(b) => serde_json::to_value(b),
             Self::Session(_, b) => serde_json::to_value(b),
         };
         // Every body is plain data (strings, numbers, vectors, derived maps): serde_json
@@ -214,6 +263,8 @@ impl AuditEvent {
             "task.end" => Self::TaskEnded(serde_json::from_str(body).map_err(err)?),
             "decision" => Self::Decision(serde_json::from_str(body).map_err(err)?),
             "tool.result" => Self::ToolResult(serde_json::from_str(body).map_err(err)?),
+            "task.deviation" => Self::Deviation(serde_json::from_str(body).map_err(err)?),
+            "credential" => Self::Credential(serde_json::from_str(body).map_err(err)?),
             other => {
                 let kind = EventKind::parse(other).map_err(|e| {
                     err(<serde_json::Error as serde::de::Error>::custom(
