@@ -60,9 +60,10 @@ fn get() -> CliResult {
         host,
         path,
     };
-    let answer: Result<CredentialAnswer, _> = Client::new(socket)
-        .with_bearer(&token)
-        .json("POST", "/v1/credential", Some(&query));
+    let answer: Result<CredentialAnswer, _> =
+        Client::new(socket)
+            .with_bearer(&token)
+            .json("POST", "/v1/credential", Some(&query));
     match answer {
         Ok(a) => {
             let mut out = std::io::stdout().lock();

@@ -266,8 +266,7 @@ fn run_child(
         egress::write_ca_bundle(Path::new(&p.ca_cert), &bundle)?;
         cmd.envs(egress::environment(p, &task.token, &bundle, &exe));
     }
-    cmd
-        .stdin(Stdio::inherit())
+    cmd.stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
     let rt = tokio::runtime::Builder::new_current_thread()

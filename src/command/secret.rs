@@ -67,9 +67,7 @@ fn set(store: &SecretStore, args: SecretSetArgs) -> CliResult {
 }
 
 fn list(store: &SecretStore, json: bool) -> CliResult {
-    let all = store
-        .list()
-        .map_err(|e| CliError::Refused(e.to_string()))?;
+    let all = store.list().map_err(|e| CliError::Refused(e.to_string()))?;
     if json {
         let rows: Vec<_> = all
             .iter()

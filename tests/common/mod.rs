@@ -32,23 +32,40 @@ pub struct Broker {
     pub child: Child,
     pub data: PathBuf,
     pub addr: String,
+    /// The egress proxy's address, when it runs (`--proxy-listen off` stops it).
+    pub proxy: Option<String>,
 }
 
 impl Broker {
     /// Starts `mandate serve --listen 127.0.0.1:0` and waits for its address line.
     pub fn start(data: &Path, extra: &[&str]) -> Broker {
-        let mut child = mandate(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        let mut cmd = mandate(data);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        // A free port for the proxy: tests run in parallel.
+        if !extra.contains(&"--proxy-listen") {
+            cmd.args(["--proxy-listen", "127.0.0.1:0"]);
+        }
+        let mut child = cmd
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn mandate serve");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read address line");
+        reader.read_line(&mut line).expect("read address line");
+        let proxy_off = extra.windows(2).any(|w| w == ["--proxy-listen", "off"]);
+        let proxy = if proxy_off {
+            None
+        } else {
+            let mut p = String::new();
+            reader.read_line(&mut p).expect("read proxy line");
+            p.split("http://")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_owned)
+        };
         let addr = line
             .split("http://")
             .nth(1)
@@ -64,6 +81,7 @@ impl Broker {
             child,
             data: data.to_path_buf(),
             addr,
+            proxy,
         }
     }
 
@@ -194,3 +212,4 @@ pub fn http_post(addr: &str, path: &str, body: &[u8]) -> (u16, String) {
 }
 pub mod assistants;
 pub mod fake;
+pub mod upstream;

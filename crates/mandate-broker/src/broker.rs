@@ -408,9 +408,7 @@ impl Broker {
             }
             Err(reason) => (Err(reason), None),
         };
-        let decision = self
-            .finish(outcome, mandate.as_deref(), action, None)
-            .await;
+        let decision = self.finish(outcome, mandate.as_deref(), action, None).await;
         metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
         decision
     }

@@ -226,7 +226,11 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         let host = mandate_types::Host::parse(&name)
             .map_err(|e| ConfigError::file(&path, None, format!("[resolve] {name:?}: {e}")))?;
         if addrs.is_empty() {
-            return Err(ConfigError::file(&path, None, format!("[resolve] {name:?} names no address")));
+            return Err(ConfigError::file(
+                &path,
+                None,
+                format!("[resolve] {name:?} names no address"),
+            ));
         }
         resolve.insert(host.as_str().to_owned(), addrs);
     }

@@ -49,7 +49,10 @@ fn ca_params() -> CertificateParams {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "Mandate");
-    dn.push(DnType::CommonName, "Mandate egress proxy CA (this install only)");
+    dn.push(
+        DnType::CommonName,
+        "Mandate egress proxy CA (this install only)",
+    );
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];

@@ -24,6 +24,9 @@ use crate::{HEADER_TIMEOUT, MAX_HEAD, Proxy};
 /// The body type of every answer.
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
+/// The most header bytes a request may carry.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 /// The largest plain-HTTP request body read (to look for placeholders in it).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -31,6 +34,17 @@ pub(crate) async fn handle(
     proxy: Arc<Proxy>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    let head: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if head > MAX_HEADER_BYTES {
+        return Ok(text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("request headers are limited to {MAX_HEADER_BYTES} bytes\n"),
+        ));
+    }
     let Some(token) = task_token(req.headers()) else {
         return Ok(need_task("the request has no Proxy-Authorization"));
     };
@@ -289,7 +303,10 @@ fn strip_proxy_headers(h: &mut header::HeaderMap) {
 
 /// Resolves when the task is over: ended or revoked (announced by the broker), or its
 /// token expired.
-async fn task_gone(mut ends: tokio::sync::broadcast::Receiver<mandate_types::TaskId>, grant: &TaskGrant) {
+async fn task_gone(
+    mut ends: tokio::sync::broadcast::Receiver<mandate_types::TaskId>,
+    grant: &TaskGrant,
+) {
     let left = grant.expires_at() - mandate_broker::now_secs();
     let expiry = tokio::time::sleep(std::time::Duration::from_secs(left.max(0).unsigned_abs()));
     tokio::pin!(expiry);
@@ -315,7 +332,9 @@ fn bad_request(why: &str) -> Response<Body> {
 fn method_not_allowed(m: &Method) -> Response<Body> {
     text(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("the proxy does not forward {m} requests (GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE and CONNECT only)\n"),
+        format!(
+            "the proxy does not forward {m} requests (GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE and CONNECT only)\n"
+        ),
     )
 }
 

@@ -57,7 +57,9 @@ pub enum ProxyError {
     #[error("proxy CA: {0}")]
     Ca(String),
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr} for the egress proxy: {source} (choose another with --proxy-listen, or `off`)")]
+    #[error(
+        "cannot listen on {addr} for the egress proxy: {source} (choose another with --proxy-listen, or `off`)"
+    )]
     Bind {
         addr: SocketAddr,
         #[source]

@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn basic_credentials_are_swapped_inside_and_a_format_replaces_the_whole_value() {
         let s = secret(None, None, None);
-        let basic = format!("Basic {}", STANDARD.encode(format!("x-access-token:{}", s.placeholder)));
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("x-access-token:{}", s.placeholder))
+        );
         let (h, _, _) = run(&[("authorization", &basic)], "/", &s);
         assert_eq!(
             h["authorization"],

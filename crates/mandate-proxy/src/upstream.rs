@@ -83,7 +83,10 @@ pub async fn connect_tcp(target: &Target) -> Result<TcpStream, UpstreamError> {
 }
 
 /// Sends one plain-HTTP request on a new connection.
-pub async fn send_plain(target: &Target, req: Request<Body>) -> Result<Response<Body>, UpstreamError> {
+pub async fn send_plain(
+    target: &Target,
+    req: Request<Body>,
+) -> Result<Response<Body>, UpstreamError> {
     let stream = connect_tcp(target).await?;
     let mut sender = handshake(TokioIo::new(stream)).await?;
     let resp = sender.send_request(with_host(req, target)).await?;
@@ -152,8 +155,8 @@ async fn tls_handshake(
     target: &Target,
 ) -> Result<SendRequest<Body>, UpstreamError> {
     let stream = connect_tcp(target).await?;
-    let name = ServerName::try_from(target.host.clone())
-        .map_err(|e| UpstreamError::Tls(e.to_string()))?;
+    let name =
+        ServerName::try_from(target.host.clone()).map_err(|e| UpstreamError::Tls(e.to_string()))?;
     let tls = tokio_rustls::TlsConnector::from(config.clone())
         .connect(name, stream)
         .await

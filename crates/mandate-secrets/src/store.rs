@@ -236,7 +236,10 @@ impl SecretStore {
     fn sealed(&self) -> Result<std::sync::Arc<Vec<Sealed>>, SecretError> {
         let path = self.path();
         let stamp = match fs::metadata(&path) {
-            Ok(m) => Some((m.modified().map_err(|e| SecretError::io(&path, e))?, m.len())),
+            Ok(m) => Some((
+                m.modified().map_err(|e| SecretError::io(&path, e))?,
+                m.len(),
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(SecretError::io(&path, e)),
         };
@@ -290,7 +293,11 @@ fn associated_data(name: &SecretName, binding: &Binding) -> Vec<u8> {
     let mut aad = b"mandate secret v1\0".to_vec();
     aad.extend_from_slice(name.as_str().as_bytes());
     aad.push(0);
-    aad.extend_from_slice(serde_json::to_string(binding).unwrap_or_default().as_bytes());
+    aad.extend_from_slice(
+        serde_json::to_string(binding)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     aad
 }
 
@@ -300,11 +307,13 @@ fn load_or_create_key(path: &Path) -> Result<Zeroizing<[u8; 32]>, SecretError> {
             if m.permissions().mode() & 0o077 != 0 {
                 return Err(SecretError::KeyExposed(path.to_owned()));
             }
-            let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| SecretError::io(path, e))?);
-            let bytes = Zeroizing::new(B64.decode(text.trim()).map_err(|_| SecretError::Corrupt {
-                path: path.to_owned(),
-                why: "not base64url".into(),
-            })?);
+            let text =
+                Zeroizing::new(fs::read_to_string(path).map_err(|e| SecretError::io(path, e))?);
+            let bytes =
+                Zeroizing::new(B64.decode(text.trim()).map_err(|_| SecretError::Corrupt {
+                    path: path.to_owned(),
+                    why: "not base64url".into(),
+                })?);
             let mut key = Zeroizing::new([0u8; 32]);
             if bytes.len() != 32 {
                 return Err(SecretError::Corrupt {
@@ -379,11 +388,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SecretStore::open(dir.path()).unwrap();
         let name = SecretName::parse("API_TOKEN").unwrap();
-        store.set(&name, binding(), &value("canary-4f1d9e\n")).unwrap();
+        store
+            .set(&name, binding(), &value("canary-4f1d9e\n"))
+            .unwrap();
         let on_disk = fs::read_to_string(dir.path().join(STORE_FILE)).unwrap();
         assert!(!on_disk.contains("canary-4f1d9e"));
         assert!(on_disk.contains("api.example.com"));
-        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         // A second opening (another process) reads it with the same key.
         let again = SecretStore::open(dir.path()).unwrap();
@@ -415,7 +429,10 @@ mod tests {
         SecretStore::open(dir.path()).unwrap();
         let key = dir.path().join(KEY_FILE);
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(SecretStore::open(dir.path()), Err(SecretError::KeyExposed(_))));
+        assert!(matches!(
+            SecretStore::open(dir.path()),
+            Err(SecretError::KeyExposed(_))
+        ));
     }
 
     #[test]
@@ -423,7 +440,10 @@ mod tests {
         assert!(SecretValue::from_input(String::new()).is_err());
         assert!(SecretValue::from_input("a\nb".into()).is_err());
         assert!(SecretValue::from_input("a\0".into()).is_err());
-        assert_eq!(SecretValue::from_input("tok\r\n".into()).unwrap().expose(), "tok");
+        assert_eq!(
+            SecretValue::from_input("tok\r\n".into()).unwrap().expose(),
+            "tok"
+        );
         assert_eq!(format!("{:?}", value("x")), "SecretValue(<redacted>)");
     }
 }

@@ -25,8 +25,7 @@ use axum::{Json, Router};
 use mandate_broker::{Broker, BrokerError};
 use mandate_types::api::{
     ApiError, BatchRequest, BatchResponse, CredentialQuery, EvaluationRequest, EvaluationResponse,
-    ProxyInfo, StartTaskRequest,
-    TaskEvent, ToolReport,
+    ProxyInfo, StartTaskRequest, TaskEvent, ToolReport,
 };
 use mandate_types::{PrincipalId, TaskId};
 use metrics_exporter_prometheus::PrometheusHandle;

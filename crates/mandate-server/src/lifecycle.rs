@@ -54,6 +54,8 @@ pub async fn launch(settings: Settings) -> Result<Running, LaunchError> {
     let (engine, key) = config::prepare(&settings)?;
     let store = SqliteStore::open(&settings.db_path()).await?;
     let broker = Broker::open(settings.clone(), engine, Arc::new(store.clone()), key).await?;
+    // The socket first: a second broker on the same data directory stops here.
+    let bound = bind(settings.listen, &settings.socket_path()).await?;
     let (proxy, proxy_stop) = match settings.proxy_listen {
         Some(listen) => {
             let proxy = Arc::new(mandate_proxy::Proxy::new(broker.clone())?);
@@ -72,7 +74,6 @@ pub async fn launch(settings: Settings) -> Result<Running, LaunchError> {
         }
         None => (None, None),
     };
-    let bound = bind(settings.listen, &settings.socket_path()).await?;
     let addr = bound.addr;
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(serve(broker.clone(), bound, proxy.clone(), async move {

@@ -161,9 +161,17 @@ impl Broker {
         let grant = match self.grant(token) {
             Ok(g) => g,
             Err(reason) => {
-                let mandate = self.verify_signature(token).ok().map(|v| v.mandate().clone());
+                let mandate = self
+                    .verify_signature(token)
+                    .ok()
+                    .map(|v| v.mandate().clone());
                 let decision = self
-                    .finish(Err(reason), mandate.as_deref(), action, Some(EnforcementPoint::Proxy))
+                    .finish(
+                        Err(reason),
+                        mandate.as_deref(),
+                        action,
+                        Some(EnforcementPoint::Proxy),
+                    )
                     .await;
                 return EgressAnswer {
                     decision,
@@ -183,11 +191,22 @@ impl Broker {
             }
             Ok(()) => Ok(self.engine.decide(&grant.state, &action)),
         };
-        let allowed = matches!(&outcome, Ok(Outcome { verdict: Verdict::Allow, .. }));
+        let allowed = matches!(
+            &outcome,
+            Ok(Outcome {
+                verdict: Verdict::Allow,
+                ..
+            })
+        );
         let host = req.url.host().map(|h| h.to_string()).unwrap_or_default();
         let destination = format!("{host}:{}", req.url.port());
         let decision = self
-            .finish(outcome, Some(&grant.mandate), action, Some(EnforcementPoint::Proxy))
+            .finish(
+                outcome,
+                Some(&grant.mandate),
+                action,
+                Some(EnforcementPoint::Proxy),
+            )
             .await;
         if let Some((signal, detail)) = deviation {
             // The refusal is already durable; the signal is best effort on top of it.
@@ -348,12 +367,19 @@ impl Broker {
                 return Err(Screened::Deviation(
                     Reason::new(
                         "secret.placeholder-foreign",
-                        format!("the request carries a placeholder for {name} that was not issued to this task"),
+                        format!(
+                            "the request carries a placeholder for {name} that was not issued to this task"
+                        ),
                     ),
                     "secret.placeholder-foreign".into(),
                 ));
             }
-            let bound = grant.mandate.scope.secrets.iter().any(|s| s == name.as_str())
+            let bound = grant
+                .mandate
+                .scope
+                .secrets
+                .iter()
+                .any(|s| s == name.as_str())
                 && self
                     .secrets
                     .binding(name)
