@@ -154,7 +154,7 @@ pub struct SecretSetArgs {
 #[derive(Debug, Subcommand)]
 pub enum TaskCmd {
     /// Start a task and print its token.
-    Start(StartArgs),
+    Start(Box<StartArgs>),
     /// End a task and revoke its token.
     End {
         /// The task id.

@@ -18,7 +18,7 @@ use crate::paths::abs_path;
 /// Runs one task subcommand.
 pub fn task(dir: &Path, cmd: TaskCmd, json: bool) -> CliResult {
     match cmd {
-        TaskCmd::Start(s) => start(dir, s, json),
+        TaskCmd::Start(s) => start(dir, *s, json),
         TaskCmd::End { id, reason } => end(dir, &id, reason, json),
         TaskCmd::List { limit } => list(dir, limit, json),
         TaskCmd::Show { id } => show(dir, &id, json),
