@@ -148,6 +148,27 @@ pub struct SecretSetArgs {
     /// The user name git's credential helper answers with (default x-access-token).
     #[arg(long, value_name = "USER")]
     pub git_user: Option<String>,
+    /// The value is a GitHub App's private key (PEM): each task gets an installation
+    /// token minted from it (one hour, revoked when the task ends), never the key.
+    #[arg(long, value_name = "APP_ID", requires = "installation")]
+    pub github_app: Option<u64>,
+    /// The app's installation id (with --github-app).
+    #[arg(long, value_name = "ID", requires = "github_app")]
+    pub installation: Option<u64>,
+    /// The GitHub API (with --github-app; default https://api.github.com).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "github_app",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api: String,
+    /// A repository the minted token is limited to (repeatable; with --github-app).
+    #[arg(long, value_name = "NAME", requires = "github_app")]
+    pub repository: Vec<String>,
+    /// A permission of the minted token, NAME=read|write|admin (repeatable; with --github-app).
+    #[arg(long, value_name = "NAME=LEVEL", requires = "github_app")]
+    pub permission: Vec<String>,
 }
 
 /// `mandate task ...`

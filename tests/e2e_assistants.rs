@@ -359,7 +359,13 @@ fn claude_code_uses_a_secret_only_through_the_proxy() {
     )
     .unwrap();
     let mut set = mandate(&s.data)
-        .args(["secret", "set", "GH_TOKEN", "--host", &format!("api.test:{port}")])
+        .args([
+            "secret",
+            "set",
+            "GH_TOKEN",
+            "--host",
+            &format!("api.test:{port}"),
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -394,11 +400,20 @@ fn claude_code_uses_a_secret_only_through_the_proxy() {
     // The bound host got the real value; the agent's file got the upstream's answer.
     let bound = std::fs::read_to_string(s.repo.join("bound.txt")).unwrap_or_default();
     assert!(bound.contains("hello from upstream"), "{bound}\n{stderr}");
-    assert!(up.seen.lock().unwrap().contains(&Some(format!("Bearer {CANARY}"))));
+    assert!(
+        up.seen
+            .lock()
+            .unwrap()
+            .contains(&Some(format!("Bearer {CANARY}")))
+    );
     // The other host never saw a request; the agent got the proxy's refusal.
     let stolen = std::fs::read_to_string(s.repo.join("stolen.txt")).unwrap_or_default();
     assert!(stolen.contains("secret.placeholder-elsewhere"), "{stolen}");
-    assert_eq!(up.seen.lock().unwrap().len(), 1, "only the bound request went upstream");
+    assert_eq!(
+        up.seen.lock().unwrap().len(),
+        1,
+        "only the bound request went upstream"
+    );
     // The agent held a placeholder, never the value.
     let seen = std::fs::read_to_string(s.repo.join("seen-token.txt")).unwrap_or_default();
     assert!(seen.starts_with("mandate_ph_GH_TOKEN_"), "{seen}");

@@ -448,3 +448,110 @@ fn hostile_input_gets_a_clear_4xx_and_stalls_nobody() {
     drop(slow);
     broker.stop();
 }
+
+#[test]
+fn a_github_app_key_mints_a_short_lived_token_per_task_revoked_at_its_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = scratch_repo(tmp.path());
+    let up = common::upstream::start(tmp.path(), &["api.test"], tmp.path().to_owned(), CANARY);
+    let port = up.addr.port();
+    let data = data_dir(tmp.path(), &up.ca_pem, "");
+    let broker = Broker::start(&data, &[]);
+    let proxy = broker.proxy.clone().unwrap();
+    let key = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/github-app-test-key.pem"
+    ))
+    .unwrap();
+    let mut set = mandate(&data)
+        .args([
+            "secret",
+            "set",
+            "GH_APP",
+            "--host",
+            &format!("api.test:{port}"),
+        ])
+        .args(["--github-app", "7", "--installation", "42"])
+        .args(["--github-api", &format!("https://api.test:{port}")])
+        .args(["--repository", "repo-a", "--permission", "contents=write"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    set.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
+    assert!(set.wait().unwrap().success());
+    let listed = run(mandate(&data).args(["secret", "list"]));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("GitHub App 7"));
+
+    let task = start(&data, &repo, &["--secret", "GH_APP"]);
+    let token = task["token"].as_str().unwrap();
+    let auth = format!(
+        "Authorization: Bearer {}",
+        task["placeholders"]["GH_APP"].as_str().unwrap()
+    );
+    let ca = data.join("proxy-ca.pem");
+    let url = format!("https://api.test:{port}/repos/o/repo-a");
+    // The first request mints (JWT signed with the app key, scoped as stored); the
+    // second reuses the token.
+    for _ in 0..2 {
+        let (code, body) = curl(&proxy, token, &ca, &["-H", &auth, &url]);
+        assert_eq!(code, "200", "{body}");
+    }
+    let minted = up.issuer.minted.lock().unwrap().clone();
+    assert_eq!(minted.len(), 1, "{minted:?}");
+    assert_eq!(minted[0].0, "7", "the JWT names the app");
+    assert_eq!(minted[0].1["repositories"], serde_json::json!(["repo-a"]));
+    assert_eq!(minted[0].1["permissions"]["contents"], "write");
+    let seen = up.seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&Some("Bearer ghs_minted_1".into())),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().flatten().any(|a| a.contains("PRIVATE KEY")));
+
+    // A token close to its expiry is minted again before use.
+    up.issuer
+        .lifetime
+        .store(120, std::sync::atomic::Ordering::SeqCst);
+    let other = start(&data, &repo, &["--secret", "GH_APP"]);
+    let other_auth = format!(
+        "Authorization: Bearer {}",
+        other["placeholders"]["GH_APP"].as_str().unwrap()
+    );
+    for _ in 0..2 {
+        let (code, body) = curl(
+            &proxy,
+            other["token"].as_str().unwrap(),
+            &ca,
+            &["-H", &other_auth, &url],
+        );
+        assert_eq!(code, "200", "{body}");
+    }
+    assert_eq!(
+        up.issuer.minted.lock().unwrap().len(),
+        3,
+        "each use of a token about to expire mints anew"
+    );
+
+    // The task ends: its token is revoked at the issuer.
+    assert!(
+        run(mandate(&data)
+            .args(["task", "end"])
+            .arg(task["task_id"].as_str().unwrap()))
+        .status
+        .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !up
+        .issuer
+        .revoked
+        .lock()
+        .unwrap()
+        .contains(&"ghs_minted_1".to_owned())
+    {
+        assert!(Instant::now() < deadline, "ghs_minted_1 was not revoked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    broker.stop();
+    assert_eq!(grep_tree(&data, b"ghs_minted_1"), Vec::<String>::new());
+}

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use mandate_secrets::{Binding, Destination, Location, SecretName, SecretStore, SecretValue};
+use mandate_secrets::{Binding, Destination, Location, Mint, SecretName, SecretStore, SecretValue};
 
 use crate::cli::{SecretCmd, SecretSetArgs};
 use crate::exit::{CliError, CliResult, Exit};
@@ -52,6 +52,19 @@ fn set(store: &SecretStore, args: SecretSetArgs) -> CliResult {
         args.git_user.as_deref(),
     )
     .map_err(refused)?;
+    let binding = match (args.github_app, args.installation) {
+        (Some(app), Some(installation)) => binding.minted(
+            Mint::github_app(
+                app,
+                installation,
+                &args.github_api,
+                args.repository.clone(),
+                &args.permission,
+            )
+            .map_err(refused)?,
+        ),
+        _ => binding,
+    };
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprintln!("mandate: type the value of {name}, then Enter and Ctrl-D");
     }
@@ -60,7 +73,12 @@ fn set(store: &SecretStore, args: SecretSetArgs) -> CliResult {
         .take(mandate_secrets::MAX_VALUE as u64 + 2)
         .read_to_string(&mut value)
         .map_err(CliError::io("reading the secret from stdin"))?;
-    let value = SecretValue::from_input(value).map_err(refused)?;
+    let value = if binding.mint.is_some() {
+        SecretValue::from_key_input(value)
+    } else {
+        SecretValue::from_input(value)
+    }
+    .map_err(refused)?;
     store.set(&name, binding, &value).map_err(refused)?;
     out!("secret {name} stored; tasks started with --secret {name} get a placeholder for it");
     Ok(Exit::Success)
@@ -88,7 +106,17 @@ fn list(store: &SecretStore, json: bool) -> CliResult {
             },
             Location::Query(q) => format!("query parameter {q}"),
         };
-        out!("{name:<24} {:<40} {place}", hosts.join(","));
+        let minted = match &b.mint {
+            Some(Mint::GithubApp {
+                app_id,
+                installation_id,
+                ..
+            }) => {
+                format!(" (GitHub App {app_id}, installation {installation_id}: minted per task)")
+            }
+            None => String::new(),
+        };
+        out!("{name:<24} {:<40} {place}{minted}", hosts.join(","));
     }
     Ok(Exit::Success)
 }

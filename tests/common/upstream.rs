@@ -20,7 +20,21 @@ pub struct Upstream {
     /// `Authorization` of every request (`None` when absent), in order.
     pub seen: Arc<Mutex<Vec<Option<String>>>>,
     pub ca_pem: PathBuf,
+    /// The GitHub App stand-in: what it minted and revoked.
+    pub issuer: Arc<TokenIssuer>,
     _rt: tokio::runtime::Runtime,
+}
+
+/// A stand-in of GitHub's installation-token endpoints: checks the app's JWT against
+/// the test key (`tests/fixtures/github-app-test-key.pub.pem`), issues `ghs_minted_N`.
+#[derive(Default)]
+pub struct TokenIssuer {
+    /// The JSON body of each accepted mint request, with the JWT's `iss`.
+    pub minted: Mutex<Vec<(String, serde_json::Value)>>,
+    /// Tokens revoked.
+    pub revoked: Mutex<Vec<String>>,
+    /// Seconds until an issued token expires (default one hour).
+    pub lifetime: std::sync::atomic::AtomicI64,
 }
 
 /// Starts an HTTPS server for `names` on 127.0.0.1 with a fresh CA written to
@@ -70,7 +84,11 @@ pub fn start(dir: &Path, names: &[&str], git_root: PathBuf, token: &str) -> Upst
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
     );
-    let state = Arc::new((seen.clone(), git_root, expected));
+    let issuer = Arc::new(TokenIssuer::default());
+    issuer
+        .lifetime
+        .store(3600, std::sync::atomic::Ordering::SeqCst);
+    let state = Arc::new((seen.clone(), git_root, expected, issuer.clone()));
     rt.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
@@ -96,11 +114,17 @@ pub fn start(dir: &Path, names: &[&str], git_root: PathBuf, token: &str) -> Upst
         addr,
         seen,
         ca_pem,
+        issuer,
         _rt: rt,
     }
 }
 
-type State = (Arc<Mutex<Vec<Option<String>>>>, PathBuf, String);
+type State = (
+    Arc<Mutex<Vec<Option<String>>>>,
+    PathBuf,
+    String,
+    Arc<TokenIssuer>,
+);
 
 async fn answer(req: Request<Incoming>, state: &State) -> Response<Full<Bytes>> {
     let auth = req
@@ -109,7 +133,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Response<Full<Bytes>> 
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     state.0.lock().unwrap().push(auth.clone());
-    if !req.uri().path().starts_with("/repo.git") {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/app/installations/") || path == "/installation/token" {
+        return issue(req, auth, &state.3).await;
+    }
+    if !path.starts_with("/repo.git") {
         return Response::new(Full::new(Bytes::from("hello from upstream\n")));
     }
     if auth.as_deref() != Some(state.2.as_str()) {
@@ -120,6 +148,55 @@ async fn answer(req: Request<Incoming>, state: &State) -> Response<Full<Bytes>> 
         return r;
     }
     cgi(req, &state.1).await
+}
+
+async fn issue(
+    req: Request<Incoming>,
+    auth: Option<String>,
+    issuer: &TokenIssuer,
+) -> Response<Full<Bytes>> {
+    let status = |code: u16, body: String| {
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = StatusCode::from_u16(code).unwrap();
+        r
+    };
+    let bearer = auth
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    if req.method() == hyper::Method::DELETE {
+        issuer.revoked.lock().unwrap().push(bearer);
+        return status(204, String::new());
+    }
+    let public = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/github-app-test-key.pub.pem"
+    ))
+    .unwrap();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
+    let claims = match jsonwebtoken::decode::<serde_json::Value>(&bearer, &key, &validation) {
+        Ok(d) => d.claims,
+        Err(e) => return status(401, format!("{{\"message\": \"bad JWT: {e}\"}}")),
+    };
+    let body = req.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut minted = issuer.minted.lock().unwrap();
+    minted.push((claims["iss"].as_str().unwrap_or_default().to_owned(), body));
+    let n = minted.len();
+    let lifetime = issuer.lifetime.load(std::sync::atomic::Ordering::SeqCst);
+    let expires =
+        std::time::SystemTime::now() + std::time::Duration::from_secs(lifetime.unsigned_abs());
+    status(
+        201,
+        serde_json::json!({
+            "token": format!("ghs_minted_{n}"),
+            "expires_at": humantime::format_rfc3339_seconds(expires).to_string(),
+        })
+        .to_string(),
+    )
 }
 
 /// Runs `git http-backend` for one request.

@@ -183,7 +183,7 @@ impl Intercepted {
             return bad_request("the request target is not a path");
         };
         let placeholders = scan(&parts.uri.to_string(), &parts.headers, None);
-        let answer = self
+        let mut answer = self
             .proxy
             .broker
             .egress(
@@ -197,6 +197,9 @@ impl Intercepted {
             .await;
         if answer.decision.decision != Verdict::Allow {
             return refused(&format!("{method} {url}"), &answer.decision);
+        }
+        if let Err(r) = mint_for(&self.proxy, &mut answer).await {
+            return r;
         }
         crate::swap::swap(&mut parts.headers, &mut parts.uri, &answer.secrets);
         strip_proxy_headers(&mut parts.headers);
@@ -236,7 +239,7 @@ async fn forward(proxy: Arc<Proxy>, token: String, req: Request<Incoming>) -> Re
         }
     };
     let placeholders = scan(&parts.uri.to_string(), &parts.headers, Some(&body));
-    let answer: EgressAnswer = proxy
+    let mut answer: EgressAnswer = proxy
         .broker
         .egress(
             &token,
@@ -249,6 +252,9 @@ async fn forward(proxy: Arc<Proxy>, token: String, req: Request<Incoming>) -> Re
         .await;
     if answer.decision.decision != Verdict::Allow {
         return refused(&format!("{method} {url}"), &answer.decision);
+    }
+    if let Err(r) = mint_for(&proxy, &mut answer).await {
+        return r;
     }
     crate::swap::swap(&mut parts.headers, &mut parts.uri, &answer.secrets);
     strip_proxy_headers(&mut parts.headers);
@@ -265,6 +271,25 @@ async fn forward(proxy: Arc<Proxy>, token: String, req: Request<Incoming>) -> Re
         Ok(r) => r,
         Err(e) => bad_gateway(&target, &e),
     }
+}
+
+/// Puts the task's minted credentials in place of the keys they are minted from; a
+/// credential that cannot be minted is a 502 that says why.
+async fn mint_for(proxy: &Proxy, answer: &mut EgressAnswer) -> Result<(), Response<Body>> {
+    let Some(grant) = &answer.grant else {
+        return Ok(());
+    };
+    let task = grant.task().clone();
+    proxy
+        .mints
+        .resolve(&task, &mut answer.secrets)
+        .await
+        .map_err(|e| {
+            text(
+                StatusCode::BAD_GATEWAY,
+                format!("no credential could be minted for this request: {e}\n"),
+            )
+        })
 }
 
 /// Placeholders anywhere in the request line, the headers and the body.

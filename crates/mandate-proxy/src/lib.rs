@@ -20,6 +20,7 @@
 
 pub mod ca;
 mod handler;
+pub mod mint;
 mod respond;
 mod swap;
 pub mod tls;
@@ -81,6 +82,7 @@ pub struct Proxy {
     broker: Arc<Broker>,
     ca: ca::Authority,
     upstream: Arc<rustls::ClientConfig>,
+    mints: mint::Mints,
 }
 
 impl Proxy {
@@ -90,16 +92,35 @@ impl Proxy {
         let settings = broker.settings();
         let ca = ca::Authority::open(&settings.data_dir)?;
         let upstream = tls::upstream_config(settings.proxy_upstream_ca.as_deref())?;
+        let minter = Arc::new(mint::GithubApp::new(
+            upstream.clone(),
+            settings.resolve.clone(),
+        ));
         Ok(Self {
             broker,
             ca,
             upstream,
+            mints: mint::Mints::new(minter),
         })
+    }
+
+    /// Mints credentials with `minter` instead of the built-in ones.
+    pub fn with_minter(mut self, minter: Arc<dyn mint::Minter>) -> Self {
+        self.mints = mint::Mints::new(minter);
+        self
     }
 
     /// The CA certificate clients must trust for intercepted hosts.
     pub fn ca_path(&self) -> &Path {
         self.ca.cert_path()
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -117,6 +138,24 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    // Credentials minted for a task are revoked when it ends.
+    let mut ends = proxy.broker.task_ends();
+    let revoker = proxy.clone();
+    let revoking = tokio::spawn(async move {
+        loop {
+            match ends.recv().await {
+                Ok(task) => revoker.mints.task_ended(&task).await,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "missed task ends; their minted credentials expire on their own"
+                    );
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    let _revoking = AbortOnDrop(revoking);
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => return,

@@ -124,6 +124,82 @@ pub struct Binding {
     /// GitHub expects with app and personal tokens).
     #[serde(default = "default_git_user")]
     pub git_user: String,
+    /// When set, the stored value is not sent anywhere: it is the key a short-lived
+    /// credential is minted with, per task, and that credential is what the proxy puts
+    /// in place of the placeholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mint: Option<Mint>,
+}
+
+/// How a short-lived credential is minted from a stored key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Mint {
+    /// A GitHub App installation token: a JWT signed with the app's private key (the
+    /// stored value) is exchanged at `POST {api}/app/installations/{id}/access_tokens`
+    /// for a token that lives an hour, limited to `repositories` and `permissions`
+    /// when given, and revoked (`DELETE {api}/installation/token`) when the task ends.
+    GithubApp {
+        app_id: u64,
+        installation_id: u64,
+        /// The API's base URL (`https://api.github.com`).
+        api: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        repositories: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        permissions: std::collections::BTreeMap<String, String>,
+    },
+}
+
+impl Mint {
+    /// A GitHub App mint, validated: an `https://` (or, for a local stand-in,
+    /// `http://`) API URL, repository names and `permission=read|write|admin` pairs.
+    pub fn github_app(
+        app_id: u64,
+        installation_id: u64,
+        api: &str,
+        repositories: Vec<String>,
+        permissions: &[String],
+    ) -> Result<Self, SecretError> {
+        let url = mandate_types::Url::parse(api)
+            .map_err(|e| SecretError::Invalid(format!("--github-api: {e}")))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(SecretError::Invalid(format!(
+                "--github-api {api:?} must be an https:// URL"
+            )));
+        }
+        for r in &repositories {
+            if r.is_empty()
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(SecretError::Invalid(format!(
+                    "--repository {r:?} is not a repository name (owner not included)"
+                )));
+            }
+        }
+        let mut perms = std::collections::BTreeMap::new();
+        for p in permissions {
+            let (k, v) = p.split_once('=').ok_or_else(|| {
+                SecretError::Invalid(format!("--permission {p:?} must look like contents=write"))
+            })?;
+            let name_ok = !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            if !name_ok || !matches!(v, "read" | "write" | "admin") {
+                return Err(SecretError::Invalid(format!(
+                    "--permission {p:?} must be NAME=read|write|admin"
+                )));
+            }
+            perms.insert(k.to_owned(), v.to_owned());
+        }
+        Ok(Self::GithubApp {
+            app_id,
+            installation_id,
+            api: api.trim_end_matches('/').to_owned(),
+            repositories,
+            permissions: perms,
+        })
+    }
 }
 
 fn default_git_user() -> String {
@@ -179,7 +255,14 @@ impl Binding {
             location,
             format: format.map(str::to_owned),
             git_user: git_user.to_owned(),
+            mint: None,
         })
+    }
+
+    /// The binding with its credential minted from the stored key.
+    pub fn minted(mut self, mint: Mint) -> Self {
+        self.mint = Some(mint);
+        self
     }
 
     /// Whether the secret may go to `host`:`port`.

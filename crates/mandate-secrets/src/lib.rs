@@ -15,7 +15,7 @@ mod error;
 mod placeholder;
 mod store;
 
-pub use binding::{Binding, Destination, Location, SecretName};
+pub use binding::{Binding, Destination, Location, Mint, SecretName};
 pub use error::SecretError;
 pub use placeholder::{FoundPlaceholder, Placeholders, find_placeholders};
 pub use store::{MAX_VALUE, SecretStore, SecretValue};

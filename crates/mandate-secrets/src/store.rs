@@ -32,6 +32,7 @@ const VERSION: u32 = 1;
 pub const MAX_VALUE: usize = 64 * 1024;
 
 /// A secret's value: wiped from memory when dropped, never printed.
+#[derive(Clone)]
 pub struct SecretValue(Zeroizing<String>);
 
 impl SecretValue {
@@ -61,6 +62,28 @@ impl SecretValue {
             ));
         }
         Ok(Self(s))
+    }
+
+    /// Wraps a private key (PEM) a credential is minted with: several lines allowed.
+    pub fn from_key_input(s: String) -> Result<Self, SecretError> {
+        let s = Zeroizing::new(s);
+        let trimmed = s.trim();
+        if !trimmed.starts_with("-----BEGIN ") || !trimmed.contains("PRIVATE KEY-----") {
+            return Err(SecretError::Invalid(
+                "a minting key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)".into(),
+            ));
+        }
+        if s.len() > MAX_VALUE || s.contains('\0') {
+            return Err(SecretError::Invalid(
+                "the key is too long or contains NUL".into(),
+            ));
+        }
+        Ok(Self(Zeroizing::new(trimmed.to_owned())))
+    }
+
+    /// Wraps a credential a minter produced (checked like user input).
+    pub fn minted(s: String) -> Result<Self, SecretError> {
+        Self::from_input(s)
     }
 
     /// The value.
