@@ -94,6 +94,8 @@ pub fn start(dir: &Path, names: &[&str], git_root: PathBuf, token: &str) -> Upst
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            // As servers on the internet do: no Nagle delay on small answers.
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let state = state.clone();
             tokio::spawn(async move {
