@@ -118,7 +118,7 @@ pub struct EvalArgs {
 #[derive(Debug, Subcommand)]
 pub enum SecretCmd {
     /// Store a secret; its value is read from stdin, never from the command line.
-    Set(SecretSetArgs),
+    Set(Box<SecretSetArgs>),
     /// List stored secrets: names, hosts and where they go, never values.
     List,
     /// Remove a secret.

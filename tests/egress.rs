@@ -28,7 +28,7 @@ fn data_dir(root: &Path, upstream_ca: &Path, extra: &str) -> std::path::PathBuf 
     std::fs::write(
         data.join("config.toml"),
         format!(
-            "proxy_upstream_ca = {:?}\n{extra}\n[resolve]\n\"api.test\" = [\"127.0.0.1\"]\n\"other.test\" = [\"127.0.0.1\"]\n\"meta.test\" = [\"169.254.169.254\"]\n",
+            "proxy_upstream_ca = {:?}\n{extra}\n[resolve]\n\"api.test\" = [\"127.0.0.1\"]\n\"other.test\" = [\"127.0.0.1\"]\n\"meta.test\" = [\"169.254.169.254\"]\n\"registry.npmjs.org\" = [\"127.0.0.1\"]\n\"static.crates.io\" = [\"169.254.169.254\"]\n",
             upstream_ca.display().to_string()
         ),
     )
@@ -278,6 +278,40 @@ fn a_secret_reaches_its_host_through_curl_and_git_and_nothing_else_sees_it() {
     assert!(env.contains("HTTPS_PROXY=http://task:"), "{env}");
     assert!(!env.contains(CANARY));
 
+    // The same push as the started task (its proxy URL, its token for the helper)
+    // works while it lives and fails once it has ended.
+    let push_as_task = || {
+        Command::new("git")
+            .current_dir(&repo)
+            .env("HTTPS_PROXY", format!("http://task:{token}@{proxy}"))
+            .env("GIT_SSL_CAINFO", &ca)
+            .env("MANDATE_TOKEN", token)
+            .env("MANDATE_SOCKET", data.join("mandate.sock"))
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .args(["-c", "credential.helper="])
+            .arg("-c")
+            .arg(format!(
+                "credential.helper=!'{}' git-credential",
+                common::bin()
+            ))
+            .args([
+                "push",
+                "--force",
+                &format!("https://api.test:{port}/repo.git"),
+                "HEAD:refs/heads/mandate/again",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = push_as_task();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // After the task ends, its token opens nothing.
     let end = run(mandate(&data)
         .args(["task", "end"])
@@ -294,6 +328,11 @@ fn a_secret_reaches_its_host_through_curl_and_git_and_nothing_else_sees_it() {
         ],
     );
     assert_ne!(code, "200");
+    let out = push_as_task();
+    assert!(
+        !out.status.success(),
+        "a push after the task ended went through"
+    );
 
     // Canary: not in the repository, the audit log, its exports or the data directory
     // (the store holds it encrypted).
@@ -325,6 +364,8 @@ fn internal_addresses_in_every_spelling_are_refused_unless_named() {
     let ca = data.join("proxy-ca.pem");
     let task = start(&data, &repo, &[]);
     let token = task["token"].as_str().unwrap();
+    // Addresses the policy lets through (the machine itself, registries) are refused by
+    // the address check, whatever the spelling and whatever DNS says a registry is.
     for host in [
         "127.0.0.1",
         "2130706433",
@@ -335,15 +376,26 @@ fn internal_addresses_in_every_spelling_are_refused_unless_named() {
         "[::ffff:127.0.0.1]",
         "127.0.0.1.",
         "localhost",
-        "api.test",
-        "169.254.169.254",
-        "meta.test",
         "[::1]",
-        "10.0.0.1",
+        "registry.npmjs.org",
+        "static.crates.io",
     ] {
         let (code, body) = curl(&proxy, token, &ca, &[&format!("http://{host}:{port}/")]);
         assert_eq!(code, "403", "{host}: {body}");
         assert!(body.contains("egress.internal-address"), "{host}: {body}");
+    }
+    // Hosts the task does not name are refused before any lookup (a lookup of a name
+    // nobody allowed is itself a message out).
+    for host in [
+        "api.test",
+        "169.254.169.254",
+        "meta.test",
+        "10.0.0.1",
+        "[fd00:ec2::254]",
+    ] {
+        let (code, body) = curl(&proxy, token, &ca, &[&format!("http://{host}:{port}/")]);
+        assert_eq!(code, "403", "{host}: {body}");
+        assert!(body.contains("--allow-host"), "{host}: {body}");
     }
     // Data smuggled in a host name is refused before any lookup.
     let (code, body) = curl(
@@ -554,4 +606,75 @@ fn a_github_app_key_mints_a_short_lived_token_per_task_revoked_at_its_end() {
     }
     broker.stop();
     assert_eq!(grep_tree(&data, b"ghs_minted_1"), Vec::<String>::new());
+}
+
+#[test]
+fn a_placeholder_in_a_streamed_body_to_the_wrong_host_is_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = scratch_repo(tmp.path());
+    let up = common::upstream::start(tmp.path(), &["api.test"], tmp.path().to_owned(), CANARY);
+    let port = up.addr.port();
+    let data = data_dir(tmp.path(), &up.ca_pem, "");
+    let broker = Broker::start(&data, &[]);
+    let proxy = broker.proxy.clone().unwrap();
+    store_secret(&data, "GH_TOKEN", &format!("api.test:{port}"));
+    store_secret(&data, "NPM_TOKEN", "registry.test");
+    let task = start(
+        &data,
+        &repo,
+        &["--secret", "GH_TOKEN", "--secret", "NPM_TOKEN"],
+    );
+    let token = task["token"].as_str().unwrap();
+    let gh = task["placeholders"]["GH_TOKEN"].as_str().unwrap();
+    let npm = task["placeholders"]["NPM_TOKEN"].as_str().unwrap();
+    let ca = data.join("proxy-ca.pem");
+    // A large body, the other secret's placeholder deep inside it.
+    let body = tmp.path().join("body.json");
+    std::fs::write(
+        &body,
+        format!(
+            "{{\"pad\": \"{}\", \"npm\": \"{npm}\"}}",
+            "x".repeat(200_000)
+        ),
+    )
+    .unwrap();
+    let (code, out) = curl(
+        &proxy,
+        token,
+        &ca,
+        &[
+            "-H",
+            &format!("Authorization: Bearer {gh}"),
+            "--data-binary",
+            &format!("@{}", body.display()),
+            &format!("https://api.test:{port}/gists"),
+        ],
+    );
+    assert_eq!(code, "403", "{out}");
+    assert!(out.contains("secret.placeholder-elsewhere"), "{out}");
+    let kinds: Vec<String> = {
+        let out = run(mandate(&data).args(["audit", "export", "--format", "jsonl"]));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| v["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert!(kinds.iter().any(|k| k == "task.deviation"), "{kinds:?}");
+    // The same body without the foreign placeholder goes through.
+    std::fs::write(&body, format!("{{\"pad\": \"{}\"}}", "x".repeat(200_000))).unwrap();
+    let (code, out) = curl(
+        &proxy,
+        token,
+        &ca,
+        &[
+            "-H",
+            &format!("Authorization: Bearer {gh}"),
+            "--data-binary",
+            &format!("@{}", body.display()),
+            &format!("https://api.test:{port}/gists"),
+        ],
+    );
+    assert_eq!(code, "200", "{out}");
+    broker.stop();
 }

@@ -21,7 +21,7 @@ pub fn secret(dir: &Path, cmd: SecretCmd, json: bool) -> CliResult {
         .map_err(CliError::io(dir.display().to_string()))?;
     let store = SecretStore::open(dir).map_err(refused)?;
     match cmd {
-        SecretCmd::Set(args) => set(&store, args),
+        SecretCmd::Set(args) => set(&store, *args),
         SecretCmd::List => list(&store, json),
         SecretCmd::Rm { name } => {
             let name = SecretName::parse(&name).map_err(refused)?;

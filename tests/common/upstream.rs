@@ -140,7 +140,12 @@ async fn answer(req: Request<Incoming>, state: &State) -> Response<Full<Bytes>> 
         return issue(req, auth, &state.3).await;
     }
     if !path.starts_with("/repo.git") {
-        return Response::new(Full::new(Bytes::from("hello from upstream\n")));
+        // Read the whole request first, as an API would.
+        let body = req.into_body().collect().await.map(|b| b.to_bytes().len());
+        return Response::new(Full::new(Bytes::from(format!(
+            "hello from upstream ({} bytes received)\n",
+            body.unwrap_or(0)
+        ))));
     }
     if auth.as_deref() != Some(state.2.as_str()) {
         let mut r = Response::new(Full::new(Bytes::from("authentication required\n")));

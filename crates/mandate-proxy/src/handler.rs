@@ -21,8 +21,11 @@ use crate::respond::{full, need_task, refused, text};
 use crate::upstream::{self, Target};
 use crate::{HEADER_TIMEOUT, MAX_HEAD, Proxy};
 
-/// The body type of every answer.
-pub type Body = BoxBody<Bytes, hyper::Error>;
+/// The error of a body the proxy passes on.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every request and answer the proxy passes on.
+pub type Body = BoxBody<Bytes, BoxError>;
 
 /// The most header bytes a request may carry.
 const MAX_HEADER_BYTES: usize = 32 * 1024;
@@ -183,36 +186,70 @@ impl Intercepted {
             return bad_request("the request target is not a path");
         };
         let placeholders = scan(&parts.uri.to_string(), &parts.headers, None);
-        let mut answer = self
-            .proxy
-            .broker
-            .egress(
-                &self.token,
-                EgressRequest {
-                    method: Some(method),
-                    url: url.clone(),
-                    placeholders,
-                },
-            )
-            .await;
-        if answer.decision.decision != Verdict::Allow {
-            return refused(&format!("{method} {url}"), &answer.decision);
-        }
-        if let Err(r) = mint_for(&self.proxy, &mut answer).await {
-            return r;
-        }
+        let answer = match decide(&self.proxy, &self.token, method, &url, placeholders).await {
+            Ok(a) => a,
+            Err(refusal) => return refusal,
+        };
         crate::swap::swap(&mut parts.headers, &mut parts.uri, &answer.secrets);
         strip_proxy_headers(&mut parts.headers);
-        let req = Request::from_parts(parts, body.boxed());
+        let body = self.scanned(body, &answer);
+        let req = Request::from_parts(parts, body);
         match self
             .connection
             .send(&self.proxy.upstream, &self.target, req)
             .await
         {
             Ok(r) => r,
-            Err(e) => bad_gateway(&self.target, &e),
+            Err(e) => match refusal_in(&e) {
+                Some(reason) => text(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "Mandate stopped {method} {url}:\n  - {} ({})\n",
+                        reason.message, reason.policy
+                    ),
+                ),
+                None => bad_gateway(&self.target, &e),
+            },
         }
     }
+}
+
+impl Intercepted {
+    /// The request body, searched for placeholders as it streams to the upstream.
+    fn scanned(&self, body: Incoming, answer: &EgressAnswer) -> Body {
+        let Some(grant) = answer.grant.clone() else {
+            return body.map_err(BoxError::from).boxed();
+        };
+        let broker = self.proxy.broker.clone();
+        let (host, port) = (self.target.host().to_owned(), self.target.port());
+        let Ok(host_name) = mandate_types::Host::parse(&host) else {
+            return body.map_err(BoxError::from).boxed();
+        };
+        let check_grant = grant.clone();
+        let check_broker = broker.clone();
+        let check: crate::scan::Check = Arc::new(move |found| {
+            check_broker.placeholders_allowed(&check_grant, &host_name, port, found)
+        });
+        let destination = self.target.authority();
+        let report = Box::new(move |reason: mandate_types::Reason| {
+            tokio::spawn(async move {
+                broker.record_deviation(&grant, &reason, destination).await;
+            });
+        });
+        crate::scan::ScannedBody::new(body.map_err(BoxError::from).boxed(), check, report).boxed()
+    }
+}
+
+/// The reason a streamed body was stopped, if that is why the exchange failed.
+fn refusal_in(e: &upstream::UpstreamError) -> Option<mandate_types::Reason> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(r) = err.downcast_ref::<crate::scan::BodyRefused>() {
+            return Some(r.0.clone());
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// A plain `http://` request in absolute form.
@@ -239,23 +276,10 @@ async fn forward(proxy: Arc<Proxy>, token: String, req: Request<Incoming>) -> Re
         }
     };
     let placeholders = scan(&parts.uri.to_string(), &parts.headers, Some(&body));
-    let mut answer: EgressAnswer = proxy
-        .broker
-        .egress(
-            &token,
-            EgressRequest {
-                method: Some(method),
-                url: url.clone(),
-                placeholders,
-            },
-        )
-        .await;
-    if answer.decision.decision != Verdict::Allow {
-        return refused(&format!("{method} {url}"), &answer.decision);
-    }
-    if let Err(r) = mint_for(&proxy, &mut answer).await {
-        return r;
-    }
+    let answer = match decide(&proxy, &token, method, &url, placeholders).await {
+        Ok(a) => a,
+        Err(refusal) => return refusal,
+    };
     crate::swap::swap(&mut parts.headers, &mut parts.uri, &answer.secrets);
     strip_proxy_headers(&mut parts.headers);
     let target = Target::of(&url, answer.addresses);
@@ -271,6 +295,33 @@ async fn forward(proxy: Arc<Proxy>, token: String, req: Request<Incoming>) -> Re
         Ok(r) => r,
         Err(e) => bad_gateway(&target, &e),
     }
+}
+
+/// Decides one request (not a tunnel) and readies its secrets; a refusal is the answer
+/// to send back.
+async fn decide(
+    proxy: &Proxy,
+    token: &str,
+    method: HttpMethod,
+    url: &Url,
+    placeholders: Vec<FoundPlaceholder>,
+) -> Result<EgressAnswer, Response<Body>> {
+    let mut answer = proxy
+        .broker
+        .egress(
+            token,
+            EgressRequest {
+                method: Some(method),
+                url: url.clone(),
+                placeholders,
+            },
+        )
+        .await;
+    if answer.decision.decision != Verdict::Allow {
+        return Err(refused(&format!("{method} {url}"), &answer.decision));
+    }
+    mint_for(proxy, &mut answer).await?;
+    Ok(answer)
 }
 
 /// Puts the task's minted credentials in place of the keys they are minted from; a

@@ -22,6 +22,7 @@ pub mod ca;
 mod handler;
 pub mod mint;
 mod respond;
+mod scan;
 mod swap;
 pub mod tls;
 mod upstream;
@@ -37,7 +38,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use mandate_broker::Broker;
 use tokio::net::TcpListener;
 
-pub use handler::Body;
+pub use handler::{Body, BoxError};
 
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);

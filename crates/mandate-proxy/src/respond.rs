@@ -20,7 +20,9 @@ pub fn text(status: StatusCode, body: String) -> Response<Body> {
 
 /// A body from bytes.
 pub fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed()
+    Full::new(b.into())
+        .map_err(|never| -> crate::handler::BoxError { match never {} })
+        .boxed()
 }
 
 /// 407: the request names no task, or a task that is not live.

@@ -48,6 +48,10 @@ impl Target {
         &self.host
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `host:port` (`[v6]:port`).
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
@@ -90,7 +94,7 @@ pub async fn send_plain(
     let stream = connect_tcp(target).await?;
     let mut sender = handshake(TokioIo::new(stream)).await?;
     let resp = sender.send_request(with_host(req, target)).await?;
-    Ok(resp.map(|b| b.boxed()))
+    Ok(resp.map(|b| b.map_err(crate::handler::BoxError::from).boxed()))
 }
 
 async fn handshake<T>(io: T) -> Result<SendRequest<Body>, UpstreamError>
@@ -146,7 +150,7 @@ impl Reused {
             return Err(UpstreamError::Tls("no connection".into()));
         };
         let resp = sender.send_request(with_host(req, target)).await?;
-        Ok(resp.map(|b| b.boxed()))
+        Ok(resp.map(|b| b.map_err(crate::handler::BoxError::from).boxed()))
     }
 }
 

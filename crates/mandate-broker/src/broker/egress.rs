@@ -183,13 +183,27 @@ impl Broker {
         };
         let mut addresses = Vec::new();
         let mut deviation = None;
-        let outcome = match self.screen(&grant, &req, &mut addresses).await {
+        let outcome = match self.screen(&grant, &req) {
             Err(Screened::Refused(r)) => Err(r),
             Err(Screened::Deviation(r, signal)) => {
                 deviation = Some((signal, r.message.clone()));
                 Err(r)
             }
-            Ok(()) => Ok(self.engine.decide(&grant.state, &action)),
+            Ok(()) => {
+                // The name is looked up only once the policy would let the request
+                // go: a lookup of a name nobody allowed is itself a message out.
+                let outcome = self.engine.decide(&grant.state, &action);
+                if outcome.verdict == Verdict::Allow {
+                    self.check_addresses(&grant, &req.url, &mut addresses)
+                        .await
+                        .map(|()| outcome)
+                        .map_err(|s| match s {
+                            Screened::Refused(r) | Screened::Deviation(r, _) => r,
+                        })
+                } else {
+                    Ok(outcome)
+                }
+            }
         };
         let allowed = matches!(
             &outcome,
@@ -286,6 +300,37 @@ impl Broker {
         answer
     }
 
+    /// Whether the placeholders `found` may go to `host`:`port` for this task: the check
+    /// [`Broker::egress`] makes on a request's line and headers, for a body the proxy
+    /// reads as it streams.
+    pub fn placeholders_allowed(
+        &self,
+        grant: &TaskGrant,
+        host: &Host,
+        port: u16,
+        found: &[FoundPlaceholder],
+    ) -> Result<(), Reason> {
+        self.check_placeholders(grant, host, port, found)
+            .map_err(|s| match s {
+                Screened::Refused(r) | Screened::Deviation(r, _) => r,
+            })
+    }
+
+    /// Records that the task sent a placeholder where it does not belong, found after
+    /// the request was decided (in a streamed body).
+    pub async fn record_deviation(&self, grant: &TaskGrant, reason: &Reason, destination: String) {
+        let _ = self
+            .record(AuditEvent::Deviation(TaskDeviation {
+                task: grant.task().clone(),
+                signal: reason.policy.clone(),
+                detail: reason.message.clone(),
+                destination,
+                decision_id: None,
+            }))
+            .await;
+        metrics::counter!("mandate_deviations_total").increment(1);
+    }
+
     /// The working directory recorded with a proxy decision: the task's repository.
     fn cwd_of(&self, token: &str) -> mandate_types::AbsPath {
         self.verify_signature(token)
@@ -294,12 +339,8 @@ impl Broker {
             .unwrap_or_else(|| super::literal(|s| mandate_types::AbsPath::parse("cwd", s), "/"))
     }
 
-    async fn screen(
-        &self,
-        grant: &TaskGrant,
-        req: &EgressRequest,
-        addresses: &mut Vec<SocketAddr>,
-    ) -> Result<(), Screened> {
+    /// What is refused before the policy is asked and before any lookup.
+    fn screen(&self, grant: &TaskGrant, req: &EgressRequest) -> Result<(), Screened> {
         let scope = &grant.mandate.scope;
         let host = req.url.host().ok_or_else(|| {
             Screened::Refused(Reason::new("egress.no-host", "the request names no host"))
@@ -325,7 +366,22 @@ impl Broker {
                 ),
             )));
         }
-        *addresses = self.resolve(host, req.url.port()).await?;
+        Ok(())
+    }
+
+    /// Resolves the host and refuses addresses inside the machine or its network unless
+    /// the task names the host; `addresses` gets what was checked.
+    async fn check_addresses(
+        &self,
+        grant: &TaskGrant,
+        url: &Url,
+        addresses: &mut Vec<SocketAddr>,
+    ) -> Result<(), Screened> {
+        let scope = &grant.mandate.scope;
+        let host = url.host().ok_or_else(|| {
+            Screened::Refused(Reason::new("egress.no-host", "the request names no host"))
+        })?;
+        *addresses = self.resolve(host, url.port()).await?;
         for a in addresses.iter() {
             let kind = address_kind(a.ip());
             let named = scope.allows_host(host)
