@@ -92,7 +92,7 @@ async fn connect(proxy: Arc<Proxy>, token: String, mut req: Request<Incoming>) -
     };
     let answer = proxy
         .broker
-        .egress(
+        .egress_connect(
             &token,
             EgressRequest {
                 method: None,
@@ -134,6 +134,7 @@ async fn connect(proxy: Arc<Proxy>, token: String, mut req: Request<Incoming>) -
         Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
     };
     let ends = proxy.broker.task_ends();
+    let connection = upstream::Reused::default();
     tokio::spawn(async move {
         let Ok(upgraded) = hyper::upgrade::on(&mut req).await else {
             return;
@@ -146,7 +147,7 @@ async fn connect(proxy: Arc<Proxy>, token: String, mut req: Request<Incoming>) -
             proxy,
             token,
             target,
-            connection: upstream::Reused::default(),
+            connection,
         });
         let service = service_fn(move |r| {
             let inner = inner.clone();
@@ -194,9 +195,11 @@ impl Intercepted {
         strip_proxy_headers(&mut parts.headers);
         let body = self.scanned(body, &answer);
         let req = Request::from_parts(parts, body);
+        // Where the request's own decision checked the name resolves.
+        let target = Target::of(&url, answer.addresses.clone());
         match self
             .connection
-            .send(&self.proxy.upstream, &self.target, req)
+            .send(&self.proxy.upstream, &target, req)
             .await
         {
             Ok(r) => r,

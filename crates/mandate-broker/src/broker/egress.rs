@@ -248,6 +248,44 @@ impl Broker {
         }
     }
 
+    /// A `CONNECT` to a destination a held secret is bound to: the proxy will end the
+    /// tunnel itself, and nothing leaves until a request inside it does, which is
+    /// decided (and recorded) on its own. So an allowed one is answered without a
+    /// record, and without a lookup; anything else (another destination, a refusal, a
+    /// placeholder in the name) goes through [`Broker::egress`] and is recorded.
+    pub async fn egress_connect(&self, token: &str, req: EgressRequest) -> EgressAnswer {
+        let Ok(grant) = self.grant(token) else {
+            return self.egress(token, req).await;
+        };
+        let secrets = self.bound_secrets(&grant, &req.url);
+        if secrets.is_empty() || !req.placeholders.is_empty() || self.screen(&grant, &req).is_err()
+        {
+            return self.egress(token, req).await;
+        }
+        let action = Action {
+            kind: ActionKind::Http {
+                method: HttpMethod::Get,
+                url: req.url.clone(),
+            },
+            cwd: self.cwd_of(token),
+        };
+        let outcome = self.engine.decide(&grant.state, &action);
+        if outcome.verdict != Verdict::Allow {
+            return self.egress(token, req).await;
+        }
+        EgressAnswer {
+            decision: Decision {
+                decision: Verdict::Allow,
+                reasons: outcome.reasons,
+                decision_id: super::generated(mandate_types::DecisionId::parse, "dec_"),
+                effects: outcome.effects,
+            },
+            addresses: Vec::new(),
+            secrets,
+            grant: Some(grant),
+        }
+    }
+
     /// The credential git gets for `query`: the placeholder of a secret the task holds
     /// that is bound to the host, or a refusal. Recorded either way.
     pub async fn git_credential(
