@@ -6,7 +6,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -17,15 +16,10 @@ use mandate_broker::{EgressAnswer, EgressRequest, TaskGrant};
 use mandate_secrets::{FoundPlaceholder, find_placeholders};
 use mandate_types::{HttpMethod, Url, Verdict};
 
-use crate::respond::{full, need_task, refused, text};
+use crate::body::{Body, BoxError, full};
+use crate::respond::{need_task, refused, text};
 use crate::upstream::{self, Target};
 use crate::{HEADER_TIMEOUT, MAX_HEAD, Proxy};
-
-/// The error of a body the proxy passes on.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The body type of every request and answer the proxy passes on.
-pub type Body = BoxBody<Bytes, BoxError>;
 
 /// The most header bytes a request may carry.
 const MAX_HEADER_BYTES: usize = 32 * 1024;

@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+mod body;
 pub mod ca;
 mod handler;
 pub mod mint;
@@ -38,7 +39,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use mandate_broker::Broker;
 use tokio::net::TcpListener;
 
-pub use handler::{Body, BoxError};
+pub use body::{Body, BoxError};
 
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,28 +1,19 @@
 //! The proxy's own answers: refusals that say why and what to do.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use hyper::{Response, StatusCode, header};
 use mandate_types::{Decision, Verdict};
 
-use crate::Body;
+use crate::body::Body;
 
 /// A plain-text answer.
 pub fn text(status: StatusCode, body: String) -> Response<Body> {
-    let mut r = Response::new(full(body));
+    let mut r = Response::new(crate::body::full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
-}
-
-/// A body from bytes.
-pub fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into())
-        .map_err(|never| -> crate::handler::BoxError { match never {} })
-        .boxed()
 }
 
 /// 407: the request names no task, or a task that is not live.

@@ -12,7 +12,7 @@ use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use mandate_secrets::{FoundPlaceholder, find_placeholders};
 use mandate_types::Reason;
 
-use crate::handler::{Body, BoxError};
+use crate::body::{Body, BoxError};
 
 /// Longest placeholder: prefix, a 64-character name, `_`, 40 hex digits.
 const KEEP: usize = "mandate_ph_".len() + 64 + 1 + 40;

@@ -12,7 +12,7 @@ use mandate_types::Url;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
-use crate::Body;
+use crate::body::{Body, BoxError};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -94,7 +94,7 @@ pub async fn send_plain(
     let stream = connect_tcp(target).await?;
     let mut sender = handshake(TokioIo::new(stream)).await?;
     let resp = sender.send_request(with_host(req, target)).await?;
-    Ok(resp.map(|b| b.map_err(crate::handler::BoxError::from).boxed()))
+    Ok(resp.map(|b| b.map_err(BoxError::from).boxed()))
 }
 
 async fn handshake<T>(io: T) -> Result<SendRequest<Body>, UpstreamError>
@@ -150,7 +150,7 @@ impl Reused {
             return Err(UpstreamError::Tls("no connection".into()));
         };
         let resp = sender.send_request(with_host(req, target)).await?;
-        Ok(resp.map(|b| b.map_err(crate::handler::BoxError::from).boxed()))
+        Ok(resp.map(|b| b.map_err(BoxError::from).boxed()))
     }
 }
 
