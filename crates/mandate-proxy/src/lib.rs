@@ -45,6 +45,9 @@ pub use body::{Body, BoxError};
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request head accepted (a larger one is a 431).
 const MAX_HEAD: usize = 64 * 1024;
+/// Connections served at once; past it a new one is closed at once, so a process
+/// opening sockets in a loop cannot take the broker's memory.
+const MAX_CONNECTIONS: usize = 4096;
 
 /// What can stop the proxy from starting.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +161,7 @@ pub async fn serve(
         }
     });
     let _revoking = AbortOnDrop(revoking);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => return,
@@ -172,9 +176,17 @@ pub async fn serve(
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                limit = MAX_CONNECTIONS,
+                "proxy connection limit reached; connection closed"
+            );
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = service_fn(move |req| handler::handle(proxy.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

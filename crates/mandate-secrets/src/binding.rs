@@ -48,7 +48,8 @@ impl fmt::Display for SecretName {
 }
 
 /// A host (exactly; no wildcards: a secret goes to the hosts named, not their
-/// neighbours) and optionally one port; without a port, 443 and 80.
+/// neighbours) and optionally one port; without a port, 443 only: a secret goes over
+/// plain HTTP only to a destination that names port 80 (or another) itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Destination {
     pub host: Host,
@@ -70,7 +71,7 @@ impl Destination {
         &self.host == host
             && match self.port {
                 Some(p) => p == port,
-                None => port == 443 || port == 80,
+                None => port == 443,
             }
     }
 }
@@ -317,10 +318,11 @@ mod tests {
     }
 
     #[test]
-    fn a_destination_without_port_is_https_or_http_only() {
+    fn a_destination_without_port_is_https_only() {
         let h = Host::parse("api.example.com").unwrap();
         assert!(dest("api.example.com").matches(&h, 443));
-        assert!(dest("api.example.com").matches(&h, 80));
+        assert!(!dest("api.example.com").matches(&h, 80));
+        assert!(dest("api.example.com:80").matches(&h, 80));
         assert!(!dest("api.example.com").matches(&h, 8443));
         assert!(dest("api.example.com:8443").matches(&h, 8443));
         assert!(!dest("API.example.com.").matches(&Host::parse("x.example.com").unwrap(), 443));
