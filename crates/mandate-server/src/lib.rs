@@ -487,6 +487,21 @@ fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Only the first broker in a process installs the recorder (tests run several).
             let _ = metrics::set_global_recorder(recorder);
+            // Histogram samples wait in a buffer until upkeep folds them into their
+            // summaries; a recorder built by hand gets no upkeep of its own, and without
+            // it every decision's timing stayed in memory until /metrics was read.
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "no metrics upkeep thread: timings are kept until /metrics is read");
+            }
             handle
         })
         .clone()
