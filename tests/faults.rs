@@ -203,3 +203,99 @@ fn slow_clients_do_not_hold_up_others() {
     drop(stalled);
     broker.stop();
 }
+
+/// A tmpfs of `size` at `dir`, unmounted on drop; `None` where mounting is not allowed
+/// (not root), which CI on a root runner never is.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self(dir.to_owned()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_closed_and_recovers_when_space_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = scratch_repo(tmp.path());
+    let data = tmp.path().join("data");
+    let Some(_disk) = SmallDisk::mount(&data, "8m") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must mount a tmpfs for this test"
+        );
+        eprintln!("skipping: cannot mount a small tmpfs here (not root)");
+        return;
+    };
+    let broker = Broker::start(&data, &["--proxy-listen", "off"]);
+    let (_, token) = start_task(&data, &repo);
+    let d = check(&data, &token, &repo, "--read", "src/main.rs");
+    assert_eq!(d["decision"], "allow", "{d}");
+    // Fill the disk to the last byte.
+    let filler = data.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let byte = [0u8; 1];
+        while f.write_all(&byte).is_ok() {}
+        let _ = f.sync_all();
+    }
+    // Decisions cannot be recorded: denied, saying why.
+    let mut denied = None;
+    for n in 0..50 {
+        let d = check(
+            &data,
+            &token,
+            &repo,
+            "--shell",
+            &format!("echo {n} > out-{n}.txt"),
+        );
+        if d["decision"] != "allow" {
+            denied = Some(d);
+            break;
+        }
+    }
+    let d = denied.expect("a decision was allowed with a full disk");
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["reasons"][0]["policy"], "audit.unavailable", "{d}");
+    // Space returns: decisions are recorded and allowed again, and the log verifies.
+    std::fs::remove_file(&filler).unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        let d = check(&data, &token, &repo, "--read", "src/main.rs");
+        if d["decision"] == "allow" {
+            recovered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(recovered, "decisions resume once space returns");
+    broker.stop();
+    let verify = run(mandate(&data).args(["audit", "verify"]));
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
