@@ -104,7 +104,7 @@ impl TaskView {
             read: compile(&mandate.scope.read)?,
             write: compile(&mandate.scope.write)?,
             mandate,
-            cwds: BoundedCache::new("analysis.cwds", MAX_CWDS),
+            cwds: BoundedCache::per_task("analysis.cwds", MAX_CWDS),
         })
     }
 

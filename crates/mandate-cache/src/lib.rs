@@ -88,18 +88,42 @@ where
     /// capacity is split over shards, each rounded up, so [`capacity`](Self::capacity) can
     /// be a few entries more than asked for.
     pub fn new(name: &'static str, capacity: usize) -> Self {
+        Self::build(name, capacity, None)
+    }
+
+    /// A cache one task uses, of which there are as many as live tasks: two shards
+    /// instead of four per core. A task's own requests barely contend, and a cache
+    /// sharded for the whole machine would make each task's memory grow with the
+    /// number of cores.
+    pub fn per_task(name: &'static str, capacity: usize) -> Self {
+        Self::build(name, capacity, Some(2))
+    }
+
+    fn build(name: &'static str, capacity: usize, shards: Option<usize>) -> Self {
         let counters = Arc::new(Counters::default());
         let lifecycle = Evictions {
             counters: counters.clone(),
             types: PhantomData,
         };
-        let map = Map::with(
-            capacity,
-            u64::try_from(capacity).unwrap_or(u64::MAX),
-            UnitWeighter,
-            DefaultHashBuilder::default(),
-            lifecycle,
-        );
+        let weight = u64::try_from(capacity).unwrap_or(u64::MAX);
+        let mut options = quick_cache::OptionsBuilder::new();
+        options
+            .estimated_items_capacity(capacity)
+            .weight_capacity(weight);
+        if let Some(n) = shards {
+            options.shards(n);
+        }
+        let map = match options.build() {
+            Ok(o) => Map::with_options(o, UnitWeighter, DefaultHashBuilder::default(), lifecycle),
+            // Only a missing weight capacity fails, and it is always set above.
+            Err(_) => Map::with(
+                capacity,
+                weight,
+                UnitWeighter,
+                DefaultHashBuilder::default(),
+                lifecycle,
+            ),
+        };
         let inner = Arc::new(Inner {
             capacity: usize::try_from(map.capacity()).unwrap_or(usize::MAX),
             map,

@@ -227,6 +227,12 @@ struct TypeNames {
 }
 
 impl TypeNames {
+    /// The one set of names every task shares.
+    fn shared() -> Arc<Self> {
+        static NAMES: std::sync::OnceLock<Arc<TypeNames>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| Arc::new(Self::new())).clone()
+    }
+
     #[expect(
         clippy::expect_used,
         reason = "the names are our schema's own, fixed at compile time and tested"
@@ -312,21 +318,25 @@ impl CompiledPolicy {
             HashSet::from([agent.clone(), user.clone()]),
         )
         .map_err(|e| TaskPolicyError::Entities(e.to_string()))?;
+        // Without the schema here: with it, Cedar copies every action entity of the
+        // schema into each task's set (most of a task's memory). Our actions have no
+        // groups, so `action in [...]` holds by equality alone; the three entities are
+        // built by this function from validated types.
         let entities = Entities::from_entities(
             [
                 task,
                 Entity::new_no_attrs(agent, HashSet::new()),
                 Entity::new_no_attrs(user, HashSet::new()),
             ],
-            Some(&self.schema),
+            None,
         )
         .map_err(|e| TaskPolicyError::Entities(e.to_string()))?;
         Ok(TaskPolicy {
             profile,
             entities,
             principal,
-            types: Arc::new(TypeNames::new()),
-            cache: BoundedCache::new("policy.decisions", MAX_CACHE),
+            types: TypeNames::shared(),
+            cache: BoundedCache::per_task("policy.decisions", MAX_CACHE),
         })
     }
 }
