@@ -73,15 +73,7 @@ impl ProgramModel for Tar {
         if let Some((dynamic, host)) = remote {
             let reads_before = cx.walk.report().len();
             if !(extract || list) {
-                let saved = cx.dir.clone();
-                if dir.is_some() {
-                    cx.dir = dir;
-                }
-                for p in &parsed.positional {
-                    let path = cx.path(p);
-                    cx.emit(ShellEffect::ReadTree(path));
-                }
-                cx.dir = saved;
+                read_sources(cx, dir, &parsed.positional);
             }
             let target = if dynamic {
                 NetTarget::Dynamic { text: host }
@@ -114,16 +106,7 @@ impl ProgramModel for Tar {
             }
             return;
         }
-        // Creating (or appending): the sources are read whole, relative to -C.
-        let saved = cx.dir.clone();
-        if dir.is_some() {
-            cx.dir = dir;
-        }
-        for p in &parsed.positional {
-            let path = cx.path(p);
-            cx.emit(ShellEffect::ReadTree(path));
-        }
-        cx.dir = saved;
+        read_sources(cx, dir, &parsed.positional);
         if let Some(a) = archive.filter(|a| a.text != "-") {
             cx.write(&a);
         }
@@ -140,6 +123,19 @@ fn read_stdin(cx: &mut WalkCx<'_>) {
 
 /// What extracting writes: the members named, else anything under the directory; with
 /// absolute names, anywhere.
+/// Creating (or appending to) an archive: the sources are read whole, relative to `-C`.
+fn read_sources(cx: &mut WalkCx<'_>, dir: Option<ShellPath>, sources: &[Expanded]) {
+    let saved = cx.dir.clone();
+    if dir.is_some() {
+        cx.dir = dir;
+    }
+    for p in sources {
+        let path = cx.path(p);
+        cx.emit(ShellEffect::ReadTree(path));
+    }
+    cx.dir = saved;
+}
+
 fn extracted(cx: &mut WalkCx<'_>, dir: Option<ShellPath>, members: &[Expanded], absolute: bool) {
     if absolute {
         return cx.emit(ShellEffect::Write(ShellPath {

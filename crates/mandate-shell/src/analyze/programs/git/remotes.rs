@@ -223,21 +223,29 @@ pub(super) fn clone(cx: &mut WalkCx<'_>, inv: &mut Invocation, sub: &Sub<'_>) {
             },
         );
     }
-    let dest = match p.positional.get(1) {
-        Some(d) => d.clone(),
-        None => Expanded {
-            text: url
-                .text
-                .trim_end_matches('/')
-                .trim_end_matches(".git")
-                .rsplit(['/', ':'])
-                .next()
-                .unwrap_or("repo")
-                .to_owned(),
-            ..url.clone()
-        },
-    };
+    let dest = p
+        .positional
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| checkout_named_after(url, "repo"));
     cx.write(&dest);
+}
+
+/// The directory git checks `url` out into when none is given: the URL's last part,
+/// without `.git` (`fallback` if there is none).
+fn checkout_named_after(url: &Expanded, fallback: &str) -> Expanded {
+    let name = url
+        .text
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .rsplit(['/', ':'])
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(fallback);
+    Expanded {
+        text: name.to_owned(),
+        ..url.clone()
+    }
 }
 
 /// `init` and `clone` copy a template directory's hooks, which then run.
@@ -305,17 +313,11 @@ pub(super) fn submodule(cx: &mut WalkCx<'_>, inv: &Invocation, sub: &Sub<'_>) {
             };
             let t = target(cx, inv, Some(url));
             connect(cx, t);
-            let path = p.positional.get(2).cloned().unwrap_or_else(|| Expanded {
-                text: url
-                    .text
-                    .trim_end_matches('/')
-                    .trim_end_matches(".git")
-                    .rsplit(['/', ':'])
-                    .next()
-                    .unwrap_or("sub")
-                    .to_owned(),
-                ..url.clone()
-            });
+            let path = p
+                .positional
+                .get(2)
+                .cloned()
+                .unwrap_or_else(|| checkout_named_after(url, "sub"));
             cx.write(&path);
             cx.write(&word(".gitmodules"));
         }
