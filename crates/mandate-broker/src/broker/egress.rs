@@ -151,20 +151,16 @@ impl Broker {
     /// resolution: the answer carries the addresses that were checked), and
     /// placeholders going where their secret is not bound. Recorded in the audit.
     pub async fn egress(&self, token: &str, req: EgressRequest) -> EgressAnswer {
-        let action = Action {
-            kind: ActionKind::Http {
-                method: req.method.unwrap_or(HttpMethod::Get),
-                url: req.url.clone(),
-            },
-            cwd: self.cwd_of(token),
-        };
+        let method = req.method.unwrap_or(HttpMethod::Get);
         let grant = match self.grant(token) {
             Ok(g) => g,
             Err(reason) => {
+                // A genuine but ended task's token is still attributed to its task.
                 let mandate = self
                     .verify_signature(token)
                     .ok()
                     .map(|v| v.mandate().clone());
+                let action = http_action(method, &req.url, mandate.as_deref());
                 let decision = self
                     .finish(
                         Err(reason),
@@ -181,6 +177,7 @@ impl Broker {
                 };
             }
         };
+        let action = http_action(method, &req.url, Some(&grant.mandate));
         let mut addresses = Vec::new();
         let mut deviation = None;
         let outcome = match self.screen(&grant, &req) {
@@ -262,13 +259,7 @@ impl Broker {
         {
             return self.egress(token, req).await;
         }
-        let action = Action {
-            kind: ActionKind::Http {
-                method: HttpMethod::Get,
-                url: req.url.clone(),
-            },
-            cwd: self.cwd_of(token),
-        };
+        let action = http_action(HttpMethod::Get, &req.url, Some(&grant.mandate));
         let outcome = self.engine.decide(&grant.state, &action);
         if outcome.verdict != Verdict::Allow {
             return self.egress(token, req).await;
@@ -367,14 +358,6 @@ impl Broker {
             }))
             .await;
         metrics::counter!("mandate_deviations_total").increment(1);
-    }
-
-    /// The working directory recorded with a proxy decision: the task's repository.
-    fn cwd_of(&self, token: &str) -> mandate_types::AbsPath {
-        self.verify_signature(token)
-            .ok()
-            .and_then(|v| v.mandate().scope.repos.first().cloned())
-            .unwrap_or_else(|| super::literal(|s| mandate_types::AbsPath::parse("cwd", s), "/"))
     }
 
     /// What is refused before the policy is asked and before any lookup.
@@ -549,6 +532,20 @@ impl Broker {
                 })
             })
             .collect()
+    }
+}
+
+/// A request at the proxy as an action, in the task's repository (`/` when the token
+/// names no task).
+fn http_action(method: HttpMethod, url: &Url, mandate: Option<&Mandate>) -> Action {
+    Action {
+        kind: ActionKind::Http {
+            method,
+            url: url.clone(),
+        },
+        cwd: mandate
+            .and_then(|m| m.scope.repos.first().cloned())
+            .unwrap_or_else(|| super::literal(|s| mandate_types::AbsPath::parse("cwd", s), "/")),
     }
 }
 
