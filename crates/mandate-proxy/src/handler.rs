@@ -3,8 +3,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -63,10 +61,7 @@ fn task_token(headers: &header::HeaderMap) -> Option<String> {
     if scheme.eq_ignore_ascii_case("bearer") {
         return Some(rest.trim().to_owned());
     }
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()?;
+    let decoded = crate::swap::basic_credentials(value)?;
     let (_, token) = decoded.split_once(':')?;
     // Clients percent-encode the URL's password; a JWT has nothing to encode.
     Some(token.to_owned()).filter(|t| !t.is_empty())
@@ -343,15 +338,12 @@ async fn mint_for(proxy: &Proxy, answer: &mut EgressAnswer) -> Result<(), Respon
 /// Placeholders anywhere in the request line, the headers and the body.
 fn scan(uri: &str, headers: &header::HeaderMap, body: Option<&Bytes>) -> Vec<FoundPlaceholder> {
     let mut found = find_placeholders(uri);
-    for (name, value) in headers {
+    for value in headers.values() {
         let text = String::from_utf8_lossy(value.as_bytes());
         found.extend(find_placeholders(&text));
         // Inside Basic credentials too (git puts its password there).
-        if name == header::AUTHORIZATION
-            && let Some(b64) = text.strip_prefix("Basic ").or(text.strip_prefix("basic "))
-            && let Ok(d) = STANDARD.decode(b64.trim())
-        {
-            found.extend(find_placeholders(&String::from_utf8_lossy(&d)));
+        if let Some(decoded) = crate::swap::basic_credentials(&text) {
+            found.extend(find_placeholders(&decoded));
         }
     }
     if let Some(b) = body {

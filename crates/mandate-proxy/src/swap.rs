@@ -55,12 +55,7 @@ pub fn swap(headers: &mut HeaderMap, uri: &mut Uri, secrets: &[BoundSecret]) -> 
 fn swap_header_value(text: &str, s: &BoundSecret) -> Option<String> {
     let value = s.value.expose();
     let direct = text.contains(&s.placeholder);
-    let basic = text
-        .get(..6)
-        .filter(|p| p.eq_ignore_ascii_case("basic "))
-        .and_then(|_| STANDARD.decode(text[6..].trim()).ok())
-        .and_then(|d| String::from_utf8(d).ok())
-        .filter(|d| d.contains(&s.placeholder));
+    let basic = basic_credentials(text).filter(|d| d.contains(&s.placeholder));
     if !direct && basic.is_none() {
         return None;
     }
@@ -72,6 +67,15 @@ fn swap_header_value(text: &str, s: &BoundSecret) -> Option<String> {
         return Some(format!("Basic {}", STANDARD.encode(swapped)));
     }
     Some(text.replace(&s.placeholder, value))
+}
+
+/// The decoded `user:password` of a `Basic` credential (the scheme in any case).
+pub fn basic_credentials(value: &str) -> Option<String> {
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()
 }
 
 fn swap_query(uri: &Uri, param: &str, s: &BoundSecret) -> Option<Uri> {
