@@ -167,6 +167,7 @@ fn main() {
             mcp_tools: vec![],
             parent: None,
             secrets,
+            sandbox: None,
         };
         rt.block_on(broker.start_task(req, PrincipalId::parse("user:bench").unwrap()))
             .unwrap()

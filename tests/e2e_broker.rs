@@ -134,6 +134,7 @@ fn token_forgery_expiry_and_alg_none_are_denied() {
         issued_at: issued,
         expires_at: issued + 600,
         parent: None,
+        sandbox: None,
     };
     let other = BrokerKey::generate();
     let forged = other.sign(&Claims::for_mandate(

@@ -171,6 +171,7 @@ fn task_request(
         mcp_tools: parse_all(&args.allow_tool, McpToolPattern::parse)?,
         parent: None,
         secrets: args.secret.clone(),
+        sandbox: None,
     })
 }
 

@@ -39,6 +39,7 @@ fn start(dir: &Path, s: StartArgs, json: bool) -> CliResult {
         mcp_tools: parse_all(&s.allow_tool, McpToolPattern::parse)?,
         parent: None,
         secrets: s.secret,
+        sandbox: None,
     };
     let t: StartedTask = client(dir).json("POST", "/v1/tasks", Some(&req))?;
     if json {

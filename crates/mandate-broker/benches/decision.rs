@@ -70,6 +70,7 @@ fn fixture() -> Fixture {
         issued_at: 0,
         expires_at: i64::MAX,
         parent: None,
+        sandbox: None,
     };
     let task = engine.task(Arc::new(mandate)).unwrap();
     let cwd = AbsPath::from_path("cwd", &repo).unwrap();

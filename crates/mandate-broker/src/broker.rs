@@ -27,6 +27,7 @@ use crate::engine::{Engine, Outcome, TaskState};
 use crate::{now_ms, now_secs, rfc3339};
 
 mod egress;
+mod sandbox;
 pub use egress::{BoundSecret, EgressAnswer, EgressRequest, TaskGrant};
 
 /// Most task states kept in memory (rebuilt from the token when evicted).
@@ -219,6 +220,7 @@ impl Broker {
         } else {
             req.branches.clone()
         };
+        let sandbox = self.task_sandbox(&req).await?;
         let now = now_secs();
         let task = generated(TaskId::parse, "task_");
         let mandate = Mandate {
@@ -243,6 +245,7 @@ impl Broker {
             issued_at: now,
             expires_at: now + ttl,
             parent: req.parent.clone(),
+            sandbox,
         };
         // Validate the scope compiles before anything is stored.
         let state = self
@@ -275,6 +278,7 @@ impl Broker {
             expires_at: mandate.expires_at,
             policy_hash: self.engine.policy().hash().to_owned(),
             device: self.hostname.clone(),
+            sandbox: mandate.sandbox,
         }))
         .await?;
         self.tasks.insert(task.clone(), Arc::new(state));
@@ -293,6 +297,31 @@ impl Broker {
             mandate,
             placeholders,
         })
+    }
+
+    /// The sandbox a new task runs in: what it declares, else (a sub-agent's task, whose
+    /// processes are the parent's children) its parent's. A sub-agent cannot declare
+    /// more than its parent has.
+    async fn task_sandbox(
+        &self,
+        req: &StartTaskRequest,
+    ) -> Result<Option<mandate_types::SandboxLayers>, BrokerError> {
+        let Some(parent) = &req.parent else {
+            return Ok(req.sandbox);
+        };
+        let rec = self
+            .store
+            .get_task(parent)
+            .await?
+            .ok_or_else(|| BrokerError::Invalid(format!("no parent task {parent}")))?;
+        match (req.sandbox, rec.mandate.sandbox) {
+            (None, inherited) => Ok(inherited),
+            (Some(declared), Some(inherited)) if declared == inherited => Ok(Some(declared)),
+            (Some(declared), inherited) => Err(BrokerError::Invalid(format!(
+                "a sub-agent's task runs in its parent's sandbox ({}), not {declared}",
+                inherited.map_or_else(|| "none".to_owned(), |l| l.to_string())
+            ))),
+        }
     }
 
     /// Ends a task: revokes its token everywhere and records `task.end`. Returns false
@@ -447,6 +476,7 @@ impl Broker {
             policy_hash: self.engine.policy().hash().to_owned(),
             device: self.hostname.clone(),
             via,
+            sandbox: mandate.and_then(|m| m.sandbox),
         };
         if let Err(e) = self.record(AuditEvent::Decision(Box::new(record))).await {
             decision.decision = Verdict::Deny;

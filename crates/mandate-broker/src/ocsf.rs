@@ -131,6 +131,14 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
             device: "",
             detail: json!({"target": c.target, "secret": c.secret, "granted": c.granted, "reason": c.reason}),
         },
+        AuditEvent::SandboxRefusal(x) => About {
+            // Detection Finding: the kernel stopped something the task's process tried.
+            class: Class::new(2004, 1, "Create"),
+            delegator: None,
+            agent: None,
+            device: "",
+            detail: json!({"layer": x.layer, "operation": x.operation, "target": x.target, "detail": x.detail, "program": x.program}),
+        },
         AuditEvent::Session(_, s) => About {
             class: API_OTHER,
             delegator: None,

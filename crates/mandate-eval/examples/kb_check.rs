@@ -93,6 +93,7 @@ fn main() {
                 issued_at: 0,
                 expires_at: i64::MAX,
                 parent: None,
+                sandbox: None,
             };
             let task = engine.task(Arc::new(mandate)).unwrap();
             let Ok(kind) = ActionKind::shell(&command) else {

@@ -214,6 +214,7 @@ impl Ctx<'_> {
             issued_at: 0,
             expires_at: i64::MAX,
             parent: None,
+            sandbox: None,
         };
         let state = self.engine.task(Arc::new(mandate)).ok()?;
         Some((state, AbsPath::parse("cwd", cwd).ok()?))

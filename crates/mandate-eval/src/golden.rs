@@ -459,6 +459,7 @@ fn case_mandate(
         },
         expires_at: i64::MAX,
         parent: None,
+        sandbox: None,
     })
 }
 

@@ -230,6 +230,30 @@ async fn credential(State(app): State<App>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
+async fn sandbox_lookup(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let q: mandate_types::api::LookupQuery = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let token = bearer(&headers).unwrap_or_default();
+    match app.broker.sandbox_lookup(&token, &q.name).await {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
+async fn sandbox_refusal(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let r: mandate_types::audit::SandboxRefusal = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let token = bearer(&headers).unwrap_or_default();
+    match app.broker.sandbox_refusal(&token, r).await {
+        Ok(()) => Json(serde_json::json!({"recorded": true})).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
 async fn start_task(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -527,6 +551,8 @@ fn unix_router(app: App) -> Router {
         .route("/v1/tasks", post(start_task).get(list_tasks))
         .route("/v1/proxy", get(proxy_info))
         .route("/v1/credential", post(credential))
+        .route("/v1/sandbox/lookup", post(sandbox_lookup))
+        .route("/v1/sandbox/refusals", post(sandbox_refusal))
         .route("/v1/tasks/{id}", get(show_task))
         .route("/v1/tasks/{id}/end", post(end_task))
         .route("/oauth/introspect", post(introspect))
@@ -540,6 +566,8 @@ fn tcp_router(app: App) -> Router {
         .route("/v1/tasks", post(unix_only).get(unix_only))
         .route("/v1/proxy", get(unix_only))
         .route("/v1/credential", post(unix_only))
+        .route("/v1/sandbox/lookup", post(unix_only))
+        .route("/v1/sandbox/refusals", post(unix_only))
         .route("/v1/tasks/{id}", get(unix_only))
         .route("/v1/tasks/{id}/end", post(unix_only))
         .route("/oauth/introspect", post(unix_only))

@@ -44,6 +44,7 @@ pub fn sample_task(issued_at: i64) -> TaskRecord {
             issued_at,
             expires_at: issued_at + 3600,
             parent: None,
+            sandbox: None,
         },
         jti: unique("jti-"),
         ended_at: None,

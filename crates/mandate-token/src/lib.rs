@@ -89,6 +89,9 @@ pub struct TaskDetails {
     /// The parent task, for sub-agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<TaskId>,
+    /// The kernel sandbox around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<mandate_types::SandboxLayers>,
     #[serde(flatten)]
     pub scope: Scope,
 }
@@ -146,6 +149,7 @@ impl Claims {
                 purpose: m.purpose.clone(),
                 delegator: m.delegator.clone(),
                 parent: m.parent.clone(),
+                sandbox: m.sandbox,
                 scope: m.scope.clone(),
             }],
         }
@@ -171,6 +175,7 @@ impl Claims {
             issued_at: self.iat,
             expires_at: self.exp,
             parent: d.parent.clone(),
+            sandbox: d.sandbox,
         })
     }
 }
@@ -481,6 +486,7 @@ mod tests {
             issued_at: now,
             expires_at: now + ttl,
             parent: None,
+            sandbox: None,
         }
     }
 

@@ -51,6 +51,10 @@ pub struct StartTaskRequest {
     /// a sub-agent's task may name only secrets its parent holds.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// The kernel sandbox the task's processes will run in (`mandate run --sandbox`);
+    /// a sub-agent's task inherits its parent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// The answer to a task start.
@@ -95,6 +99,24 @@ pub struct CredentialQuery {
 pub struct CredentialAnswer {
     pub username: String,
     pub password: String,
+}
+
+/// A name looked up inside a task's sandbox (`POST /v1/sandbox/lookup`, Unix socket only,
+/// with the task's token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupQuery {
+    /// The name as the query carried it (not yet validated).
+    pub name: String,
+}
+
+/// The resolver's answer: the addresses of an allowed name, or why it is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupAnswer {
+    #[serde(default)]
+    pub addresses: Vec<std::net::IpAddr>,
+    /// Why the name is not answered (recorded in the task's timeline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<crate::Reason>,
 }
 
 /// A task in listings.

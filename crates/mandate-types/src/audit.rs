@@ -31,6 +31,9 @@ pub struct TaskStarted {
     pub policy_hash: String,
     /// The host name of the machine the broker runs on.
     pub device: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// A task ended and its token was revoked (`task.end`).
@@ -63,6 +66,9 @@ pub struct DecisionMade {
     /// Where the action was seen when not at a hook or the API: the egress proxy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<EnforcementPoint>,
+    /// The kernel sandbox layers active around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// An enforcement point other than the assistant's hooks.
@@ -71,6 +77,44 @@ pub struct DecisionMade {
 pub enum EnforcementPoint {
     /// The egress proxy: a request the task's processes made on the network.
     Proxy,
+    /// The sandbox's DNS resolver: a name looked up inside the sandbox.
+    Resolver,
+    /// The kernel sandbox: an operation Landlock, the network namespace or seccomp
+    /// refused, as the sandbox's supervisor saw it.
+    Sandbox,
+}
+
+/// The kernel sandbox refused something a task's process tried (`sandbox.refusal`): a
+/// file outside what Landlock grants, a connection past the network namespace, a name
+/// the sandbox's resolver would not answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxRefusal {
+    pub task: TaskId,
+    /// Which layer refused.
+    pub layer: SandboxLayer,
+    /// What was tried: `read`, `write`, `execute`, `connect`, `lookup`.
+    pub operation: String,
+    /// On what: a path, `host:port`, a name.
+    pub target: String,
+    /// Why, for a human.
+    pub detail: String,
+    /// The program that tried, when the supervisor could tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+}
+
+/// A layer of the kernel sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxLayer {
+    /// Landlock's filesystem rules.
+    Landlock,
+    /// The network namespace (no way out but the proxy).
+    Network,
+    /// The sandbox's DNS resolver.
+    Resolver,
+    /// The seccomp filter.
+    Seccomp,
 }
 
 /// The task did something that departs from its mandate in a way no single action
@@ -194,6 +238,8 @@ pub enum AuditEvent {
     Deviation(TaskDeviation),
     /// `credential`
     Credential(CredentialRequest),
+    /// `sandbox.refusal`
+    SandboxRefusal(SandboxRefusal),
     /// A session event reported by a hook, under its own kind.
     Session(EventKind, SessionEvent),
 }
@@ -219,6 +265,7 @@ impl AuditEvent {
             Self::ToolResult(_) => "tool.result",
             Self::Deviation(_) => "task.deviation",
             Self::Credential(_) => "credential",
+            Self::SandboxRefusal(_) => "sandbox.refusal",
             Self::Session(kind, _) => kind.as_str(),
         }
     }
@@ -232,6 +279,7 @@ impl AuditEvent {
             Self::ToolResult(b) => Some(&b.task),
             Self::Deviation(b) => Some(&b.task),
             Self::Credential(b) => Some(&b.task),
+            Self::SandboxRefusal(b) => Some(&b.task),
             Self::Session(_, b) => Some(&b.task),
         }
     }
@@ -245,6 +293,7 @@ impl AuditEvent {
             Self::ToolResult(b) => serde_json::to_value(b),
             Self::Deviation(b) => serde_json::to_value(b),
             Self::Credential(b) => serde_json::to_value(b),
+            Self::SandboxRefusal(b) => serde_json::to_value(b),
             Self::Session(_, b) => serde_json::to_value(b),
         };
         // Every body is plain data (strings, numbers, vectors, derived maps): serde_json
@@ -265,6 +314,7 @@ impl AuditEvent {
             "tool.result" => Self::ToolResult(serde_json::from_str(body).map_err(err)?),
             "task.deviation" => Self::Deviation(serde_json::from_str(body).map_err(err)?),
             "credential" => Self::Credential(serde_json::from_str(body).map_err(err)?),
+            "sandbox.refusal" => Self::SandboxRefusal(serde_json::from_str(body).map_err(err)?),
             other => {
                 let kind = EventKind::parse(other).map_err(|e| {
                     err(<serde_json::Error as serde::de::Error>::custom(

@@ -15,6 +15,7 @@ mod ids;
 pub mod ip;
 mod label;
 mod mandate;
+mod sandbox;
 mod text;
 
 pub use action::{
@@ -29,6 +30,7 @@ pub use mandate::{
     BranchPattern, HostPattern, Mandate, McpToolPattern, PathGlob, Scope, normalize_git_url,
     wildcard_match,
 };
+pub use sandbox::SandboxLayers;
 pub use text::{AbsPath, Host, Purpose};
 
 /// Why a value was refused at a trust boundary. The message names the field and what is

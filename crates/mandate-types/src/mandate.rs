@@ -256,6 +256,9 @@ pub struct Mandate {
     /// The parent task, for sub-agents.
     #[serde(default)]
     pub parent: Option<TaskId>,
+    /// The kernel sandbox around the task's processes, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 impl Mandate {

@@ -25,7 +25,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct TaskGrant {
     pub mandate: Arc<Mandate>,
-    state: Arc<TaskState>,
+    pub(super) state: Arc<TaskState>,
 }
 
 impl TaskGrant {
@@ -360,6 +360,28 @@ impl Broker {
         metrics::counter!("mandate_deviations_total").increment(1);
     }
 
+    /// [`Self::screen`] for other enforcement points: a refusal, whatever kind.
+    pub(super) fn screen_request(&self, grant: &TaskGrant, req: &EgressRequest) -> Result<(), Reason> {
+        self.screen(grant, req).map_err(|s| match s {
+            Screened::Refused(r) | Screened::Deviation(r, _) => r,
+        })
+    }
+
+    /// [`Self::check_addresses`] for other enforcement points: the addresses checked.
+    pub(super) async fn checked_addresses(
+        &self,
+        grant: &TaskGrant,
+        url: &Url,
+    ) -> Result<Vec<SocketAddr>, Reason> {
+        let mut addresses = Vec::new();
+        self.check_addresses(grant, url, &mut addresses)
+            .await
+            .map(|()| addresses)
+            .map_err(|s| match s {
+                Screened::Refused(r) | Screened::Deviation(r, _) => r,
+            })
+    }
+
     /// What is refused before the policy is asked and before any lookup.
     fn screen(&self, grant: &TaskGrant, req: &EgressRequest) -> Result<(), Screened> {
         let scope = &grant.mandate.scope;
@@ -537,7 +559,7 @@ impl Broker {
 
 /// A request at the proxy as an action, in the task's repository (`/` when the token
 /// names no task).
-fn http_action(method: HttpMethod, url: &Url, mandate: Option<&Mandate>) -> Action {
+pub(super) fn http_action(method: HttpMethod, url: &Url, mandate: Option<&Mandate>) -> Action {
     Action {
         kind: ActionKind::Http {
             method,
