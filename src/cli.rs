@@ -70,6 +70,10 @@ pub enum Command {
     },
     /// Run an assistant under a new task: inject hooks, pass the token, end the task on exit.
     Run(RunArgs),
+    /// The kernel sandbox's supervisor and its last step before the workload (started
+    /// by `mandate run --sandbox`; not for direct use).
+    #[command(hide = true)]
+    SandboxExec(SandboxExecArgs),
     /// Write persistent hook configuration for an assistant.
     Install {
         /// claude, cursor, gemini, codex or copilot.
@@ -296,9 +300,37 @@ pub struct RunArgs {
     /// the egress proxy swaps for the value, towards the secret's hosts only (repeatable).
     #[arg(long, value_name = "NAME")]
     pub secret: Vec<String>,
+    /// Run it in the kernel sandbox (Linux): Landlock, a network namespace whose only
+    /// way out is the egress proxy, seccomp. Refuses to start when the kernel lacks a
+    /// layer, unless `--sandbox=best-effort`.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "enforce")]
+    pub sandbox: Option<SandboxMode>,
     /// The assistant and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// How `mandate run --sandbox` treats a missing kernel feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxMode {
+    /// Refuse to start without every layer.
+    Enforce,
+    /// Start with the layers the kernel has, and say so in every record of the task.
+    BestEffort,
+}
+
+/// `mandate sandbox-exec`: stage one (supervisor) or, with `--enforce`, stage two.
+#[derive(Debug, Args)]
+pub struct SandboxExecArgs {
+    /// The plan `mandate run --sandbox` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Stage two: restrict this process and exec the command.
+    #[arg(long)]
+    pub enforce: bool,
+    /// The workload.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Where `mandate install` writes.

@@ -88,6 +88,17 @@ fn tail_line(r: &AuditRecord) -> String {
             d.action.kind.name(),
             d.action.kind.target()
         ),
+        Ok(AuditEvent::SandboxRefusal(x)) => format!(
+            "{} refused {} {}: {}",
+            serde_json::to_value(x.layer)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            x.operation,
+            x.target,
+            x.detail
+        ),
+        Ok(AuditEvent::Deviation(d)) => format!("{} {}", d.signal, d.destination),
         Ok(_) => String::new(),
         Err(e) => format!("(unreadable: {e})"),
     };

@@ -8,6 +8,7 @@ pub mod hook;
 pub mod install;
 pub mod policy;
 pub mod run;
+pub mod sandbox_exec;
 pub mod secret;
 pub mod serve;
 pub mod task;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Hook { assistant, event } => hook::hook(&dir, &assistant, event),
         Command::Eval(args) => eval::eval(&dir, args, json),
         Command::Run(args) => run::run(&dir, args),
+        Command::SandboxExec(args) => sandbox_exec::sandbox_exec(args),
         Command::Install { assistant, scope } => install::install(&dir, &assistant, scope),
         Command::Uninstall { assistant, scope } => install::uninstall(&dir, &assistant, scope),
     }

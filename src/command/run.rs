@@ -10,7 +10,9 @@ use mandate_broker::config::Overrides;
 use mandate_client::Client;
 use mandate_server::Running;
 use mandate_types::api::{ProxyInfo, StartTaskRequest, StartedTask};
-use mandate_types::{AgentId, BranchPattern, HostPattern, McpToolPattern, ProfileName, Purpose};
+use mandate_types::{
+    AgentId, BranchPattern, HostPattern, McpToolPattern, ProfileName, Purpose, SandboxLayers,
+};
 use tokio::runtime::Runtime;
 
 use super::parse_all;
@@ -20,6 +22,7 @@ use crate::paths::abs_path;
 use crate::signals::{Signal, Signals};
 
 mod egress;
+mod sandbox;
 
 /// A broker running inside this process for the length of one session.
 struct Embedded {
@@ -72,8 +75,17 @@ pub fn run(dir: &Path, args: RunArgs) -> CliResult {
     } else {
         Some(Embedded::start(dir)?)
     };
+    let layers = match args.sandbox.map(sandbox::layers).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            if let Some(b) = embedded {
+                b.stop();
+            }
+            return Err(e);
+        }
+    };
     let client = Client::new(&socket);
-    let started = task_request(&args, &program, assistant)
+    let started = task_request(&args, &program, assistant, layers)
         .and_then(|req| Ok(client.json::<_, StartedTask>("POST", "/v1/tasks", Some(&req))?));
     let task = match started {
         Ok(t) => t,
@@ -91,23 +103,26 @@ pub fn run(dir: &Path, args: RunArgs) -> CliResult {
 
     let proxy = match client.json::<(), ProxyInfo>("GET", "/v1/proxy", None) {
         Ok(p) => Some(p),
-        Err(e) if task.placeholders.is_empty() => {
+        Err(e) if task.placeholders.is_empty() && layers.is_none() => {
             eprintln!("mandate: no egress proxy ({e}); network requests are judged at the hooks only");
             None
         }
         Err(e) => Err(CliError::Failed(format!(
-            "the task holds secrets, which only the egress proxy can use, and the broker runs none: {e}"
+            "the task holds secrets or runs in the sandbox, and only the egress proxy can carry them out, but the broker runs none: {e}"
         )))
         .inspect_err(|_| end_quietly(&client, &task))?,
     };
     let outcome = run_child(
         dir,
-        &program,
-        &args.command[1..],
-        assistant,
-        &task,
-        &socket,
-        proxy.as_ref(),
+        &Child {
+            program: &program,
+            rest: &args.command[1..],
+            assistant,
+            task: &task,
+            socket: &socket,
+            proxy: proxy.as_ref(),
+            sandbox: layers,
+        },
     );
 
     let reason = match &outcome {
@@ -143,6 +158,7 @@ fn task_request(
     args: &RunArgs,
     program: &str,
     assistant: Option<Assistant>,
+    sandbox: Option<SandboxLayers>,
 ) -> CliResult<StartTaskRequest> {
     let repo = abs_path(
         "repo",
@@ -171,7 +187,7 @@ fn task_request(
         mcp_tools: parse_all(&args.allow_tool, McpToolPattern::parse)?,
         parent: None,
         secrets: args.secret.clone(),
-        sandbox: None,
+        sandbox,
     })
 }
 
@@ -220,15 +236,27 @@ impl Drop for SessionFiles {
     }
 }
 
-fn run_child(
-    dir: &Path,
-    program: &str,
-    rest: &[String],
+/// What the session runs, and how.
+struct Child<'a> {
+    program: &'a str,
+    rest: &'a [String],
     assistant: Option<Assistant>,
-    task: &StartedTask,
-    socket: &Path,
-    proxy: Option<&ProxyInfo>,
-) -> CliResult {
+    task: &'a StartedTask,
+    socket: &'a Path,
+    proxy: Option<&'a ProxyInfo>,
+    sandbox: Option<SandboxLayers>,
+}
+
+fn run_child(dir: &Path, c: &Child<'_>) -> CliResult {
+    let Child {
+        program,
+        rest,
+        assistant,
+        task,
+        socket,
+        proxy,
+        sandbox,
+    } = *c;
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
     // Session files live in the private data directory: assistants refuse configuration
     // from world-writable places such as /tmp (Gemini CLI checks every parent).
@@ -254,7 +282,40 @@ fn run_child(
     for (path, content) in &wiring.files {
         files.create(path, content)?;
     }
-    let mut cmd = std::process::Command::new(program);
+    let prepared = match sandbox {
+        Some(layers) => {
+            let repo = task
+                .mandate
+                .repo()
+                .map(|r| r.as_path().to_path_buf())
+                .ok_or_else(|| CliError::Failed("the task has no repository".into()))?;
+            Some(sandbox::prepare(
+                layers,
+                &sandbox::Session {
+                    dir,
+                    session: session.path(),
+                    repo: &repo,
+                    exe: &exe,
+                    proxy,
+                    policy_dir: super::configured_policy_dir(dir),
+                },
+            )?)
+        }
+        None => None,
+    };
+    let mut cmd = match &prepared {
+        Some(p) => {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("sandbox-exec")
+                .arg("--plan")
+                .arg(&p.plan_file)
+                .arg("--")
+                .arg(program)
+                .env("TMPDIR", p.temp.path());
+            cmd
+        }
+        None => std::process::Command::new(program),
+    };
     cmd.args(&wiring.args)
         .args(rest)
         .env("MANDATE_TOKEN", &task.token)
@@ -262,10 +323,24 @@ fn run_child(
         .env("MANDATE_TASK_ID", task.task_id.as_str())
         .envs(wiring.env.iter().map(|(k, v)| (k, v)))
         .envs(&task.placeholders);
-    if let Some(p) = proxy {
-        let bundle = session.path().join("ca-bundle.pem");
+    // Inside the sandbox the proxy is at its bridge, and the CA files are in the task's
+    // temp dir: the data dir is out of the sandbox's reach.
+    let proxy = match &prepared {
+        Some(p) => p.proxy.clone(),
+        None => proxy.cloned(),
+    };
+    if let Some(mut p) = proxy {
+        let files = prepared
+            .as_ref()
+            .map_or_else(|| session.path().to_path_buf(), |s| s.temp.path().to_path_buf());
+        let bundle = files.join("ca-bundle.pem");
         egress::write_ca_bundle(Path::new(&p.ca_cert), &bundle)?;
-        cmd.envs(egress::environment(p, &task.token, &bundle, &exe));
+        if prepared.is_some() {
+            let ca = files.join("proxy-ca.pem");
+            std::fs::copy(&p.ca_cert, &ca).map_err(CliError::io(ca.display().to_string()))?;
+            p.ca_cert = ca.display().to_string();
+        }
+        cmd.envs(egress::environment(&p, &task.token, &bundle, &exe));
     }
     cmd.stdin(Stdio::inherit())
         .stdout(Stdio::inherit())

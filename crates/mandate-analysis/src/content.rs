@@ -13,8 +13,9 @@ const MAX_TREE_ENTRIES: usize = 4000;
 /// Deepest level of a directory looked into.
 const MAX_TREE_DEPTH: usize = 6;
 
-/// Places under a home directory that hold credentials, looked at first.
-const HOME_SECRETS: &[&str] = &[
+/// Places under a home directory that hold credentials or a browser's logged-in
+/// sessions: looked at first when a tree is copied, and out of the sandbox's reach.
+pub const HOME_SECRETS: &[&str] = &[
     ".ssh",
     ".aws",
     ".gnupg",
@@ -31,6 +32,15 @@ const HOME_SECRETS: &[&str] = &[
     ".config/rclone",
     ".pgpass",
     ".vault-token",
+    ".password-store",
+    ".local/share/keyrings",
+    ".mozilla",
+    ".config/google-chrome",
+    ".config/chromium",
+    ".config/BraveSoftware",
+    ".config/microsoft-edge",
+    "snap/firefox",
+    "snap/chromium",
 ];
 
 /// The labels of everything under `dir` that a recursive copy or archive reads: the

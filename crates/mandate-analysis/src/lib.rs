@@ -25,6 +25,7 @@ use mandate_types::{
     PathZone, SpecialPath, ToolRole, Url,
 };
 
+pub use content::HOME_SECRETS;
 pub use paths::{Environment, resolve, resolve_under};
 pub use secrets::{SecretRuleError, SecretScanner};
 pub use sensitive::{RuleError, SensitivePaths};
