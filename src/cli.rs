@@ -328,6 +328,10 @@ pub struct SandboxExecArgs {
     /// Stage two: restrict this process and exec the command.
     #[arg(long)]
     pub enforce: bool,
+    /// Stage two: the descriptor on which the supervisor waits for the listener of the
+    /// notification filter.
+    #[arg(long, value_name = "FD")]
+    pub notify_fd: Option<i32>,
     /// The workload.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

@@ -292,6 +292,7 @@ fn run_child(dir: &Path, c: &Child<'_>) -> CliResult {
             Some(sandbox::prepare(
                 layers,
                 &sandbox::Session {
+                    task: &task.task_id,
                     dir,
                     session: session.path(),
                     repo: &repo,

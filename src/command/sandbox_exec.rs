@@ -23,20 +23,23 @@ pub fn sandbox_exec(args: SandboxExecArgs) -> CliResult {
     let plan: Plan = serde_json::from_str(&text)
         .map_err(|e| CliError::Failed(format!("sandbox plan {}: {e}", args.plan.display())))?;
     if args.enforce {
-        let e = mandate_sandbox::enforce(&plan, &args.command);
+        let e = mandate_sandbox::enforce(&plan, args.notify_fd, &args.command);
         return Err(CliError::Failed(format!("sandbox: {e}")));
     }
     let reporter = BrokerReporter::from_env()?;
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
-    let mut stage_two = std::process::Command::new(exe);
-    stage_two
-        .arg("sandbox-exec")
-        .arg("--enforce")
-        .arg("--plan")
-        .arg(&args.plan)
-        .arg("--")
-        .args(&args.command);
-    let status = mandate_sandbox::supervise(&plan, &mut stage_two, Arc::new(reporter))
+    let stage_two = |notify_fd: i32| {
+        let mut c = std::process::Command::new(&exe);
+        c.arg("sandbox-exec")
+            .arg("--enforce")
+            .arg("--plan")
+            .arg(&args.plan)
+            .arg(format!("--notify-fd={notify_fd}"))
+            .arg("--")
+            .args(&args.command);
+        c
+    };
+    let status = mandate_sandbox::supervise(&plan, stage_two, Arc::new(reporter))
         .map_err(|e| CliError::Failed(format!("sandbox: {e}")))?;
     use std::os::unix::process::ExitStatusExt;
     Ok(Exit::Status(match (status.code(), status.signal()) {

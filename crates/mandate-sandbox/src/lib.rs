@@ -20,6 +20,7 @@ pub mod dns;
 mod error;
 pub mod landlock;
 pub mod net;
+mod observe;
 mod plan;
 pub mod probe;
 pub mod seccomp;

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mandate_types::SandboxLayers;
+use mandate_types::{SandboxLayers, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::SandboxError;
@@ -27,8 +27,7 @@ const DEVICES: &[&str] = &[
     "/dev/ptmx", "/dev/pts", "/dev/shm",
 ];
 
-/// Caches under the home directory that package managers and build tools write,
-/// created when missing so the tools find them writable.
+/// Caches under the home directory that package managers and build tools write.
 const HOME_CACHES: &[&str] = &[
     ".cache", ".npm", ".cargo/registry", ".cargo/git", ".m2/repository", ".gradle/caches",
     "go/pkg/mod", ".yarn/berry/cache", ".local/share/pnpm",
@@ -41,6 +40,8 @@ const SCAN_ENTRIES: usize = 20_000;
 
 /// Everything a plan is made from.
 pub struct PlanInputs<'a> {
+    /// The task the sandbox holds.
+    pub task: TaskId,
     /// The task's repository (read and write).
     pub repo: PathBuf,
     /// The task's own temp dir (read and write; `TMPDIR` points there).
@@ -82,6 +83,7 @@ pub struct NetworkPlan {
 /// What the sandbox enforces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    pub task: TaskId,
     pub layers: SandboxLayers,
     /// Readable and executable trees (files or directories).
     pub read: Vec<PathBuf>,
@@ -103,9 +105,9 @@ impl Plan {
     /// hole into a granted tree).
     pub fn build(inputs: &PlanInputs<'_>) -> Result<Self, SandboxError> {
         let home = &inputs.home;
-        for c in HOME_CACHES {
-            let _ = std::fs::create_dir_all(home.join(c));
-        }
+        // The XDG cache is made when missing (tools expect to create it); the others
+        // are granted where they exist.
+        let _ = std::fs::create_dir_all(home.join(".cache"));
         let mut write: Vec<PathBuf> = vec![inputs.repo.clone(), inputs.temp.clone()];
         write.extend(HOME_CACHES.iter().map(|c| home.join(c)));
         write.extend(inputs.assistant_state.iter().cloned());
@@ -146,6 +148,7 @@ impl Plan {
         denied.sort();
         denied.dedup();
         Ok(Self {
+            task: inputs.task.clone(),
             layers: inputs.layers,
             read,
             write,
@@ -255,6 +258,7 @@ mod tests {
         std::fs::write(home.join("notes.pem"), "k").unwrap();
         let sensitive = |p: &Path| p.extension().is_some_and(|e| e == "pem");
         let plan = Plan::build(&PlanInputs {
+            task: TaskId::parse("task_01").unwrap(),
             repo: home.join("src/repo"),
             temp: t.path().join("tmp"),
             home: home.clone(),
@@ -287,6 +291,7 @@ mod tests {
         let repo = t.path().join("repo");
         std::fs::create_dir_all(repo.join(".mandate")).unwrap();
         let err = Plan::build(&PlanInputs {
+            task: TaskId::parse("task_01").unwrap(),
             repo: repo.clone(),
             temp: t.path().to_path_buf(),
             home: t.path().join("nohome"),

@@ -23,6 +23,10 @@ use std::sync::Arc;
 
 use mandate_types::audit::SandboxRefusal;
 
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::UnixStream;
+
+use crate::observe::{self, Observer};
 use crate::{Plan, SandboxError, dns, net, sys};
 
 /// Where the supervisor reports: the broker, reached with the task's token.
@@ -34,12 +38,12 @@ pub trait Reporter: Send + Sync + 'static {
     fn refusal(&self, refusal: SandboxRefusal);
 }
 
-/// Stage one: sets up the namespaces and runs `stage_two` (this program again, with
-/// arguments that make it call [`enforce`]) as the workload's parent. Returns the
-/// workload's exit status.
+/// Stage one: sets up the namespaces and runs `stage_two(fd)` (this program again,
+/// with arguments that make it call [`enforce`] with `fd` as its channel back) as the
+/// workload's parent. Returns the workload's exit status.
 pub fn supervise(
     plan: &Plan,
-    stage_two: &mut Command,
+    stage_two: impl FnOnce(i32) -> Command,
     reporter: Arc<dyn Reporter>,
 ) -> Result<ExitStatus, SandboxError> {
     let (uid, gid) = sys::ids();
@@ -68,16 +72,32 @@ pub fn supervise(
         let r = reporter.clone();
         std::thread::spawn(move || serve_dns(&resolver, r.as_ref()));
     }
-    let mut child = stage_two
+    // Stage two sends back the listener of its notification filter on this pair.
+    let (ours, theirs) =
+        UnixStream::pair().map_err(SandboxError::sys("making the notification channel"))?;
+    sys::inheritable(theirs.as_fd()).map_err(SandboxError::sys("passing the channel down"))?;
+    let mut child = stage_two(theirs.as_raw_fd())
         .spawn()
         .map_err(SandboxError::sys("starting the sandboxed process"))?;
+    drop(theirs);
+    match sys::recv_fd(ours.as_fd()) {
+        Ok(listener) => {
+            let observer = Observer::new(plan.clone(), reporter);
+            std::thread::spawn(move || observer.run(listener));
+        }
+        // Stage two failed before it could send it; its error is on stderr.
+        // Stage two failed before it could send it; its error is on stderr.
+        Err(_) => {}
+    }
     child
         .wait()
         .map_err(SandboxError::sys("waiting for the sandboxed process"))
 }
 
 /// Stage two: restricts this process and execs `command`. Returns only on failure.
-pub fn enforce(plan: &Plan, command: &[OsString]) -> SandboxError {
+/// `notify` is the channel (a descriptor number from the supervisor) on which the
+/// listener of the notification filter goes back to it.
+pub fn enforce(plan: &Plan, notify: Option<i32>, command: &[OsString]) -> SandboxError {
     let Some((program, args)) = command.split_first() else {
         return SandboxError::Plan("no command to run".into());
     };
@@ -91,6 +111,11 @@ pub fn enforce(plan: &Plan, command: &[OsString]) -> SandboxError {
         }
         if plan.layers.seccomp {
             crate::seccomp::apply()?;
+        }
+        if let Some(channel) = notify.and_then(sys::inherited_fd) {
+            let listener = sys::install_notify_filter(&observe::watched())?;
+            sys::send_fd(channel.as_fd(), listener.as_fd())
+                .map_err(SandboxError::sys("handing the notification listener over"))?;
         }
         Ok::<(), SandboxError>(())
     })();

@@ -5,6 +5,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use crate::SandboxError;
@@ -242,4 +243,227 @@ pub fn die_with_parent() -> Result<(), SandboxError> {
         ));
     }
     Ok(())
+}
+
+/// The `seccomp_data.arch` value of this build's architecture.
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xc000_003e;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xc000_00b7;
+
+/// Loads a filter that hands `syscalls` to a supervisor (user notification) and lets
+/// every other through; returns the listener. Requires `no_new_privs`.
+pub fn install_notify_filter(syscalls: &[libc::c_long]) -> Result<OwnedFd, SandboxError> {
+    let n = syscalls.len();
+    let jump = |v: usize| u8::try_from(v).unwrap_or(u8::MAX);
+    let stmt = |code: u16, k: u32| libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+    const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+    const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+    let mut prog = vec![
+        stmt(LD_W_ABS, 4),
+        libc::sock_filter {
+            code: JEQ_K,
+            jt: 0,
+            jf: jump(n + 1),
+            k: AUDIT_ARCH,
+        },
+        stmt(LD_W_ABS, 0),
+    ];
+    for (i, nr) in syscalls.iter().enumerate() {
+        prog.push(libc::sock_filter {
+            code: JEQ_K,
+            jt: jump(n - i),
+            jf: 0,
+            k: u32::try_from(*nr).unwrap_or(u32::MAX),
+        });
+    }
+    prog.push(stmt(RET_K, libc::SECCOMP_RET_ALLOW));
+    prog.push(stmt(RET_K, libc::SECCOMP_RET_USER_NOTIF));
+    if n + 1 > usize::from(u8::MAX) {
+        return Err(SandboxError::Seccomp("too many syscalls to watch".into()));
+    }
+    let fprog = libc::sock_fprog {
+        len: u16::try_from(prog.len()).unwrap_or(u16::MAX),
+        filter: prog.as_mut_ptr(),
+    };
+    // SAFETY: `fprog` points at `prog`, alive for the call; the kernel copies it.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if fd < 0 {
+        return Err(SandboxError::Sys {
+            what: "loading the seccomp notification filter".into(),
+            source: io::Error::last_os_error(),
+        });
+    }
+    let fd = i32::try_from(fd).map_err(|_| SandboxError::Seccomp("listener fd out of range".into()))?;
+    // SAFETY: the kernel just returned this new descriptor to us; we own it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS).
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: CMSG_SPACE is a pure computation.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: an all-zero msghdr is valid; we point it at live buffers below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    // SAFETY: `msg` has a control buffer of CMSG_SPACE(int) bytes, so the first header
+    // exists and its data holds one int.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), fd.as_raw_fd());
+    }
+    // SAFETY: `msg` and every buffer it points at are alive for the call.
+    let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Receives one descriptor sent with [`send_fd`].
+pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: as in `send_fd`.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: as in `send_fd`.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    // SAFETY: `msg` points at live buffers; MSG_CMSG_CLOEXEC keeps the fd from leaking.
+    let r = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR checks the length before use.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
+            return Err(io::Error::other("no descriptor was sent"));
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// One syscall a sandboxed process waits on us for.
+#[derive(Debug, Clone, Copy)]
+pub struct Notification {
+    pub id: u64,
+    pub pid: u32,
+    pub nr: i32,
+    pub args: [u64; 6],
+}
+
+/// Waits for the next notification. `Ok(None)` when the notified process went away
+/// before we read it.
+pub fn notification(listener: BorrowedFd<'_>) -> io::Result<Option<Notification>> {
+    // SAFETY: the kernel requires a zeroed struct and fills it.
+    let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+    // SAFETY: `listener` is a seccomp listener and `req` the struct this ioctl fills.
+    let r = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EINTR) | Some(libc::ENOENT) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    Ok(Some(Notification {
+        id: req.id,
+        pid: req.pid,
+        nr: req.data.nr,
+        args: req.data.args,
+    }))
+}
+
+/// Lets the notified syscall go on to the kernel (and Landlock) as if never stopped.
+pub fn continue_syscall(listener: BorrowedFd<'_>, id: u64) {
+    let resp = libc::seccomp_notif_resp {
+        id,
+        val: 0,
+        error: 0,
+        flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+    };
+    // SAFETY: `resp` is a valid response struct for this listener. A failure means the
+    // process is gone; there is nothing to continue.
+    unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_SEND, &resp) };
+}
+
+/// Whether notification `id` is still pending (its process has not gone or moved on).
+pub fn still_pending(listener: BorrowedFd<'_>, id: u64) -> bool {
+    // SAFETY: the ioctl reads one u64 we own.
+    unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 }
+}
+
+/// Reads `buf.len()` bytes (or fewer, where a page is not mapped) at `addr` in `pid`.
+pub fn read_memory(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("pid out of range"))?;
+    // SAFETY: `local` covers `buf`, which we own; the remote side is only read by the
+    // kernel, which checks it.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Lets `fd` pass to the next program this process starts.
+pub fn inheritable(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we hold, with integer arguments.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Takes ownership of descriptor `n`, which the supervisor passed down by number.
+pub fn inherited_fd(n: i32) -> Option<OwnedFd> {
+    // SAFETY: F_GETFD only asks whether `n` is open.
+    if n < 3 || unsafe { libc::fcntl(n, libc::F_GETFD) } < 0 {
+        return None;
+    }
+    // SAFETY: `n` is open, was handed to this process for it alone (by the supervisor,
+    // on its command line), and nothing else in this process refers to it.
+    Some(unsafe { OwnedFd::from_raw_fd(n) })
 }

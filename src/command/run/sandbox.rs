@@ -51,6 +51,7 @@ pub struct Prepared {
 
 /// What a session's sandbox needs beyond its layers.
 pub struct Session<'a> {
+    pub task: &'a mandate_types::TaskId,
     pub dir: &'a Path,
     pub session: &'a Path,
     pub repo: &'a Path,
@@ -110,6 +111,7 @@ pub fn prepare(layers: SandboxLayers, s: &Session<'_>) -> CliResult<Prepared> {
     let mut protected = vec![s.dir.to_path_buf()];
     protected.extend(s.policy_dir.clone());
     let plan = Plan::build(&PlanInputs {
+        task: s.task.clone(),
         repo: s.repo.to_path_buf(),
         temp: temp.path().to_path_buf(),
         home: home.clone(),
