@@ -63,7 +63,13 @@ pub fn restrict_self(plan: &Plan, number: u8) -> Result<(), SandboxError> {
         ruleset = ruleset.scope(Scope::from_all(abi)).map_err(err)?;
     }
     let mut created = ruleset.create().map_err(err)?;
-    for (paths, access) in [(&plan.read, read), (&plan.write, all), (&plan.devices, device)] {
+    let list: BitFlags<AccessFs> = AccessFs::ReadDir.into();
+    for (paths, access) in [
+        (&plan.read, read),
+        (&plan.list, list),
+        (&plan.write, all),
+        (&plan.devices, device),
+    ] {
         for p in paths {
             created = add(created, p, access)?;
         }

@@ -97,19 +97,21 @@ impl Observer {
     fn refusal(&mut self, n: &Notification, a: Attempt) -> Option<SandboxRefusal> {
         let (layer, operation, target, detail) = match a {
             Attempt::Open { path, write } => {
-                let path = resolve(n.pid, &path);
+                let path = resolve(n.pid, &path)?;
                 if self.plan.allows(&path, write) || (!write && !path.exists()) {
                     return None;
                 }
                 let op = if write { "write" } else { "read" };
-                (SandboxLayer::Landlock, op, path.display().to_string(), self.why(&path))
+                let why = self.why(&path, write);
+                (SandboxLayer::Landlock, op, path.display().to_string(), why)
             }
             Attempt::Change(path) => {
-                let path = resolve(n.pid, &path);
+                let path = resolve(n.pid, &path)?;
                 if self.plan.allows(&path, true) {
                     return None;
                 }
-                (SandboxLayer::Landlock, "write", path.display().to_string(), self.why(&path))
+                let why = self.why(&path, true);
+                (SandboxLayer::Landlock, "write", path.display().to_string(), why)
             }
             Attempt::Connect(addr) => {
                 let detail = self.unreachable(addr)?;
@@ -133,16 +135,19 @@ impl Observer {
         })
     }
 
-    fn why(&self, path: &Path) -> String {
+    fn why(&self, path: &Path, write: bool) -> String {
+        let p = path.display();
         if self.plan.is_denied(path) {
+            format!("{p} is sensitive or Mandate's own; the sandbox keeps it out of reach")
+        } else if self.plan.read_only.iter().any(|r| path.starts_with(r)) {
+            format!("{p} is an assistant's hook configuration, read-only in the sandbox")
+        } else if write {
             format!(
-                "{} is sensitive or Mandate's own; the sandbox keeps it out of reach",
-                path.display()
+                "{p} is outside what the task may change (the repository, its temp dir, caches)"
             )
         } else {
             format!(
-                "{} is outside what the task may change (the repository, its temp dir, caches)",
-                path.display()
+                "{p} is outside what the task may read (the repository, system and toolchain directories)"
             )
         }
     }
@@ -294,13 +299,40 @@ fn socket_address(pid: u32, ptr: u64, len: u64) -> Option<SocketAddr> {
 }
 
 /// `path` as the process sees it, resolved as far as it exists (symbolic links
-/// followed, `/proc/self` being the process's own), then lexically.
-fn resolve(pid: u32, path: &Path) -> PathBuf {
-    let path = match path.strip_prefix("/proc/self") {
-        Ok(rest) => Path::new(&format!("/proc/{pid}")).join(rest),
-        Err(_) => path.to_path_buf(),
+/// followed, `/proc/self` being the process's own), then lexically. `None` for a
+/// descriptor re-opened through `/proc/PID/fd/N` that names no file (a pipe, a
+/// socket): Landlock has no say over those.
+fn resolve(pid: u32, path: &Path) -> Option<PathBuf> {
+    // Names of the process's own descriptors, which would otherwise resolve to ours.
+    let own = Path::new("/proc").join(pid.to_string());
+    let path = lexical(path);
+    let path = if let Ok(rest) = path.strip_prefix("/proc/self") {
+        own.join(rest)
+    } else if let Ok(rest) = path.strip_prefix("/proc/thread-self") {
+        own.join(rest)
+    } else if let Ok(rest) = path.strip_prefix("/dev/fd") {
+        own.join("fd").join(rest)
+    } else if let Some(n) = ["/dev/stdin", "/dev/stdout", "/dev/stderr"]
+        .iter()
+        .position(|p| path == Path::new(p))
+    {
+        own.join("fd").join(n.to_string())
+    } else {
+        path
     };
-    let path = lexical(&path);
+    let mut parts = path.components().skip(1);
+    if let (Some(Component::Normal(proc_)), Some(_), Some(Component::Normal(fd)), Some(_)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+        && proc_ == "proc"
+        && fd == "fd"
+    {
+        let target = std::fs::read_link(&path).ok()?;
+        return target.is_absolute().then_some(target);
+    }
+    Some(resolve_existing(path))
+}
+
+fn resolve_existing(path: PathBuf) -> PathBuf {
     if let Ok(p) = std::fs::canonicalize(&path) {
         return p;
     }

@@ -33,6 +33,14 @@ const HOME_CACHES: &[&str] = &[
     "go/pkg/mod", ".yarn/berry/cache", ".local/share/pnpm",
 ];
 
+/// Lock files package managers keep beside what the sandbox leaves read-only (cargo's
+/// beside its `bin`): made when missing, where their directory exists, and writable.
+const HOME_LOCK_FILES: &[&str] = &[
+    ".cargo/.package-cache",
+    ".cargo/.package-cache-mutate",
+    ".cargo/.global-cache",
+];
+
 /// How deep a readable tree is looked into for sensitive entries to leave out.
 const SCAN_DEPTH: usize = 3;
 /// Most entries looked at per tree.
@@ -87,6 +95,10 @@ pub struct Plan {
     pub layers: SandboxLayers,
     /// Readable and executable trees (files or directories).
     pub read: Vec<PathBuf>,
+    /// Directories whose entries may be listed but not read: the ones something was
+    /// carved out of (`~`, `/etc`), so `ls ~` still works.
+    #[serde(default)]
+    pub list: Vec<PathBuf>,
     /// Readable, writable and executable trees.
     pub write: Vec<PathBuf>,
     /// Device files: read, write and ioctl.
@@ -111,6 +123,13 @@ impl Plan {
         let mut write: Vec<PathBuf> = vec![inputs.repo.clone(), inputs.temp.clone()];
         write.extend(HOME_CACHES.iter().map(|c| home.join(c)));
         write.extend(inputs.assistant_state.iter().cloned());
+        for f in HOME_LOCK_FILES {
+            let f = home.join(f);
+            if f.parent().is_some_and(Path::is_dir) && !f.exists() {
+                let _ = std::fs::File::create(&f);
+            }
+            write.push(f);
+        }
         write.retain(|p| p.exists());
         for p in &inputs.protected {
             if let Some(w) = write.iter().find(|w| p.starts_with(w)) {
@@ -124,6 +143,7 @@ impl Plan {
         let mut denied: Vec<PathBuf> = inputs.protected.clone();
         denied.extend(inputs.home_credentials.iter().map(|e| home.join(e)));
         let mut read = Vec::new();
+        let mut list = Vec::new();
         let mut roots: Vec<PathBuf> = SYSTEM_READ.iter().map(PathBuf::from).collect();
         roots.push(home.clone());
         for root in roots {
@@ -135,7 +155,7 @@ impl Plan {
                 let mut budget = SCAN_ENTRIES;
                 find_sensitive(&root, SCAN_DEPTH, inputs.is_sensitive, &mut denied, &mut budget);
             }
-            carve(&root, &denied, &write, &mut read);
+            carve(&root, &denied, &write, &mut read, &mut list);
         }
         read.extend(inputs.executables.iter().filter(|p| p.exists()).cloned());
         let read_only = inputs
@@ -151,6 +171,7 @@ impl Plan {
             task: inputs.task.clone(),
             layers: inputs.layers,
             read,
+            list,
             write,
             devices: DEVICES
                 .iter()
@@ -170,7 +191,10 @@ impl Plan {
         if write {
             (under(&self.write) || under(&self.devices)) && !under(&self.read_only)
         } else {
-            under(&self.read) || under(&self.write) || under(&self.devices)
+            under(&self.read)
+                || under(&self.write)
+                || under(&self.devices)
+                || (self.list.iter().any(|l| l == path) && path.is_dir())
         }
     }
 
@@ -210,7 +234,13 @@ fn find_sensitive(
 
 /// Grants `dir` whole when nothing denied lies inside it, else each of its entries
 /// but the denied ones, recursively. Entries inside a writable tree are left to it.
-fn carve(dir: &Path, denied: &[PathBuf], write: &[PathBuf], read: &mut Vec<PathBuf>) {
+fn carve(
+    dir: &Path,
+    denied: &[PathBuf],
+    write: &[PathBuf],
+    read: &mut Vec<PathBuf>,
+    list: &mut Vec<PathBuf>,
+) {
     if denied.iter().any(|d| dir.starts_with(d)) {
         return;
     }
@@ -228,8 +258,9 @@ fn carve(dir: &Path, denied: &[PathBuf], write: &[PathBuf], read: &mut Vec<PathB
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    list.push(dir.to_path_buf());
     for e in entries.flatten() {
-        carve(&e.path(), denied, write, read);
+        carve(&e.path(), denied, write, read, list);
     }
 }
 
@@ -283,6 +314,7 @@ mod tests {
         assert!(plan.allows(&home.join(".claude/todos.json"), true));
         assert!(!plan.allows(&home.join(".claude/settings.json"), true));
         assert!(plan.is_denied(&home.join(".ssh/id_ed25519")));
+        assert!(plan.allows(&home, false), "the home directory can be listed");
     }
 
     #[test]
