@@ -280,3 +280,88 @@ MANDATE_SANDBOX=off cat ~/.ssh/id_ed25519; echo "cat rc=$?"
     assert!(stdout.contains("mount -1"), "{stdout}");
     assert!(!stdout.contains("PRIVATE-KEY-CANARY"), "{stdout}");
 }
+
+/// Whether the registries answer outside the sandbox; the build test needs them.
+fn registries_reachable() -> bool {
+    ["https://index.crates.io/config.json", "https://registry.npmjs.org/is-number", "https://pypi.org/simple/six/"]
+        .iter()
+        .all(|url| {
+            Command::new("curl")
+                .args(["-sS", "-o", "/dev/null", "--max-time", "10", url])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+}
+
+#[test]
+fn builds_and_installs_go_through_the_proxy() {
+    if !sandbox_available() {
+        return;
+    }
+    if !registries_reachable() {
+        eprintln!("SKIPPED: crates.io, npm or PyPI is not reachable from this machine");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = scratch_repo(tmp.path());
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("src/lib.rs"),
+        "pub fn show(n: u32) -> String { itoa::Buffer::new().format(n).to_owned() }\n#[test]\nfn shows() { assert_eq!(show(7), \"7\"); }\n",
+    )
+    .unwrap();
+    std::fs::remove_file(repo.join("src/main.rs")).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sandbox-npm");
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(fixtures.join(f), repo.join(f)).unwrap();
+    }
+    let data = tmp.path().join("data");
+    // The real toolchains and caches of the user running the tests; a fresh cargo
+    // home and npm cache so the downloads really happen, through the proxy.
+    let script = r#"
+set -e
+export CARGO_HOME="$TMPDIR/cargo-home"
+cargo build 2>&1 | tail -3
+cargo test 2>&1 | grep 'test shows ... ok'
+npm ci --prefer-online --no-audit --no-fund --cache "$TMPDIR/npm-cache" 2>&1 | tail -2
+test -f node_modules/is-number/index.js
+python3 -m venv .venv
+.venv/bin/pip install --no-cache-dir -q six==1.16.0
+.venv/bin/python -c 'import six; print("six", six.__version__)'
+echo ALL-DONE
+"#;
+    let mut cmd = mandate(&data);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CARGO") || k == "RUSTFLAGS" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(["run", "--sandbox", "--repo"])
+        .arg(&repo)
+        .args(["--", "bash", "-c", script])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("six 1.16.0") && stdout.contains("ALL-DONE"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let audit = mandate(&data)
+        .args(["--json", "audit", "tail", "-n", "1000"])
+        .output()
+        .unwrap();
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    for host in ["index.crates.io", "registry.npmjs.org", "pypi.org"] {
+        assert!(
+            audit.lines().any(|l| l.contains("\"kind\":\"decision\"") && l.contains(host) && l.contains("allow")),
+            "no allowed proxy decision for {host}:\n{audit}"
+        );
+    }
+}
