@@ -293,6 +293,8 @@ fn run_child(dir: &Path, c: &Child<'_>) -> CliResult {
                 layers,
                 &sandbox::Session {
                     task: &task.task_id,
+                    program,
+                    assistant,
                     dir,
                     session: session.path(),
                     repo: &repo,

@@ -67,6 +67,9 @@ pub struct PlanInputs<'a> {
     /// Programs the workload runs that live outside the system trees (the mandate
     /// binary its hooks call).
     pub executables: Vec<PathBuf>,
+    /// Toolchain installations outside the system trees (from `PATH`, `RUSTUP_HOME`,
+    /// ...): readable and executable, carved like the system trees.
+    pub toolchains: Vec<PathBuf>,
     /// Whether a path is sensitive (the policy's sensitive-path rules).
     pub is_sensitive: &'a dyn Fn(&Path) -> bool,
     /// The layers to enforce.
@@ -146,6 +149,12 @@ impl Plan {
         let mut list = Vec::new();
         let mut roots: Vec<PathBuf> = SYSTEM_READ.iter().map(PathBuf::from).collect();
         roots.push(home.clone());
+        roots.extend(inputs.toolchains.iter().cloned());
+        roots.sort();
+        roots.dedup();
+        // A root inside another is the other's business.
+        let all = roots.clone();
+        roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
         for root in roots {
             if !root.exists() || write.iter().any(|w| root.starts_with(w)) {
                 continue;
@@ -298,6 +307,7 @@ mod tests {
             hook_configs: vec![home.join(".claude/settings.json")],
             assistant_state: vec![home.join(".claude")],
             executables: vec![],
+            toolchains: vec![],
             is_sensitive: &sensitive,
             layers: layers(),
             network: None,
@@ -332,6 +342,7 @@ mod tests {
             hook_configs: vec![],
             assistant_state: vec![],
             executables: vec![],
+            toolchains: vec![],
             is_sensitive: &|_| false,
             layers: layers(),
             network: None,

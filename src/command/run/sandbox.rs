@@ -18,6 +18,17 @@ const INNER_PROXY_PORT: u16 = 7879;
 /// The assistants' own state, which they write while they run.
 const ASSISTANT_STATE: &[&str] = &[".claude", ".gemini", ".codex", ".cursor", ".copilot"];
 
+/// The state directory of `assistant` under the home directory.
+fn state_dir(assistant: Assistant) -> &'static str {
+    match assistant {
+        Assistant::Claude => ".claude",
+        Assistant::Cursor => ".cursor",
+        Assistant::Gemini => ".gemini",
+        Assistant::Codex => ".codex",
+        Assistant::Copilot => ".copilot",
+    }
+}
+
 /// The layers this kernel gives, or why the sandbox cannot start.
 pub fn layers(mode: SandboxMode) -> CliResult<SandboxLayers> {
     let support = Support::probe();
@@ -52,6 +63,9 @@ pub struct Prepared {
 /// What a session's sandbox needs beyond its layers.
 pub struct Session<'a> {
     pub task: &'a mandate_types::TaskId,
+    /// The program run (as given: a name on PATH or a path).
+    pub program: &'a str,
+    pub assistant: Option<Assistant>,
     pub dir: &'a Path,
     pub session: &'a Path,
     pub repo: &'a Path,
@@ -60,9 +74,73 @@ pub struct Session<'a> {
     pub policy_dir: Option<PathBuf>,
 }
 
+/// Variables naming toolchain installations.
+const TOOLCHAIN_VARS: &[&str] = &[
+    "RUSTUP_HOME", "CARGO_HOME", "PYENV_ROOT", "NVM_DIR", "VOLTA_HOME", "GOROOT", "GOPATH",
+    "JAVA_HOME", "BUN_INSTALL", "DENO_INSTALL", "PNPM_HOME", "SDKMAN_DIR", "ASDF_DIR",
+];
+
+/// Where the user's toolchains are installed: each `PATH` directory (its parent when
+/// it is a `bin` or `shims` directory, the installation's root: `~/.pyenv`,
+/// `~/.cargo`), and the toolchain variables.
+fn toolchains() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path).filter(|d| d.is_absolute() && d.is_dir()) {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            let root = match dir.file_name().and_then(|n| n.to_str()) {
+                Some("bin" | "shims") => dir.parent().map(Path::to_path_buf).unwrap_or(dir),
+                _ => dir,
+            };
+            // `/` or `/usr` as a "root" would be the whole system: the system trees
+            // are granted on their own.
+            if root.components().count() > 2 {
+                out.push(root);
+            }
+        }
+    }
+    for var in TOOLCHAIN_VARS {
+        if let Some(v) = std::env::var_os(var).map(PathBuf::from)
+            && v.is_absolute()
+            && v.is_dir()
+        {
+            out.push(v);
+        }
+    }
+    // rustup's proxies need its home even when only CARGO_HOME is set.
+    let home = crate::paths::home();
+    if std::env::var_os("RUSTUP_HOME").is_none() && home.join(".rustup").is_dir() {
+        out.push(home.join(".rustup"));
+    }
+    out
+}
+
+/// The directory the program is installed in (its real path's), readable and
+/// executable inside the sandbox: an assistant installed with npm outside the system
+/// and home trees still runs, its bundled helpers with it.
+fn installation(program: &str) -> Option<PathBuf> {
+    let path = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())?
+    };
+    std::fs::canonicalize(path)
+        .ok()?
+        .parent()
+        .map(Path::to_path_buf)
+}
+
 /// Writes the plan and starts the bridge to the proxy.
 pub fn prepare(layers: SandboxLayers, s: &Session<'_>) -> CliResult<Prepared> {
     let home = crate::paths::home();
+    // The assistant run keeps its state in its own directory: made here when missing,
+    // as the assistant would, since the sandbox leaves the home directory read-only.
+    if let Some(a) = s.assistant {
+        let dir = home.join(state_dir(a));
+        std::fs::create_dir_all(&dir).map_err(CliError::io(dir.display().to_string()))?;
+    }
     let temp = tempfile::Builder::new()
         .prefix("mandate-task-")
         .tempdir()
@@ -119,7 +197,11 @@ pub fn prepare(layers: SandboxLayers, s: &Session<'_>) -> CliResult<Prepared> {
         home_credentials: HOME_SECRETS.iter().map(|s| (*s).to_owned()).collect(),
         hook_configs,
         assistant_state: ASSISTANT_STATE.iter().map(|d| home.join(d)).collect(),
-        executables: vec![s.exe.to_path_buf()],
+        executables: [s.exe.to_path_buf()]
+            .into_iter()
+            .chain(installation(s.program))
+            .collect(),
+        toolchains: toolchains(),
         is_sensitive: &is_sensitive,
         layers,
         network,
