@@ -24,6 +24,37 @@ use serde_json::json;
 
 #[test]
 fn claude_code_under_mandate_run() {
+    claude_code_scenario(false);
+}
+
+#[test]
+fn claude_code_under_mandate_run_in_the_sandbox() {
+    claude_code_scenario(true);
+}
+
+/// In the sandbox the scripted model is reached the only way out: through the proxy,
+/// at a name the task is allowed (`model.test`, mapped to the model's loopback port in
+/// the broker's `[resolve]` table). Returns the extra `mandate run` flags.
+fn model_through_the_proxy(
+    s: &Session,
+    env: &mut [(&'static str, String)],
+    extra_config: &str,
+) -> Vec<&'static str> {
+    std::fs::create_dir_all(&s.data).unwrap();
+    std::fs::write(
+        s.data.join("config.toml"),
+        format!("{extra_config}[resolve]\n\"model.test\" = [\"127.0.0.1\"]\n"),
+    )
+    .unwrap();
+    for (k, v) in env.iter_mut() {
+        if *k == "ANTHROPIC_BASE_URL" {
+            *v = v.replace("127.0.0.1", "model.test");
+        }
+    }
+    vec!["--sandbox", "--allow-host", "model.test"]
+}
+
+fn claude_code_scenario(sandbox: bool) {
     let Some(claude) = cli("claude") else { return };
     let s = session();
     let outside = s.root.join("outside-write.txt");
@@ -49,9 +80,15 @@ fn claude_code_under_mandate_run() {
         Turn::Text("all done"),
     ];
     let fake = FakeModel::anthropic(script, None);
+    let mut env = claude_env(&fake);
+    let flags = if sandbox {
+        model_through_the_proxy(&s, &mut env, "")
+    } else {
+        Vec::new()
+    };
     // An external broker, so the token can be checked after `mandate run` returns.
     let broker = Broker::start(&s.data, &[]);
-    let out = mandate_run(&s, &claude_env(&fake), &[], &claude_args(&claude));
+    let out = mandate_run(&s, &env, &flags, &claude_args(&claude));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "claude failed: {stderr}\n{stdout}");
@@ -344,20 +381,26 @@ fn codex_cli_fails_closed_when_the_broker_dies() {
 
 #[test]
 fn claude_code_uses_a_secret_only_through_the_proxy() {
+    claude_code_secret_scenario(false);
+}
+
+#[test]
+fn claude_code_uses_a_secret_only_through_the_proxy_in_the_sandbox() {
+    claude_code_secret_scenario(true);
+}
+
+fn claude_code_secret_scenario(sandbox: bool) {
     let Some(claude) = cli("claude") else { return };
     const CANARY: &str = "ghs_CLAUDE_canary_9b8a7c6d5e";
     let s = session();
     let up = common::upstream::start(&s.root, &["api.test", "other.test"], s.root.clone(), CANARY);
     let port = up.addr.port();
+    let config = format!(
+        "proxy_upstream_ca = {:?}\n[resolve]\n\"api.test\" = [\"127.0.0.1\"]\n\"other.test\" = [\"127.0.0.1\"]\n",
+        up.ca_pem.display().to_string()
+    );
     std::fs::create_dir_all(&s.data).unwrap();
-    std::fs::write(
-        s.data.join("config.toml"),
-        format!(
-            "proxy_upstream_ca = {:?}\n[resolve]\n\"api.test\" = [\"127.0.0.1\"]\n\"other.test\" = [\"127.0.0.1\"]\n",
-            up.ca_pem.display().to_string()
-        ),
-    )
-    .unwrap();
+    std::fs::write(s.data.join("config.toml"), &config).unwrap();
     let mut set = mandate(&s.data)
         .args([
             "secret",
@@ -388,13 +431,17 @@ fn claude_code_uses_a_secret_only_through_the_proxy() {
         Turn::Text("all done"),
     ];
     let fake = FakeModel::anthropic(script, None);
+    let mut env = claude_env(&fake);
+    let mut flags = vec!["--secret", "GH_TOKEN", "--allow-host", "other.test"];
+    if sandbox {
+        // The model's name joins the upstream's in the one [resolve] table.
+        let (head, names) = config.split_once("[resolve]\n").unwrap();
+        flags.extend(model_through_the_proxy(&s, &mut env, head));
+        let text = std::fs::read_to_string(s.data.join("config.toml")).unwrap();
+        std::fs::write(s.data.join("config.toml"), format!("{text}{names}")).unwrap();
+    }
     let broker = Broker::start(&s.data, &[]);
-    let out = mandate_run(
-        &s,
-        &claude_env(&fake),
-        &["--secret", "GH_TOKEN", "--allow-host", "other.test"],
-        &claude_args(&claude),
-    );
+    let out = mandate_run(&s, &env, &flags, &claude_args(&claude));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "claude failed: {stderr}");
     // The bound host got the real value; the agent's file got the upstream's answer.
@@ -463,26 +510,9 @@ fn claude_code_in_the_sandbox_where_the_kernel_refuses_what_the_hook_allowed() {
         Turn::Text("all done"),
     ];
     let fake = FakeModel::anthropic(script, None);
-    // The model API is reached the only way out of the sandbox: through the proxy, as
-    // a host the task names.
-    std::fs::create_dir_all(&s.data).unwrap();
-    std::fs::write(
-        s.data.join("config.toml"),
-        "[resolve]\n\"model.test\" = [\"127.0.0.1\"]\n",
-    )
-    .unwrap();
     let mut env = claude_env(&fake);
-    for (k, v) in env.iter_mut() {
-        if *k == "ANTHROPIC_BASE_URL" {
-            *v = v.replace("127.0.0.1", "model.test");
-        }
-    }
-    let out = mandate_run(
-        &s,
-        &env,
-        &["--sandbox", "--allow-host", "model.test"],
-        &claude_args(&claude),
-    );
+    let flags = model_through_the_proxy(&s, &mut env, "");
+    let out = mandate_run(&s, &env, &flags, &claude_args(&claude));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "claude failed: {stderr}\n{stdout}");
