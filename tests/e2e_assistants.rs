@@ -523,10 +523,17 @@ fn claude_code_in_the_sandbox_where_the_kernel_refuses_what_the_hook_allowed() {
         "benign Bash ran inside the sandbox: {stderr}\n{stdout}\n{:#?}",
         audit_bodies(&s.data)
     );
-    assert!(s.repo.join("helper.js").exists(), "the Write tool wrote in the repository");
+    assert!(
+        s.repo.join("helper.js").exists(),
+        "the Write tool wrote in the repository"
+    );
     assert!(!s.repo.join("marker-exfil").exists());
     let bodies = audit_bodies(&s.data);
-    assert_eq!(decided(&bodies, "marker-exfil"), ["deny"], "the hook still decides");
+    assert_eq!(
+        decided(&bodies, "marker-exfil"),
+        ["deny"],
+        "the hook still decides"
+    );
     let mut reached_the_kernel = 0;
     for (command, target) in [
         ("node helper.js", "outside-js.txt"),
@@ -551,7 +558,10 @@ fn claude_code_in_the_sandbox_where_the_kernel_refuses_what_the_hook_allowed() {
     assert!(
         bodies.iter().any(|b| b["kind"] == "decision"
             && b["via"] == "proxy"
-            && b["action"]["url"].as_str().unwrap_or_default().contains("model.test")),
+            && b["action"]["url"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("model.test")),
         "the model API went through the proxy"
     );
     let decisions: Vec<&serde_json::Value> =

@@ -123,7 +123,11 @@ impl Scene {
             .args(["--json", "audit", "tail", "-n", "1000"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -202,7 +206,9 @@ echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("landlock(abi") && stderr.contains("network namespace") && stderr.contains("seccomp"),
+        stderr.contains("landlock(abi")
+            && stderr.contains("network namespace")
+            && stderr.contains("seccomp"),
         "every layer is on: {stderr}"
     );
     // Each attempt failed.
@@ -210,17 +216,30 @@ echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
     assert!(!stdout.contains("PRIVATE-KEY-CANARY"));
     assert!(!Path::new("/tmp/mandate-sandbox-test-copy").exists());
     for l in &outside {
-        assert!(l.accept().is_err(), "a connection reached the listener outside");
+        assert!(
+            l.accept().is_err(),
+            "a connection reached the listener outside"
+        );
     }
     assert_eq!(
         std::fs::read_to_string(s.repo.join(".claude/settings.json")).unwrap(),
         "{}\n"
     );
-    assert_eq!(std::fs::read_to_string(s.data.join("config.toml")).unwrap(), "");
+    assert_eq!(
+        std::fs::read_to_string(s.data.join("config.toml")).unwrap(),
+        ""
+    );
     assert!(!s.root.join("outside/evil").exists());
-    assert!(stdout.contains("== work\nok"), "work in the repository goes on: {stdout}");
+    assert!(
+        stdout.contains("== work\nok"),
+        "work in the repository goes on: {stdout}"
+    );
     assert_eq!(stdout.matches("rc=").count(), 10, "{stdout}");
-    assert_eq!(stdout.matches("rc=0").count(), 0, "no attempt succeeded: {stdout}");
+    assert_eq!(
+        stdout.matches("rc=0").count(),
+        0,
+        "no attempt succeeded: {stdout}"
+    );
     // Each is in the timeline.
     let r = s.refusals();
     let real = |p: &Path| std::fs::canonicalize(p).unwrap().display().to_string();
@@ -254,7 +273,9 @@ fn escapes_fail_and_are_recorded_as_the_user_running_the_tests() {
 #[test]
 fn escapes_fail_and_are_recorded_as_an_unprivileged_user() {
     if !is_root() {
-        eprintln!("SKIPPED: switching to an unprivileged user needs root; the other test covers this user");
+        eprintln!(
+            "SKIPPED: switching to an unprivileged user needs root; the other test covers this user"
+        );
         return;
     }
     escapes_fail_and_are_recorded(Some(NOBODY));
@@ -283,14 +304,18 @@ MANDATE_SANDBOX=off cat ~/.ssh/id_ed25519; echo "cat rc=$?"
 
 /// Whether the registries answer outside the sandbox; the build test needs them.
 fn registries_reachable() -> bool {
-    ["https://index.crates.io/config.json", "https://registry.npmjs.org/is-number", "https://pypi.org/simple/six/"]
-        .iter()
-        .all(|url| {
-            Command::new("curl")
-                .args(["-sS", "-o", "/dev/null", "--max-time", "10", url])
-                .status()
-                .is_ok_and(|s| s.success())
-        })
+    [
+        "https://index.crates.io/config.json",
+        "https://registry.npmjs.org/is-number",
+        "https://pypi.org/simple/six/",
+    ]
+    .iter()
+    .all(|url| {
+        Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "--max-time", "10", url])
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 #[test]
@@ -360,7 +385,9 @@ echo ALL-DONE
     let audit = String::from_utf8_lossy(&audit.stdout);
     for host in ["index.crates.io", "registry.npmjs.org", "pypi.org"] {
         assert!(
-            audit.lines().any(|l| l.contains("\"kind\":\"decision\"") && l.contains(host) && l.contains("allow")),
+            audit.lines().any(|l| l.contains("\"kind\":\"decision\"")
+                && l.contains(host)
+                && l.contains("allow")),
             "no allowed proxy decision for {host}:\n{audit}"
         );
     }

@@ -333,9 +333,10 @@ fn run_child(dir: &Path, c: &Child<'_>) -> CliResult {
         None => proxy.cloned(),
     };
     if let Some(mut p) = proxy {
-        let files = prepared
-            .as_ref()
-            .map_or_else(|| session.path().to_path_buf(), |s| s.temp.path().to_path_buf());
+        let files = prepared.as_ref().map_or_else(
+            || session.path().to_path_buf(),
+            |s| s.temp.path().to_path_buf(),
+        );
         let bundle = files.join("ca-bundle.pem");
         egress::write_ca_bundle(Path::new(&p.ca_cert), &bundle)?;
         if prepared.is_some() {

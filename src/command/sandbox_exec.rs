@@ -58,8 +58,7 @@ struct BrokerReporter {
 impl BrokerReporter {
     fn from_env() -> CliResult<Self> {
         let var = |name: &str| {
-            std::env::var(name)
-                .map_err(|_| CliError::Failed(format!("sandbox: {name} is not set")))
+            std::env::var(name).map_err(|_| CliError::Failed(format!("sandbox: {name} is not set")))
         };
         let client = Client::new(var("MANDATE_SOCKET")?)
             .with_bearer(&var("MANDATE_TOKEN")?)
@@ -86,8 +85,10 @@ impl Reporter for BrokerReporter {
     }
 
     fn refusal(&self, refusal: SandboxRefusal) {
-        let _ = self
-            .client
-            .json::<_, serde_json::Value>("POST", "/v1/sandbox/refusals", Some(&refusal));
+        let _ = self.client.json::<_, serde_json::Value>(
+            "POST",
+            "/v1/sandbox/refusals",
+            Some(&refusal),
+        );
     }
 }

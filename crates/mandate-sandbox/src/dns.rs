@@ -136,9 +136,7 @@ pub fn answer(q: &Question, addresses: Option<&[IpAddr]>) -> Vec<u8> {
 pub fn answer_malformed(m: &Malformed) -> Option<Vec<u8>> {
     match m {
         Malformed::NoHeader => None,
-        Malformed::Unreadable { id, flags } => {
-            Some(header_only(*id, *flags, RCODE_FORMERR, None))
-        }
+        Malformed::Unreadable { id, flags } => Some(header_only(*id, *flags, RCODE_FORMERR, None)),
     }
 }
 
@@ -200,7 +198,10 @@ mod tests {
         assert!(matches!(parse(&pointer), Err(Malformed::Unreadable { .. })));
         let mut truncated = query(&[b"example", b"com"], TYPE_A);
         truncated.truncate(20);
-        assert!(matches!(parse(&truncated), Err(Malformed::Unreadable { .. })));
+        assert!(matches!(
+            parse(&truncated),
+            Err(Malformed::Unreadable { .. })
+        ));
         let mut response = query(&[b"x"], TYPE_A);
         response[2] |= 0x80;
         assert!(parse(&response).is_err());

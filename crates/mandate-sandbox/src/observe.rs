@@ -76,6 +76,7 @@ impl Observer {
     /// Serves the listener until it fails (every watched process is gone).
     pub fn run(mut self, listener: OwnedFd) {
         let fd = listener.as_fd();
+        sys::sync_wake_up(fd);
         loop {
             match sys::notification(fd) {
                 Ok(Some(n)) => {
@@ -97,6 +98,12 @@ impl Observer {
     fn refusal(&mut self, n: &Notification, a: Attempt) -> Option<SandboxRefusal> {
         let (layer, operation, target, detail) = match a {
             Attempt::Open { path, write } => {
+                // Most opens a refusal could come from are reads of paths that do not
+                // exist (a loader probing its search path): one stat settles those.
+                if !write && !path.starts_with("/proc") && std::fs::symlink_metadata(&path).is_err()
+                {
+                    return None;
+                }
                 let path = resolve(n.pid, &path)?;
                 if self.plan.allows(&path, write) || (!write && !path.exists()) {
                     return None;
@@ -111,7 +118,12 @@ impl Observer {
                     return None;
                 }
                 let why = self.why(&path, true);
-                (SandboxLayer::Landlock, "write", path.display().to_string(), why)
+                (
+                    SandboxLayer::Landlock,
+                    "write",
+                    path.display().to_string(),
+                    why,
+                )
             }
             Attempt::Connect(addr) => {
                 let detail = self.unreachable(addr)?;
@@ -181,7 +193,8 @@ fn listening(port: u16) -> bool {
         std::fs::read_to_string(f).is_ok_and(|t| {
             t.lines().skip(1).any(|l| {
                 let cols: Vec<&str> = l.split_whitespace().collect();
-                cols.get(1).is_some_and(|local| format!("{local} ").ends_with(&hex))
+                cols.get(1)
+                    .is_some_and(|local| format!("{local} ").ends_with(&hex))
                     && cols.get(3) == Some(&"0A")
             })
         })

@@ -12,8 +12,22 @@ use crate::SandboxError;
 
 /// System directories the workload may read and execute from.
 const SYSTEM_READ: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/srv",
-    "/var/lib/ca-certificates", "/var/cache", "/proc", "/sys", "/snap", "/nix",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc",
+    "/opt",
+    "/srv",
+    "/var/lib/ca-certificates",
+    "/var/cache",
+    "/proc",
+    "/sys",
+    "/snap",
+    "/nix",
 ];
 
 /// Trees that are read whole, never looked into for sensitive entries: their contents
@@ -23,14 +37,28 @@ const NOT_SCANNED: &[&str] = &["/proc", "/sys", "/nix", "/snap"];
 
 /// Device files a workload opens for reading and writing.
 const DEVICES: &[&str] = &[
-    "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
-    "/dev/ptmx", "/dev/pts", "/dev/shm",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/ptmx",
+    "/dev/pts",
+    "/dev/shm",
 ];
 
 /// Caches under the home directory that package managers and build tools write.
 const HOME_CACHES: &[&str] = &[
-    ".cache", ".npm", ".cargo/registry", ".cargo/git", ".m2/repository", ".gradle/caches",
-    "go/pkg/mod", ".yarn/berry/cache", ".local/share/pnpm",
+    ".cache",
+    ".npm",
+    ".cargo/registry",
+    ".cargo/git",
+    ".m2/repository",
+    ".gradle/caches",
+    "go/pkg/mod",
+    ".yarn/berry/cache",
+    ".local/share/pnpm",
 ];
 
 /// Lock files package managers keep beside what the sandbox leaves read-only (cargo's
@@ -162,7 +190,13 @@ impl Plan {
             let scan = !NOT_SCANNED.iter().any(|n| root.starts_with(n));
             if scan {
                 let mut budget = SCAN_ENTRIES;
-                find_sensitive(&root, SCAN_DEPTH, inputs.is_sensitive, &mut denied, &mut budget);
+                find_sensitive(
+                    &root,
+                    SCAN_DEPTH,
+                    inputs.is_sensitive,
+                    &mut denied,
+                    &mut budget,
+                );
             }
             carve(&root, &denied, &write, &mut read, &mut list);
         }
@@ -290,7 +324,14 @@ mod tests {
     fn credentials_and_protected_dirs_are_left_out_of_a_readable_home() {
         let t = tempfile::tempdir().unwrap();
         let home = t.path().join("home");
-        for d in [".ssh", ".config/gh", ".config/nvim", ".local/share/mandate", "src/repo", ".claude"] {
+        for d in [
+            ".ssh",
+            ".config/gh",
+            ".config/nvim",
+            ".local/share/mandate",
+            "src/repo",
+            ".claude",
+        ] {
             std::fs::create_dir_all(home.join(d)).unwrap();
         }
         std::fs::write(home.join(".ssh/id_ed25519"), "k").unwrap();
@@ -324,7 +365,10 @@ mod tests {
         assert!(plan.allows(&home.join(".claude/todos.json"), true));
         assert!(!plan.allows(&home.join(".claude/settings.json"), true));
         assert!(plan.is_denied(&home.join(".ssh/id_ed25519")));
-        assert!(plan.allows(&home, false), "the home directory can be listed");
+        assert!(
+            plan.allows(&home, false),
+            "the home directory can be listed"
+        );
     }
 
     #[test]

@@ -108,16 +108,19 @@ const ARCH: TargetArch = TargetArch::aarch64;
 pub fn filters() -> Result<[BpfProgram; 2], SandboxError> {
     let err = |e: seccompiler::BackendError| SandboxError::Seccomp(e.to_string());
     let cond = |arg: u8, len, op, value| SeccompCondition::new(arg, len, op, value).map_err(err);
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = DENIED
-        .iter()
-        .map(|(_, nr)| (*nr, Vec::new()))
-        .collect();
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
+        DENIED.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
     let mut clone_rules = Vec::new();
     for flag in NAMESPACE_FLAGS {
         let f = u64::from(flag.unsigned_abs());
         clone_rules.push(
-            SeccompRule::new(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(f), f)?])
-                .map_err(err)?,
+            SeccompRule::new(vec![cond(
+                0,
+                SeccompCmpArgLen::Qword,
+                SeccompCmpOp::MaskedEq(f),
+                f,
+            )?])
+            .map_err(err)?,
         );
     }
     rules.insert(libc::SYS_clone, clone_rules);

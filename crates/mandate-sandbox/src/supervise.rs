@@ -47,7 +47,9 @@ pub fn supervise(
     reporter: Arc<dyn Reporter>,
 ) -> Result<ExitStatus, SandboxError> {
     let (uid, gid) = sys::ids();
-    let namespaces = plan.layers.network || !plan.read_only.is_empty();
+    // User namespaces come with the network layer; without them (best effort) there
+    // are no namespaces, and no read-only mounts either.
+    let namespaces = plan.layers.network;
     if namespaces {
         let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS;
         if plan.layers.network {
@@ -64,7 +66,9 @@ pub fn supervise(
         sys::loopback_up()?;
         sys::bind(&netplan.resolv_conf, Path::new("/etc/resolv.conf"))?;
         let proxy = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, netplan.proxy_port)))
-            .map_err(SandboxError::sys("listening for the proxy inside the namespace"))?;
+            .map_err(SandboxError::sys(
+                "listening for the proxy inside the namespace",
+            ))?;
         let outside = netplan.proxy_socket.clone();
         std::thread::spawn(move || net::serve_into_unix(proxy, outside));
         let resolver = UdpSocket::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 53)))
@@ -103,7 +107,7 @@ pub fn enforce(plan: &Plan, notify: Option<i32>, command: &[OsString]) -> Sandbo
     };
     let restricted = (|| {
         sys::die_with_parent()?;
-        if plan.layers.network || !plan.read_only.is_empty() {
+        if plan.layers.network {
             sys::drop_capabilities()?;
         }
         if let Some(abi) = plan.layers.landlock_abi {

@@ -1,11 +1,14 @@
 //! Every syscall the sandbox makes, each with why it is sound. Nothing here allocates
 //! between `fork` and `_exit`.
-#![allow(unsafe_code, reason = "the one module of syscalls; each call has a SAFETY note")]
+#![allow(
+    unsafe_code,
+    reason = "the one module of syscalls; each call has a SAFETY note"
+)]
 
 use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::SandboxError;
@@ -317,7 +320,8 @@ pub fn install_notify_filter(syscalls: &[libc::c_long]) -> Result<OwnedFd, Sandb
             source: io::Error::last_os_error(),
         });
     }
-    let fd = i32::try_from(fd).map_err(|_| SandboxError::Seccomp("listener fd out of range".into()))?;
+    let fd =
+        i32::try_from(fd).map_err(|_| SandboxError::Seccomp("listener fd out of range".into()))?;
     // SAFETY: the kernel just returned this new descriptor to us; we own it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -402,7 +406,13 @@ pub fn notification(listener: BorrowedFd<'_>) -> io::Result<Option<Notification>
     // SAFETY: the kernel requires a zeroed struct and fills it.
     let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
     // SAFETY: `listener` is a seccomp listener and `req` the struct this ioctl fills.
-    let r = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req) };
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_RECV,
+            &mut req,
+        )
+    };
     if r < 0 {
         let e = io::Error::last_os_error();
         return match e.raw_os_error() {
@@ -416,6 +426,21 @@ pub fn notification(listener: BorrowedFd<'_>) -> io::Result<Option<Notification>
         nr: req.data.nr,
         args: req.data.args,
     }))
+}
+
+/// Asks the kernel to hand the CPU straight to the supervisor when a sandboxed thread
+/// waits on it, and straight back (Linux 6.6+; elsewhere the request fails and the
+/// ordinary wake-up stays). Without it each notification pays two scheduler wake-ups.
+pub fn sync_wake_up(listener: BorrowedFd<'_>) -> bool {
+    const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: libc::c_ulong = 1;
+    // SAFETY: the ioctl takes its flags by value; no memory is passed.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+            SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP,
+        ) == 0
+    }
 }
 
 /// Lets the notified syscall go on to the kernel (and Landlock) as if never stopped.
@@ -434,7 +459,13 @@ pub fn continue_syscall(listener: BorrowedFd<'_>, id: u64) {
 /// Whether notification `id` is still pending (its process has not gone or moved on).
 pub fn still_pending(listener: BorrowedFd<'_>, id: u64) -> bool {
     // SAFETY: the ioctl reads one u64 we own.
-    unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 }
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
+            &id,
+        ) == 0
+    }
 }
 
 /// Reads `buf.len()` bytes (or fewer, where a page is not mapped) at `addr` in `pid`.

@@ -38,7 +38,11 @@ impl std::fmt::Display for SandboxLayers {
         } else {
             "host network"
         };
-        let seccomp = if self.seccomp { "seccomp" } else { "no seccomp" };
+        let seccomp = if self.seccomp {
+            "seccomp"
+        } else {
+            "no seccomp"
+        };
         write!(f, "{landlock}, {network}, {seccomp}")?;
         if self.best_effort {
             f.write_str(" (best effort)")?;

@@ -32,23 +32,16 @@ fn state_dir(assistant: Assistant) -> &'static str {
 /// The layers this kernel gives, or why the sandbox cannot start.
 pub fn layers(mode: SandboxMode) -> CliResult<SandboxLayers> {
     let support = Support::probe();
-    let missing = support.missing();
     let best_effort = mode == SandboxMode::BestEffort;
-    if !missing.is_empty() && !best_effort {
-        return Err(CliError::Refused(format!(
-            "the sandbox cannot start: this kernel or user lacks {}. Run without --sandbox, or with --sandbox=best-effort to accept fewer layers (every record of the task will say which held)",
-            missing.join("; ")
-        )));
-    }
-    for m in &missing {
+    let layers = support.layers(best_effort).map_err(|e| {
+        CliError::Refused(format!(
+            "the sandbox cannot start: {e}. Run without --sandbox, or with --sandbox=best-effort to accept fewer layers (every record of the task will say which held)"
+        ))
+    })?;
+    for m in support.missing() {
         eprintln!("mandate: sandbox (best effort): without {m}");
     }
-    Ok(SandboxLayers {
-        landlock_abi: support.landlock_abi,
-        network: support.user_namespaces,
-        seccomp: support.seccomp,
-        best_effort,
-    })
+    Ok(layers)
 }
 
 /// A sandbox made ready for one session: its plan on disk, its temp dir, the bridge.
@@ -76,8 +69,19 @@ pub struct Session<'a> {
 
 /// Variables naming toolchain installations.
 const TOOLCHAIN_VARS: &[&str] = &[
-    "RUSTUP_HOME", "CARGO_HOME", "PYENV_ROOT", "NVM_DIR", "VOLTA_HOME", "GOROOT", "GOPATH",
-    "JAVA_HOME", "BUN_INSTALL", "DENO_INSTALL", "PNPM_HOME", "SDKMAN_DIR", "ASDF_DIR",
+    "RUSTUP_HOME",
+    "CARGO_HOME",
+    "PYENV_ROOT",
+    "NVM_DIR",
+    "VOLTA_HOME",
+    "GOROOT",
+    "GOPATH",
+    "JAVA_HOME",
+    "BUN_INSTALL",
+    "DENO_INSTALL",
+    "PNPM_HOME",
+    "SDKMAN_DIR",
+    "ASDF_DIR",
 ];
 
 /// Where the user's toolchains are installed: each `PATH` directory (its parent when

@@ -361,7 +361,11 @@ impl Broker {
     }
 
     /// [`Self::screen`] for other enforcement points: a refusal, whatever kind.
-    pub(super) fn screen_request(&self, grant: &TaskGrant, req: &EgressRequest) -> Result<(), Reason> {
+    pub(super) fn screen_request(
+        &self,
+        grant: &TaskGrant,
+        req: &EgressRequest,
+    ) -> Result<(), Reason> {
         self.screen(grant, req).map_err(|s| match s {
             Screened::Refused(r) | Screened::Deviation(r, _) => r,
         })

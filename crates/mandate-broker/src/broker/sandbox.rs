@@ -19,8 +19,14 @@ impl Broker {
     /// so a lookup carries nothing out that a request could not; a refusal is recorded.
     /// An allowed lookup is not recorded: nothing leaves until a request does, and that
     /// is decided on its own.
-    pub async fn sandbox_lookup(&self, token: &str, name: &str) -> Result<LookupAnswer, BrokerError> {
-        let grant = self.grant(token).map_err(|r| BrokerError::Forbidden(r.message))?;
+    pub async fn sandbox_lookup(
+        &self,
+        token: &str,
+        name: &str,
+    ) -> Result<LookupAnswer, BrokerError> {
+        let grant = self
+            .grant(token)
+            .map_err(|r| BrokerError::Forbidden(r.message))?;
         let name = name.trim_end_matches('.');
         let parsed = (name.len() <= MAX_NAME)
             .then(|| Host::parse(name).ok())
@@ -57,7 +63,10 @@ impl Broker {
                             }
                         } else {
                             Some(outcome.reasons.into_iter().next().unwrap_or_else(|| {
-                                Reason::new("resolver.not-allowed", "the policy does not allow this host")
+                                Reason::new(
+                                    "resolver.not-allowed",
+                                    "the policy does not allow this host",
+                                )
                             }))
                         }
                     }
@@ -87,7 +96,9 @@ impl Broker {
         token: &str,
         mut refusal: SandboxRefusal,
     ) -> Result<(), BrokerError> {
-        let grant = self.grant(token).map_err(|r| BrokerError::Forbidden(r.message))?;
+        let grant = self
+            .grant(token)
+            .map_err(|r| BrokerError::Forbidden(r.message))?;
         // The task is the token's, whatever the body says.
         refusal.task = grant.task().clone();
         refusal.target = printable(&refusal.target).chars().take(4096).collect();
