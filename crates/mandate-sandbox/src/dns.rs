@@ -105,9 +105,11 @@ pub fn answer(q: &Question, addresses: Option<&[IpAddr]>) -> Vec<u8> {
     };
     let records: Vec<&IpAddr> = addresses
         .iter()
-        .filter(|a| match (q.qclass, q.qtype, a) {
-            (CLASS_IN, TYPE_A, IpAddr::V4(_)) | (CLASS_IN, TYPE_AAAA, IpAddr::V6(_)) => true,
-            _ => false,
+        .filter(|a| {
+            matches!(
+                (q.qclass, q.qtype, a),
+                (CLASS_IN, TYPE_A, IpAddr::V4(_)) | (CLASS_IN, TYPE_AAAA, IpAddr::V6(_))
+            )
         })
         .collect();
     let mut out = header(q.id, q.flags, 0, 1, records.len());

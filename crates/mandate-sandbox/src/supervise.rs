@@ -84,14 +84,11 @@ pub fn supervise(
         .spawn()
         .map_err(SandboxError::sys("starting the sandboxed process"))?;
     drop(theirs);
-    match sys::recv_fd(ours.as_fd()) {
-        Ok(listener) => {
-            let observer = Observer::new(plan.clone(), reporter);
-            std::thread::spawn(move || observer.run(listener));
-        }
-        // Stage two failed before it could send it; its error is on stderr.
-        // Stage two failed before it could send it; its error is on stderr.
-        Err(_) => {}
+    // An error means stage two failed before it could send the listener; its error
+    // is on stderr and the child is about to exit.
+    if let Ok(listener) = sys::recv_fd(ours.as_fd()) {
+        let observer = Observer::new(plan.clone(), reporter);
+        std::thread::spawn(move || observer.run(listener));
     }
     child
         .wait()
