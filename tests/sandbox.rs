@@ -263,6 +263,12 @@ echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
     assert_eq!(started["sandbox"]["network"], true);
     assert_eq!(started["sandbox"]["seccomp"], true);
     assert!(started["sandbox"]["landlock_abi"].as_u64().unwrap() >= 1);
+    for (kind, body) in s.records() {
+        assert_eq!(
+            body["sandbox"], started["sandbox"],
+            "{kind} says which layers held"
+        );
+    }
 }
 
 #[test]

@@ -344,6 +344,7 @@ impl Broker {
                 task: id.clone(),
                 reason: reason.to_owned(),
                 jti: record.jti,
+                sandbox: record.mandate.sandbox,
             }))
             .await?;
             metrics::counter!("mandate_tasks_ended_total").increment(1);
@@ -583,6 +584,7 @@ impl Broker {
             secret_rules: matched.clone(),
             flow: state.flow(),
             device: self.hostname.clone(),
+            sandbox: v.mandate().sandbox,
         }))
         .await?;
         Ok(ReportAnswer {
@@ -604,6 +606,7 @@ impl Broker {
                 task: v.claims().sub.clone(),
                 agent: v.mandate().agent.clone(),
                 detail: e.detail,
+                sandbox: v.mandate().sandbox,
             },
         ))
         .await?;

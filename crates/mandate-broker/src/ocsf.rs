@@ -195,6 +195,7 @@ fn decision_event(r: &AuditRecord, d: &DecisionMade) -> Value {
             "kind": r.kind, "decision": d.decision, "effects": d.effects, "reasons": d.reasons,
             "purpose": d.purpose, "profile": d.profile, "parent": d.parent,
             "delegation_chain": [delegator, agent],
+            "via": d.via, "sandbox": d.sandbox,
             "record_hash": r.hash, "prev_hash": r.prev_hash,
         }},
     });

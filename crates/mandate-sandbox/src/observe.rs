@@ -144,6 +144,7 @@ impl Observer {
             program: std::fs::read_link(format!("/proc/{}/exe", n.pid))
                 .ok()
                 .map(|p| p.display().to_string()),
+            sandbox: Some(self.plan.layers),
         })
     }
 

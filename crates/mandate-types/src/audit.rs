@@ -43,6 +43,9 @@ pub struct TaskEnded {
     pub reason: String,
     /// The id of the token that died with the task.
     pub jti: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// A decision on one action (`decision`). The mandate fields are absent when the token
@@ -101,6 +104,9 @@ pub struct SandboxRefusal {
     /// The program that tried, when the supervisor could tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<String>,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// A layer of the kernel sandbox.
@@ -131,6 +137,9 @@ pub struct TaskDeviation {
     pub destination: String,
     /// The decision that refused it.
     pub decision_id: Option<DecisionId>,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// The git credential helper was asked for a credential (`credential`).
@@ -143,6 +152,9 @@ pub struct CredentialRequest {
     pub secret: Option<String>,
     pub granted: bool,
     pub reason: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// What a tool produced, after it ran (`tool.result`): the output's size and digest,
@@ -166,6 +178,9 @@ pub struct ToolResult {
     /// The task's flow labels after this output.
     pub flow: Labels,
     pub device: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// A session event an assistant's hook reported (`session.start`, `session.stop`, ...).
@@ -176,6 +191,9 @@ pub struct SessionEvent {
     /// What the assistant said about it (its session id, a reason, ...).
     #[serde(default)]
     pub detail: Value,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
 }
 
 /// The kind of a session event: lower-case words joined by `.`, at most 64 bytes
@@ -367,6 +385,7 @@ mod tests {
             task: TaskId::parse("task_9").unwrap(),
             reason: "r".into(),
             jti: "j".into(),
+            sandbox: None,
         });
         let back = AuditEvent::parse(e.kind(), &e.body().to_string()).unwrap();
         assert_eq!(back, e);

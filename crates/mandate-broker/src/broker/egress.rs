@@ -228,6 +228,7 @@ impl Broker {
                     detail,
                     destination,
                     decision_id: Some(decision.decision_id.clone()),
+                    sandbox: grant.mandate.sandbox,
                 }))
                 .await;
             metrics::counter!("mandate_deviations_total").increment(1);
@@ -324,6 +325,7 @@ impl Broker {
             secret: found.as_ref().map(|(n, _)| n.to_string()),
             granted: answer.is_ok(),
             reason,
+            sandbox: grant.mandate.sandbox,
         }))
         .await?;
         answer
@@ -355,6 +357,7 @@ impl Broker {
                 detail: reason.message.clone(),
                 destination,
                 decision_id: None,
+                sandbox: grant.mandate.sandbox,
             }))
             .await;
         metrics::counter!("mandate_deviations_total").increment(1);

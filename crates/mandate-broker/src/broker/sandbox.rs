@@ -81,6 +81,7 @@ impl Broker {
             target: printable(name).chars().take(255).collect(),
             detail: format!("{} ({})", reason.message, reason.policy),
             program: None,
+            sandbox: grant.mandate.sandbox,
         }))
         .await?;
         metrics::counter!("mandate_sandbox_refusals_total", "layer" => "resolver").increment(1);
@@ -101,6 +102,7 @@ impl Broker {
             .map_err(|r| BrokerError::Forbidden(r.message))?;
         // The task is the token's, whatever the body says.
         refusal.task = grant.task().clone();
+        refusal.sandbox = grant.mandate.sandbox;
         refusal.target = printable(&refusal.target).chars().take(4096).collect();
         refusal.detail = refusal.detail.chars().take(4096).collect();
         let layer = match refusal.layer {
