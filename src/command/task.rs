@@ -128,6 +128,9 @@ fn show(dir: &Path, id: &str, json: bool) -> CliResult {
             t.end_reason.clone().unwrap_or_default()
         );
     }
+    if let Some(layers) = d.mandate.sandbox {
+        out!("sandbox  {layers}");
+    }
     out!();
     for e in &d.timeline {
         match e.event() {
@@ -145,6 +148,24 @@ fn show(dir: &Path, id: &str, json: bool) -> CliResult {
                     why
                 );
             }
+            Ok(AuditEvent::SandboxRefusal(x)) => out!(
+                "{}  {:<5} {:<10} {}\n{:>30}↳ {:?}: {}",
+                e.time,
+                "kernel",
+                x.operation,
+                x.target,
+                "",
+                x.layer,
+                x.detail
+            ),
+            Ok(AuditEvent::Deviation(x)) => out!(
+                "{}  {:<16} {}\n{:>30}↳ {}",
+                e.time,
+                x.signal,
+                x.destination,
+                "",
+                x.detail
+            ),
             Ok(other) => out!("{}  {}", e.time, other.kind()),
             Err(err) => out!("{}  {} (unreadable: {err})", e.time, e.kind),
         }
