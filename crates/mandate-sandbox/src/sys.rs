@@ -326,8 +326,9 @@ pub fn install_notify_filter(syscalls: &[libc::c_long]) -> Result<OwnedFd, Sandb
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS).
-pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
+/// Runs `f` with a message of one byte and room for one descriptor (SCM_RIGHTS), its
+/// buffers alive for the call.
+fn with_fd_message<R>(f: impl FnOnce(&mut libc::msghdr) -> R) -> R {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
@@ -336,59 +337,56 @@ pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: CMSG_SPACE is a pure computation.
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
     let mut cbuf = vec![0u8; space];
-    // SAFETY: an all-zero msghdr is valid; we point it at live buffers below.
+    // SAFETY: an all-zero msghdr is valid; we point it at the live buffers above.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
-    // SAFETY: `msg` has a control buffer of CMSG_SPACE(int) bytes, so the first header
-    // exists and its data holds one int.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::SOL_SOCKET;
-        (*c).cmsg_type = libc::SCM_RIGHTS;
-        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), fd.as_raw_fd());
-    }
-    // SAFETY: `msg` and every buffer it points at are alive for the call.
-    let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    f(&mut msg)
+}
+
+/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS).
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
+    with_fd_message(|msg| {
+        // SAFETY: `msg` has a control buffer of CMSG_SPACE(int) bytes, so the first
+        // header exists and its data holds one int.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), fd.as_raw_fd());
+        }
+        // SAFETY: `msg` and every buffer it points at are alive for the call.
+        let r = unsafe { libc::sendmsg(sock.as_raw_fd(), msg, libc::MSG_NOSIGNAL) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    })
 }
 
 /// Receives one descriptor sent with [`send_fd`].
 pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: as in `send_fd`.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
-    let mut cbuf = vec![0u8; space];
-    // SAFETY: as in `send_fd`.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: `msg` points at live buffers; MSG_CMSG_CLOEXEC keeps the fd from leaking.
-    let r = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR checks the length before use.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
-            return Err(io::Error::other("no descriptor was sent"));
+    with_fd_message(|msg| {
+        // SAFETY: `msg` points at live buffers; MSG_CMSG_CLOEXEC keeps the fd from
+        // leaking into what this process starts.
+        let r = unsafe { libc::recvmsg(sock.as_raw_fd(), msg, libc::MSG_CMSG_CLOEXEC) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
         }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
-        Ok(OwnedFd::from_raw_fd(fd))
-    }
+        // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR checks the length before use,
+        // and a descriptor received with SCM_RIGHTS is ours alone.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(msg);
+            if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
+                return Err(io::Error::other("no descriptor was sent"));
+            }
+            let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
+            Ok(OwnedFd::from_raw_fd(fd))
+        }
+    })
 }
 
 /// One syscall a sandboxed process waits on us for.
