@@ -159,7 +159,7 @@ fn show(dir: &Path, id: &str, json: bool) -> CliResult {
                 x.detail
             ),
             Ok(AuditEvent::Deviation(x)) => out!(
-                "{}  {:<16} {}\n{:>30}↳ {}",
+                "{}  task.deviation {} → {}\n{:>30}↳ {}",
                 e.time,
                 x.signal,
                 x.destination,

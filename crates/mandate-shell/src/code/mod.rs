@@ -205,7 +205,31 @@ pub fn inspect(lang: Lang, code: &str) -> Vec<Finding> {
     if lang == Lang::Awk {
         awk_files_and_pipes(code, &mut out);
     }
+    relative_after_chdir(code, &mut out);
     out
+}
+
+/// Code that changes its directory (`os.chdir(…)`, `process.chdir(…)`, `Dir.chdir`,
+/// `chdir …`) makes every relative path it names relative to somewhere unknown: those
+/// are computed paths, not paths in the directory the command runs in.
+fn relative_after_chdir(code: &str, out: &mut [Finding]) {
+    static CHDIR: OnceLock<Regex> = OnceLock::new();
+    #[expect(clippy::unwrap_used, reason = "a constant pattern")]
+    let chdir = CHDIR.get_or_init(|| Regex::new(r"\bchdir\b|\bDir\.chdir|\bos\.fchdir\b").unwrap());
+    if !chdir.is_match(code) {
+        return;
+    }
+    let moved = |p: &str| format!("{p} (after the code changes directory)");
+    for f in out.iter_mut() {
+        let relative = |p: &str| !p.starts_with('/') && !p.starts_with('~');
+        *f = match std::mem::replace(f, Finding::Listen) {
+            Finding::Read(p) if relative(&p) => Finding::ReadsComputedPath(moved(&p)),
+            Finding::Write(p) | Finding::Delete(p) if relative(&p) => {
+                Finding::WritesComputedPath(moved(&p))
+            }
+            other => other,
+        };
+    }
 }
 
 /// The top-level modules a Python code string imports (`import a.b, c as d`, `from e.f
@@ -526,6 +550,28 @@ fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_after_a_change_of_directory_are_computed() {
+        let f = inspect(
+            Lang::Python,
+            "import os; os.chdir(os.pardir); open('o.txt', 'w'); open('/etc/hosts')",
+        );
+        assert!(
+            f.iter()
+                .any(|x| matches!(x, Finding::WritesComputedPath(p) if p.starts_with("o.txt"))),
+            "{f:?}"
+        );
+        assert!(f.contains(&Finding::Read("/etc/hosts".into())), "{f:?}");
+        let f = inspect(
+            Lang::JavaScript,
+            "process.chdir('..'); require('fs').writeFileSync('x', '1')",
+        );
+        assert!(!f.contains(&Finding::Write("x".into())), "{f:?}");
+        // Without a chdir, the path stays where the command runs.
+        let f = inspect(Lang::Python, "open('o.txt', 'w')");
+        assert!(f.contains(&Finding::Write("o.txt".into())), "{f:?}");
+    }
 
     #[test]
     fn inert_code_has_no_findings() {
