@@ -508,6 +508,15 @@ fn claude_code_in_the_sandbox_where_the_kernel_refuses_what_the_hook_allowed() {
             "Bash",
             json!({"command": "python3 -c 'import os; os.chdir(os.pardir); open(\"outside-c.txt\", \"w\")'", "description": "inline"}),
         ),
+        // `python3 -c` running the test files the model wrote.
+        Turn::Tool(
+            "Write",
+            json!({"file_path": s.repo.join("check_outside.py"), "content": "import os, unittest\n\nclass T(unittest.TestCase):\n    def test_it(self):\n        open(os.path.join(os.pardir, \"outside-\" + \"inline.txt\"), \"w\")\n"}),
+        ),
+        Turn::Tool(
+            "Bash",
+            json!({"command": "python3 -c 'import unittest; unittest.main(module=None, argv=[\"t\", \"discover\", \"-p\", \"check_*.py\"])' && touch ran-inline", "description": "inline test run"}),
+        ),
         // Inline code that runs a module the model wrote.
         Turn::Tool(
             "Write",
@@ -554,6 +563,7 @@ fn claude_code_in_the_sandbox_where_the_kernel_refuses_what_the_hook_allowed() {
         ("python3 -m unittest", "outside-py.txt"),
         ("os.chdir(os.pardir)", "outside-c.txt"),
         ("import writer", "outside-mod.txt"),
+        ("ran-inline", "outside-inline.txt"),
     ] {
         assert!(!s.root.join(target).exists(), "{target} was not written");
         if decided(&bodies, command) == ["allow"] {
