@@ -94,6 +94,7 @@ impl Scene {
             .env_remove("CARGO_TARGET_DIR")
             .env("DATA", &self.data)
             .env("OUTSIDE", self.root.join("outside"))
+            .env("SSH_AUTH_SOCK", self.root.join("agent.sock"))
             .current_dir(&self.repo);
         c
     }
@@ -184,6 +185,14 @@ fn escapes_fail_and_are_recorded(user: Option<u32>) {
         l.set_nonblocking(true).unwrap();
     }
     let port = |i: usize| outside[i].local_addr().unwrap().port();
+    // An agent's socket (what SSH_AUTH_SOCK names) outside, open to everyone.
+    let agent = std::os::unix::net::UnixListener::bind(s.root.join("agent.sock")).unwrap();
+    agent.set_nonblocking(true).unwrap();
+    std::fs::set_permissions(
+        s.root.join("agent.sock"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
     let script = format!(
         r#"
 echo "== python write outside"; python3 -c 'open("../x","w")'; echo "rc=$?"
@@ -197,6 +206,7 @@ echo "== hook config"; echo '{{"disableAllHooks": true}}' > .claude/settings.jso
 echo "== data dir"; echo 'proxy_listen = "off"' >> "$DATA/config.toml"; echo "rc=$?"
 echo "== script"; printf 'import os, socket\nopen(os.environ["OUTSIDE"] + "/evil", "w")\n' > esc.py; python3 esc.py; echo "rc=$?"
 printf 'import socket\nsocket.create_connection(("127.0.0.1", {p2}), timeout=5)\n' > net.py; python3 net.py; echo "rc=$?"
+echo "== agent"; python3 -c 'import os, socket; socket.socket(socket.AF_UNIX).connect(os.environ["SSH_AUTH_SOCK"])'; echo "rc=$?"
 echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
 "#,
         p0 = port(0),
@@ -235,7 +245,11 @@ echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
         stdout.contains("== work\nok"),
         "work in the repository goes on: {stdout}"
     );
-    assert_eq!(stdout.matches("rc=").count(), 11, "{stdout}");
+    assert_eq!(stdout.matches("rc=").count(), 12, "{stdout}");
+    assert!(
+        agent.accept().is_err(),
+        "a connection reached the agent's socket"
+    );
     assert_eq!(
         stdout.matches("rc=0").count(),
         0,
@@ -254,6 +268,7 @@ echo "== work"; echo ok > in-repo.txt && cat in-repo.txt
     assert_refused(&r, "landlock", "write", ".claude/settings.json");
     assert_refused(&r, "landlock", "write", "data/config.toml");
     assert_refused(&r, "landlock", "write", "outside/evil");
+    assert_refused(&r, "network", "connect", "agent.sock");
     // And the task's records say which layers held.
     let started = s
         .records()

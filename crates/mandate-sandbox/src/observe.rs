@@ -55,6 +55,7 @@ enum Attempt {
     Open { path: PathBuf, write: bool },
     Change(PathBuf),
     Connect(SocketAddr),
+    ConnectUnix(PathBuf),
 }
 
 /// The supervisor's side: judges each notification against the plan.
@@ -128,6 +129,22 @@ impl Observer {
             Attempt::Connect(addr) => {
                 let detail = self.unreachable(addr)?;
                 (SandboxLayer::Network, "connect", addr.to_string(), detail)
+            }
+            Attempt::ConnectUnix(path) => {
+                let path = resolve(n.pid, &path)?;
+                if !self.plan.hidden_sockets.contains(&path) {
+                    return None;
+                }
+                let detail = format!(
+                    "{} is a daemon's or agent's socket (it acts with more than the task's rights); the sandbox hides it",
+                    path.display()
+                );
+                (
+                    SandboxLayer::Network,
+                    "connect",
+                    format!("unix:{}", path.display()),
+                    detail,
+                )
             }
         };
         if self.seen.len() >= MAX_RECORDED
@@ -249,7 +266,7 @@ fn attempt(n: &Notification) -> Option<Attempt> {
         libc::SYS_renameat2 | libc::SYS_linkat => Some(Attempt::Change(at(a[2], a[3])?)),
         libc::SYS_symlinkat => Some(Attempt::Change(at(a[1], a[2])?)),
         libc::SYS_truncate => Some(Attempt::Change(at(cwd, a[0])?)),
-        libc::SYS_connect => socket_address(n.pid, a[1], a[2]).map(Attempt::Connect),
+        libc::SYS_connect => socket_address(n.pid, a[1], a[2]),
         _ => None,
     }
 }
@@ -292,21 +309,35 @@ fn read_string(pid: u32, ptr: u64) -> Option<Vec<u8>> {
     None
 }
 
-/// The IPv4 or IPv6 destination of a `connect`.
-fn socket_address(pid: u32, ptr: u64, len: u64) -> Option<SocketAddr> {
-    let mut buf = [0u8; 28];
+/// The destination of a `connect`: an IPv4 or IPv6 address, or a Unix socket's path
+/// (abstract sockets are left to Landlock's scope).
+fn socket_address(pid: u32, ptr: u64, len: u64) -> Option<Attempt> {
+    // sockaddr_un is the largest: a family and 108 bytes of path.
+    let mut buf = [0u8; 110];
     let len = usize::try_from(len).ok()?.min(buf.len());
     let n = sys::read_memory(pid, ptr, &mut buf[..len]).ok()?;
     let family = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]);
     let port = u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]);
     match i32::from(family) {
-        libc::AF_INET if n >= 8 => Some(SocketAddr::new(
+        libc::AF_INET if n >= 8 => Some(Attempt::Connect(SocketAddr::new(
             IpAddr::V4(Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7])),
             port,
-        )),
+        ))),
         libc::AF_INET6 if n >= 24 => {
             let octets: [u8; 16] = buf[8..24].try_into().ok()?;
-            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(octets)), port))
+            Some(Attempt::Connect(SocketAddr::new(
+                IpAddr::V6(Ipv6Addr::from(octets)),
+                port,
+            )))
+        }
+        libc::AF_UNIX if n > 2 && buf[2] != 0 => {
+            let path = &buf[2..n];
+            let end = path.iter().position(|b| *b == 0).unwrap_or(path.len());
+            Some(Attempt::ConnectUnix(PathBuf::from(
+                <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(
+                    path[..end].to_vec(),
+                ),
+            )))
         }
         _ => None,
     }

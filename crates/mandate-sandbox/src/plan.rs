@@ -69,6 +69,35 @@ const HOME_LOCK_FILES: &[&str] = &[
     ".cargo/.global-cache",
 ];
 
+/// Unix sockets of daemons and agents that act with more than the task's rights: a
+/// container engine (root on the machine), the system and session buses, the SSH and
+/// GPG agents (signing with the user's keys). Landlock before ABI 9 cannot refuse a
+/// `connect` to a socket by path, so these are hidden: `/dev/null` is mounted over each
+/// that exists. `$XDG_RUNTIME_DIR/` entries are relative to it; `SSH_AUTH_SOCK` and
+/// `DOCKER_HOST` (a `unix://` one) are added from the environment.
+const DAEMON_SOCKETS: &[&str] = &[
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/run/crio/crio.sock",
+    "/run/dbus/system_bus_socket",
+    "/var/run/dbus/system_bus_socket",
+    "/run/systemd/private",
+    "/run/snapd.socket",
+];
+const RUNTIME_SOCKETS: &[&str] = &[
+    "bus",
+    "docker.sock",
+    "podman/podman.sock",
+    "gnupg/S.gpg-agent",
+    "gnupg/S.gpg-agent.ssh",
+    "gnupg/S.gpg-agent.extra",
+    "keyring/ssh",
+    "ssh-agent.socket",
+    "systemd/private",
+];
+
 /// How deep a readable tree is looked into for sensitive entries to leave out.
 const SCAN_DEPTH: usize = 3;
 /// Most entries looked at per tree.
@@ -136,6 +165,9 @@ pub struct Plan {
     pub devices: Vec<PathBuf>,
     /// Files inside writable trees mounted read-only (hook configuration).
     pub read_only: Vec<PathBuf>,
+    /// Daemon and agent sockets hidden under `/dev/null` (see [`DAEMON_SOCKETS`]).
+    #[serde(default)]
+    pub hidden_sockets: Vec<PathBuf>,
     /// What was left out of the readable trees on purpose (for the record and for
     /// telling a refusal apart from a path nobody granted).
     pub denied: Vec<PathBuf>,
@@ -207,6 +239,7 @@ impl Plan {
             .filter(|c| c.is_file() && write.iter().any(|w| c.starts_with(w)))
             .cloned()
             .collect();
+        let hidden_sockets = daemon_sockets();
         denied.retain(|d| d.exists());
         denied.sort();
         denied.dedup();
@@ -222,6 +255,7 @@ impl Plan {
                 .filter(|p| p.exists())
                 .collect(),
             read_only,
+            hidden_sockets,
             denied,
             network: inputs.network.clone(),
         })
@@ -245,6 +279,25 @@ impl Plan {
     pub fn is_denied(&self, path: &Path) -> bool {
         self.denied.iter().any(|d| path.starts_with(d))
     }
+}
+
+/// The daemon and agent sockets that exist here.
+fn daemon_sockets() -> Vec<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut out: Vec<PathBuf> = DAEMON_SOCKETS.iter().map(PathBuf::from).collect();
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        out.extend(RUNTIME_SOCKETS.iter().map(|s| run.join(s)));
+    }
+    out.extend(std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from));
+    if let Some(h) = std::env::var("DOCKER_HOST").ok()
+        && let Some(p) = h.strip_prefix("unix://")
+    {
+        out.push(PathBuf::from(p));
+    }
+    out.retain(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket()));
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Adds to `denied` the sensitive entries under `dir`, `depth` levels down at most.

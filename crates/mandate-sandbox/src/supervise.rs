@@ -61,6 +61,9 @@ pub fn supervise(
         for p in &plan.read_only {
             sys::bind_read_only(p)?;
         }
+        for p in &plan.hidden_sockets {
+            sys::bind(Path::new("/dev/null"), p)?;
+        }
     }
     if let (true, Some(netplan)) = (plan.layers.network, &plan.network) {
         sys::loopback_up()?;
