@@ -55,6 +55,21 @@ pub enum Command {
     },
     /// Ask the broker about one action (exit 0 allow, 2 deny, 3 ask).
     Check(CheckArgs),
+    /// Actions asked about, waiting for a human's answer (and recent answers).
+    Approvals,
+    /// Approve an action that was asked about: once, or for the rest of its task.
+    Approve {
+        /// The approval's id (`apr_…`, from `mandate approvals` or the ask's message).
+        id: String,
+        /// Approve the same action, with the same arguments, for the rest of the task.
+        #[arg(long)]
+        for_task: bool,
+    },
+    /// Deny an action that was asked about.
+    Deny {
+        /// The approval's id.
+        id: String,
+    },
     /// Verify, read and export the audit log.
     Audit {
         /// Audit command.

@@ -34,6 +34,9 @@ pub fn check(dir: &Path, c: CheckArgs, json: bool) -> CliResult {
         print_json(&d)?;
     } else {
         out!("{}  ({})", d.decision, d.decision_id);
+        if let Some(id) = &d.approval {
+            out!("  waiting for a human: mandate approve {id} [--for-task] | mandate deny {id}");
+        }
         for r in &d.reasons {
             out!("  {}: {}", r.policy, r.message);
         }

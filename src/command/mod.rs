@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod eval;
@@ -36,6 +37,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::GitCredential { operation } => git_credential::git_credential(&operation),
         Command::Task { cmd } => task::task(&dir, cmd, json),
         Command::Check(c) => check::check(&dir, c, json),
+        Command::Approvals => approvals::list(&dir, json),
+        Command::Approve { id, for_task } => approvals::answer(&dir, &id, true, for_task, json),
+        Command::Deny { id } => approvals::answer(&dir, &id, false, false, json),
         Command::Audit { cmd } => audit::audit(&dir, cmd, json),
         Command::Policy { cmd } => policy::policy(&dir, cmd, json),
         Command::Hook { assistant, event } => hook::hook(&dir, &assistant, event),

@@ -26,6 +26,7 @@ use crate::config::{Settings, parse_ttl};
 use crate::engine::{Engine, Outcome, TaskState};
 use crate::{now_ms, now_secs, rfc3339};
 
+mod approvals;
 mod egress;
 mod sandbox;
 pub use egress::{BoundSecret, EgressAnswer, EgressRequest, TaskGrant};
@@ -72,6 +73,8 @@ pub struct Broker {
     secrets: Arc<mandate_secrets::SecretStore>,
     /// Tells the egress proxy which tasks ended, so their open tunnels are cut.
     task_ends: tokio::sync::broadcast::Sender<TaskId>,
+    /// Actions asked about, waiting for (or holding) a human's answer.
+    approvals: approvals::Approvals,
 }
 
 /// A fresh id: `prefix` followed by a time-ordered UUID in hex.
@@ -142,6 +145,7 @@ impl Broker {
             hostname: mandate_analysis::machine::hostname(),
             secrets: Arc::new(secrets),
             task_ends: tokio::sync::broadcast::channel(1024).0,
+            approvals: approvals::Approvals::default(),
         }))
     }
 
@@ -438,7 +442,18 @@ impl Broker {
             }
             Err(reason) => (Err(reason), None),
         };
-        let decision = self.finish(outcome, mandate.as_deref(), action, None).await;
+        // What a human already said about this exact action decides an ask.
+        let outcome = match (&mandate, outcome) {
+            (Some(m), Ok(o)) => Ok(self.apply_approval(&m.task, &action, o)),
+            (_, other) => other,
+        };
+        let asked = matches!(&outcome, Ok(o) if o.verdict == Verdict::Ask);
+        let asked_action = asked.then(|| action.clone());
+        let mut decision = self.finish(outcome, mandate.as_deref(), action, None).await;
+        if let (Verdict::Ask, Some(m), Some(a)) = (decision.decision, &mandate, asked_action) {
+            let id = self.open_approval(&m.task, &a, &decision.decision_id, &decision.reasons);
+            decision.approval = Some(id);
+        }
         metrics::histogram!("mandate_decision_seconds").record(started.elapsed().as_secs_f64());
         decision
     }
@@ -461,6 +476,7 @@ impl Broker {
             reasons,
             decision_id: generated(DecisionId::parse, "dec_"),
             effects,
+            approval: None,
         };
         let record = DecisionMade {
             decision_id: decision.decision_id.clone(),

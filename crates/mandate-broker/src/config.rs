@@ -19,6 +19,8 @@ use crate::engine::Engine;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// Default egress proxy address.
 pub const DEFAULT_PROXY_LISTEN: &str = "127.0.0.1:7879";
+/// How long an approval waits, and stays good once answered.
+const DEFAULT_APPROVAL_TTL_SECS: i64 = 600;
 /// The default task lifetime.
 pub const DEFAULT_TTL_SECS: i64 = 2 * 3600;
 /// The longest task lifetime accepted.
@@ -78,6 +80,7 @@ struct ConfigFile {
     proxy_listen: Option<String>,
     proxy_upstream_ca: Option<PathBuf>,
     proxy_tunnel_ports: Option<Vec<u16>>,
+    approval_ttl: Option<String>,
     #[serde(default)]
     resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
 }
@@ -112,6 +115,9 @@ pub struct Settings {
     /// Names the proxy resolves to fixed addresses instead of asking DNS (`[resolve]`,
     /// like curl's `--resolve`); the addresses are still checked like resolved ones.
     pub resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+    /// How long an action asked about waits for a human's answer (`approval_ttl`,
+    /// default 10m), and how long an answer stays good for.
+    pub approval_ttl: i64,
 }
 
 impl Settings {
@@ -182,6 +188,14 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
     };
     let default_ttl = ttl(file.default_ttl, DEFAULT_TTL_SECS, "default_ttl")?;
     let max_ttl = ttl(file.max_ttl, MAX_TTL_SECS, "max_ttl")?;
+    let approval_ttl = ttl(file.approval_ttl, DEFAULT_APPROVAL_TTL_SECS, "approval_ttl")?;
+    if approval_ttl <= 0 {
+        return Err(ConfigError::file(
+            &path,
+            None,
+            "approval_ttl must be positive",
+        ));
+    }
     if default_ttl <= 0 || default_ttl > max_ttl {
         return Err(ConfigError::file(
             &path,
@@ -247,6 +261,7 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         default_ttl,
         max_ttl,
         decision_timeout: Duration::from_millis(decision_timeout_ms),
+        approval_ttl,
     })
 }
 

@@ -139,6 +139,14 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
             device: "",
             detail: json!({"layer": x.layer, "operation": x.operation, "target": x.target, "detail": x.detail, "program": x.program}),
         },
+        AuditEvent::Approval(a) => About {
+            // A human's answer to an authorization question.
+            class: API_OTHER,
+            delegator: Some(a.by.as_str()),
+            agent: None,
+            device: "",
+            detail: json!({"approval": a.approval, "decision_id": a.decision_id, "action": a.action, "approved": a.approved, "for_task": a.for_task}),
+        },
         AuditEvent::Session(_, s) => About {
             class: API_OTHER,
             delegator: None,

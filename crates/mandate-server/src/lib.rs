@@ -90,12 +90,15 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
 #[derive(Debug, Clone, Copy)]
 pub struct Peer {
     uid: Option<u32>,
+    pid: Option<i32>,
 }
 
 impl Connected<axum::serve::IncomingStream<'_, UnixListener>> for Peer {
     fn connect_info(stream: axum::serve::IncomingStream<'_, UnixListener>) -> Self {
+        let cred = stream.io().peer_cred().ok();
         Self {
-            uid: stream.io().peer_cred().ok().map(|c| c.uid()),
+            uid: cred.map(|c| c.uid()),
+            pid: cred.and_then(|c| c.pid()),
         }
     }
 }
@@ -251,6 +254,50 @@ async fn sandbox_refusal(State(app): State<App>, headers: HeaderMap, body: Bytes
     match app.broker.sandbox_refusal(&token, r).await {
         Ok(()) => Json(serde_json::json!({"recorded": true})).into_response(),
         Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
+async fn list_approvals(State(app): State<App>) -> Response {
+    Json(app.broker.approvals()).into_response()
+}
+
+async fn answer_approval(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let a: mandate_types::api::ApprovalAnswer = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if peer.pid.is_some_and(in_other_user_namespace) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "approvals cannot be answered from inside a sandbox: a task cannot approve its own actions"})),
+        )
+            .into_response();
+    }
+    let by = delegator(peer);
+    match app
+        .broker
+        .answer_approval(&id, a.approve, a.for_task, by.as_str())
+        .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
+/// Whether process `pid` lives in another user namespace than the broker — a task's
+/// process in `mandate run --sandbox`.
+fn in_other_user_namespace(pid: i32) -> bool {
+    let ours = std::fs::read_link("/proc/self/ns/user");
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/user"));
+    match (ours, theirs) {
+        (Ok(a), Ok(b)) => a != b,
+        // Unknown counts as inside: fail closed.
+        _ => true,
     }
 }
 
@@ -551,6 +598,8 @@ fn unix_router(app: App) -> Router {
         .route("/v1/tasks", post(start_task).get(list_tasks))
         .route("/v1/proxy", get(proxy_info))
         .route("/v1/credential", post(credential))
+        .route("/v1/approvals", get(list_approvals))
+        .route("/v1/approvals/{id}", post(answer_approval))
         .route("/v1/sandbox/lookup", post(sandbox_lookup))
         .route("/v1/sandbox/refusals", post(sandbox_refusal))
         .route("/v1/tasks/{id}", get(show_task))
@@ -566,6 +615,8 @@ fn tcp_router(app: App) -> Router {
         .route("/v1/tasks", post(unix_only).get(unix_only))
         .route("/v1/proxy", get(unix_only))
         .route("/v1/credential", post(unix_only))
+        .route("/v1/approvals", get(unix_only))
+        .route("/v1/approvals/{id}", post(unix_only))
         .route("/v1/sandbox/lookup", post(unix_only))
         .route("/v1/sandbox/refusals", post(unix_only))
         .route("/v1/tasks/{id}", get(unix_only))

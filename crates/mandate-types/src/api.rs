@@ -119,6 +119,39 @@ pub struct LookupAnswer {
     pub refused: Option<crate::Reason>,
 }
 
+/// A pending (or answered) approval of an action that was asked about
+/// (`GET /v1/approvals`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub id: String,
+    pub task: crate::TaskId,
+    /// The action's kind (`shell`, `file_write`, ...).
+    pub kind: String,
+    /// What it acts on: the command, path, URL or tool.
+    pub target: String,
+    /// Why it was asked about.
+    pub reasons: Vec<crate::Reason>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub expires_at: String,
+    /// `pending`, `approved`, `approved-for-task`, `denied`, `used`, `expired`.
+    pub state: String,
+    /// Who answered, when answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+}
+
+/// `POST /v1/approvals/{id}`: a human's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalAnswer {
+    /// `true` to approve, `false` to deny.
+    pub approve: bool,
+    /// Approve the same action (same arguments) for the rest of the task, not once.
+    #[serde(default)]
+    pub for_task: bool,
+}
+
 /// A task in listings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSummary {

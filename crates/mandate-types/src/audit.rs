@@ -109,6 +109,25 @@ pub struct SandboxRefusal {
     pub sandbox: Option<crate::SandboxLayers>,
 }
 
+/// A human answered an approval (`approval`): an action that was asked about is
+/// approved (once, or for the task) or denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalAnswered {
+    pub task: TaskId,
+    pub approval: String,
+    /// The decision that asked.
+    pub decision_id: DecisionId,
+    /// The action's kind and target, for the reader.
+    pub action: String,
+    pub approved: bool,
+    pub for_task: bool,
+    /// Who answered (the socket peer's user).
+    pub by: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
+}
+
 /// A layer of the kernel sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -258,6 +277,8 @@ pub enum AuditEvent {
     Credential(CredentialRequest),
     /// `sandbox.refusal`
     SandboxRefusal(SandboxRefusal),
+    /// `approval`
+    Approval(ApprovalAnswered),
     /// A session event reported by a hook, under its own kind.
     Session(EventKind, SessionEvent),
 }
@@ -284,6 +305,7 @@ impl AuditEvent {
             Self::Deviation(_) => "task.deviation",
             Self::Credential(_) => "credential",
             Self::SandboxRefusal(_) => "sandbox.refusal",
+            Self::Approval(_) => "approval",
             Self::Session(kind, _) => kind.as_str(),
         }
     }
@@ -298,6 +320,7 @@ impl AuditEvent {
             Self::Deviation(b) => Some(&b.task),
             Self::Credential(b) => Some(&b.task),
             Self::SandboxRefusal(b) => Some(&b.task),
+            Self::Approval(b) => Some(&b.task),
             Self::Session(_, b) => Some(&b.task),
         }
     }
@@ -312,6 +335,7 @@ impl AuditEvent {
             Self::Deviation(b) => serde_json::to_value(b),
             Self::Credential(b) => serde_json::to_value(b),
             Self::SandboxRefusal(b) => serde_json::to_value(b),
+            Self::Approval(b) => serde_json::to_value(b),
             Self::Session(_, b) => serde_json::to_value(b),
         };
         // Every body is plain data (strings, numbers, vectors, derived maps): serde_json
@@ -333,6 +357,7 @@ impl AuditEvent {
             "task.deviation" => Self::Deviation(serde_json::from_str(body).map_err(err)?),
             "credential" => Self::Credential(serde_json::from_str(body).map_err(err)?),
             "sandbox.refusal" => Self::SandboxRefusal(serde_json::from_str(body).map_err(err)?),
+            "approval" => Self::Approval(serde_json::from_str(body).map_err(err)?),
             other => {
                 let kind = EventKind::parse(other).map_err(|e| {
                     err(<serde_json::Error as serde::de::Error>::custom(

@@ -71,6 +71,9 @@ pub struct Decision {
     pub decision_id: DecisionId,
     /// The effects analysis found.
     pub effects: Vec<Effect>,
+    /// For an `ask`: the pending approval a human answers with `mandate approve ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 impl Decision {

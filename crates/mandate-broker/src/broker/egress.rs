@@ -271,6 +271,7 @@ impl Broker {
                 reasons: outcome.reasons,
                 decision_id: super::generated(mandate_types::DecisionId::parse, "dec_"),
                 effects: outcome.effects,
+                approval: None,
             },
             addresses: Vec::new(),
             secrets,

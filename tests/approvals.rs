@@ -1,0 +1,175 @@
+//! Approvals for `ask`: bound to the task and the exact action, single use unless given
+//! for the task, expiring, never answered twice, never from inside the sandbox.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{Broker, check, json, mandate, run, scratch_repo, start_task};
+
+const CI_FILE: &str = ".github/workflows/ci.yml";
+
+fn ask(data: &Path, token: &str, repo: &Path, file: &str) -> serde_json::Value {
+    check(data, token, repo, "--write", file)
+}
+
+/// `mandate approve|deny …`: (succeeded, stdout + stderr).
+fn answer(data: &Path, args: &[&str]) -> (bool, String) {
+    let out = run(mandate(data).args(args));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn an_approval_allows_the_asked_action_once_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (task, token) = start_task(&data, &repo);
+
+    let first = ask(&data, &token, &repo, CI_FILE);
+    assert_eq!(first["decision"], "ask", "{first}");
+    let id = first["approval"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("apr_"));
+    // Asking again while it waits points at the same approval.
+    assert_eq!(ask(&data, &token, &repo, CI_FILE)["approval"], id.as_str());
+    let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["state"], "pending");
+    assert_eq!(listed[0]["task"], task.as_str());
+
+    let (ok, said) = answer(&data, &["approve", &id]);
+    assert!(ok, "{said}");
+    let allowed = ask(&data, &token, &repo, CI_FILE);
+    assert_eq!(allowed["decision"], "allow", "{allowed}");
+    assert_eq!(allowed["reasons"][0]["policy"], "approval.granted");
+
+    // Single use: the same action asks again, under a new approval.
+    let again = ask(&data, &token, &repo, CI_FILE);
+    assert_eq!(again["decision"], "ask", "{again}");
+    let second = again["approval"].as_str().unwrap().to_owned();
+    assert_ne!(second, id);
+    // Replaying the answer is refused.
+    let (ok, said) = answer(&data, &["approve", &id]);
+    assert!(!ok && said.contains("already answered or used"), "{said}");
+
+    // An approval for these arguments does not cover others.
+    let (ok, _) = answer(&data, &["approve", &second]);
+    assert!(ok);
+    let other = ask(&data, &token, &repo, ".github/workflows/release.yml");
+    assert_eq!(other["decision"], "ask", "{other}");
+    assert_ne!(other["approval"], second.as_str());
+    assert_eq!(ask(&data, &token, &repo, CI_FILE)["decision"], "allow");
+
+    // Nor another task's identical action.
+    let (_, token2) = start_task(&data, &repo);
+    assert_eq!(ask(&data, &token2, &repo, CI_FILE)["decision"], "ask");
+
+    // A denial holds for the action; an unknown id is refused.
+    let pending = ask(&data, &token, &repo, CI_FILE)["approval"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(answer(&data, &["deny", &pending]).0);
+    let denied = ask(&data, &token, &repo, CI_FILE);
+    assert_eq!(denied["decision"], "deny", "{denied}");
+    assert_eq!(denied["reasons"][0]["policy"], "approval.denied");
+    assert!(!answer(&data, &["approve", "apr_0000"]).0);
+
+    // Every answer is in the task's timeline.
+    let show = run(mandate(&data).args(["--json", "task", "show", &task]));
+    let kinds: Vec<String> = json(&show)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "approval").count(),
+        3,
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "approval_ttl = \"2s\"\n").unwrap();
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+
+    let id = ask(&data, &token, &repo, CI_FILE)["approval"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(answer(&data, &["approve", &id, "--for-task"]).0);
+    std::thread::sleep(Duration::from_millis(2500));
+    for _ in 0..2 {
+        assert_eq!(ask(&data, &token, &repo, CI_FILE)["decision"], "allow");
+    }
+
+    // Unanswered past its lifetime: cannot be approved.
+    let late = ask(&data, &token, &repo, ".github/workflows/late.yml")["approval"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(Duration::from_millis(2500));
+    let (ok, said) = answer(&data, &["approve", &late]);
+    assert!(!ok && said.contains("expired"), "{said}");
+    // Answered, then past its lifetime unused: no longer allows.
+    let once = ask(&data, &token, &repo, ".github/workflows/once.yml")["approval"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(answer(&data, &["approve", &once]).0);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        ask(&data, &token, &repo, ".github/workflows/once.yml")["decision"],
+        "ask"
+    );
+}
+
+#[test]
+fn a_sandboxed_task_cannot_approve_its_own_ask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    let id = ask(&data, &token, &repo, CI_FILE)["approval"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = run(mandate(&data)
+        .args(["run", "--sandbox", "--repo"])
+        .arg(&repo)
+        .args(["--", common::bin(), "--data-dir"])
+        .arg(&data)
+        .args(["approve", &id])
+        .current_dir(&repo));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot be answered from inside a sandbox"),
+        "{stderr}"
+    );
+    let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
+    assert_eq!(listed[0]["state"], "pending");
+}
