@@ -120,7 +120,7 @@ fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() 
         .unwrap()
         .to_owned();
     assert!(answer(&data, &["approve", &id, "--for-task"]).0);
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3200));
     for _ in 0..2 {
         assert_eq!(ask(&data, &token, &repo, CI_FILE)["decision"], "allow");
     }
@@ -130,7 +130,8 @@ fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() 
         .as_str()
         .unwrap()
         .to_owned();
-    std::thread::sleep(Duration::from_millis(2500));
+    // Lifetimes are whole seconds: past 2 s means past 3 s of the clock.
+    std::thread::sleep(Duration::from_millis(3200));
     let (ok, said) = answer(&data, &["approve", &late]);
     assert!(!ok && said.contains("expired"), "{said}");
     // Answered, then past its lifetime unused: no longer allows.
@@ -139,7 +140,7 @@ fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() 
         .unwrap()
         .to_owned();
     assert!(answer(&data, &["approve", &once]).0);
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3200));
     assert_eq!(
         ask(&data, &token, &repo, ".github/workflows/once.yml")["decision"],
         "ask"
@@ -172,4 +173,111 @@ fn a_sandboxed_task_cannot_approve_its_own_ask() {
     );
     let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
     assert_eq!(listed[0]["state"], "pending");
+}
+
+/// `mandate hook codex` for a Bash call in `repo`; Codex cannot ask its user.
+fn codex_hook(data: &Path, token: &str, repo: &Path, command: &str) -> std::process::Child {
+    use std::io::Write;
+    let payload = serde_json::json!({
+        "session_id": "s1", "turn_id": "t1", "hook_event_name": "PreToolUse",
+        "cwd": repo, "model": "m", "permission_mode": "default",
+        "tool_name": "Bash", "tool_input": {"command": command}, "tool_use_id": "call_1",
+    });
+    let mut child = mandate(data)
+        .args(["hook", "codex"])
+        .env("MANDATE_TOKEN", token)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.to_string().as_bytes())
+        .unwrap();
+    child
+}
+
+#[test]
+fn a_hook_whose_assistant_cannot_ask_waits_for_the_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "approval_wait_ms = 8000\n").unwrap();
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    let command = "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/ci.yml";
+
+    // Approved while the hook waits: the tool call goes ahead.
+    let hook = codex_hook(&data, &token, &repo, command);
+    let id = loop {
+        let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
+        if let Some(a) = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["state"] == "pending")
+        {
+            break a["id"].as_str().unwrap().to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(answer(&data, &["approve", &id]).0);
+    let out = hook.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"allow\""),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Denied while it waits: denied, and so said.
+    let hook = codex_hook(&data, &token, &repo, command);
+    let id = loop {
+        let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
+        if let Some(a) = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["state"] == "pending")
+        {
+            break a["id"].as_str().unwrap().to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(answer(&data, &["deny", &id]).0);
+    let out = hook.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"deny\"") && stdout.contains("denied"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_hook_that_gets_no_answer_in_time_denies_and_says_how_to_approve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "approval_wait_ms = 1000\n").unwrap();
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    let started = std::time::Instant::now();
+    let out = codex_hook(
+        &data,
+        &token,
+        &repo,
+        "echo 'on: push' > .github/workflows/ci.yml",
+    )
+    .wait_with_output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"deny\""), "{stdout}");
+    assert!(stdout.contains("mandate approve apr_"), "{stdout}");
+    assert!(stdout.contains("no one answered"), "{stdout}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
 }

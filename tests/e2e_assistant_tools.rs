@@ -180,6 +180,9 @@ fn codex_cli_offers_only_tools_its_adapter_maps() {
         ],
         None,
     );
+    // Codex cannot ask its user: its hook waits this long for `mandate approve`.
+    std::fs::create_dir_all(&s.data).unwrap();
+    std::fs::write(s.data.join("config.toml"), "approval_wait_ms = 500\n").unwrap();
     let out = run_codex(&s, &codex, &fake);
     assert_mapped(Assistant::Codex, &fake.first_request_tools());
 
@@ -193,8 +196,8 @@ fn codex_cli_offers_only_tools_its_adapter_maps() {
     assert!(
         fake.tool_results()
             .iter()
-            .any(|r| r.contains("needs approval")),
-        "Codex, which cannot ask, was told the start needs approval: {:#?}",
+            .any(|r| r.contains("no one answered") && r.contains("mandate approve apr_")),
+        "Codex, which cannot ask, was told nobody approved the start, and how to: {:#?}",
         fake.tool_results()
     );
     assert_eq!(verdict_and_prompt(&bodies, "get_goal").0, "allow");

@@ -81,6 +81,13 @@ pub trait Adapter: Sync {
         false
     }
 
+    /// Whether the assistant puts an `ask` to its user itself. Where it cannot, the hook
+    /// waits (up to the broker's `approval_wait`) for an answer given with `mandate
+    /// approve`, and denies, saying how to approve, when none comes.
+    fn asks_its_user(&self) -> bool {
+        true
+    }
+
     /// Renders Mandate's answer to a pre-tool event in the assistant's format. An empty
     /// `event_name` means the payload could not be read, so the event is unknown.
     fn render(&self, event_name: &str, answer: &Answer) -> HookOutput;

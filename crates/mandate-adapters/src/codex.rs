@@ -227,6 +227,11 @@ impl Adapter for Codex {
         })
     }
 
+    /// Codex fails a hook that answers "ask": the hook waits for `mandate approve`.
+    fn asks_its_user(&self) -> bool {
+        false
+    }
+
     /// Only fields Codex's schema accepts.
     fn render(&self, _event_name: &str, answer: &Answer) -> HookOutput {
         let (decision, reason) = match answer {

@@ -136,8 +136,12 @@ pub fn run(assistant: Assistant, env: HookEnv, stdin: impl Read + Send + 'static
     let worker = std::thread::Builder::new()
         .name("mandate-hook".into())
         .spawn(move || {
-            let out = handle(assistant, &env, stdin, start);
-            let _ = tx.send(out);
+            let extend = tx.clone();
+            let waiting = move |d: Duration| {
+                let _ = extend.send(Progress::Waiting(d));
+            };
+            let out = handle(assistant, &env, stdin, start, &waiting);
+            let _ = tx.send(Progress::Done(out));
         });
     if worker.is_err() {
         return render_failure(
@@ -146,7 +150,16 @@ pub fn run(assistant: Assistant, env: HookEnv, stdin: impl Read + Send + 'static
             &deny_message("the hook could not start its worker"),
         );
     }
-    match rx.recv_timeout(deadline + Duration::from_millis(250)) {
+    let mut until = start + deadline + Duration::from_millis(250);
+    let received = loop {
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            // The worker waits for a human's answer: the deadline moves with it.
+            Ok(Progress::Waiting(d)) => until = Instant::now() + d + Duration::from_millis(250),
+            Ok(Progress::Done(out)) => break Ok(out),
+            Err(e) => break Err(e),
+        }
+    };
+    match received {
         Ok(out) => out,
         Err(mpsc::RecvTimeoutError::Timeout) => render_failure(
             assistant,
@@ -162,7 +175,20 @@ pub fn run(assistant: Assistant, env: HookEnv, stdin: impl Read + Send + 'static
     }
 }
 
-fn handle(assistant: Assistant, env: &HookEnv, stdin: impl Read, start: Instant) -> HookOutput {
+/// What the worker tells [`run`].
+enum Progress {
+    /// It waits this long for a human's answer.
+    Waiting(Duration),
+    Done(HookOutput),
+}
+
+fn handle(
+    assistant: Assistant,
+    env: &HookEnv,
+    stdin: impl Read,
+    start: Instant,
+    waiting: &dyn Fn(Duration),
+) -> HookOutput {
     let input = match read_input(stdin) {
         Ok(i) => i,
         Err(e) => return render_failure(assistant, "", &deny_message(&e.to_string())),
@@ -188,7 +214,15 @@ fn handle(assistant: Assistant, env: &HookEnv, stdin: impl Read, start: Instant)
                     )),
                 );
             };
-            let answer = decide(&client, token, &pre.actions);
+            let (answer, approvals) = decide_with_approvals(&client, token, &pre.actions);
+            let answer = match answer {
+                Answer::Ask(why)
+                    if !assistant.adapter().asks_its_user() && !approvals.is_empty() =>
+                {
+                    wait_for_answers(env, token, &pre.actions, &approvals, &why, waiting)
+                }
+                other => other,
+            };
             render(assistant, &pre.event_name, &answer)
         }
         Event::PostTool(post) => {
@@ -233,9 +267,82 @@ fn send<T: serde::Serialize>(client: &Client, path: &str, bearer: &str, body: &T
     }
 }
 
+/// Where the assistant cannot ask its user: waits for a human's answers to the pending
+/// approvals (`mandate approve`), up to the broker's `approval_wait`, then decides the
+/// tool call again (an approval is used once). No answer in time, or a denial, is a
+/// denial that says how to approve.
+fn wait_for_answers(
+    env: &HookEnv,
+    token: &str,
+    actions: &[mandate_types::Action],
+    approvals: &[String],
+    why: &str,
+    waiting: &dyn Fn(Duration),
+) -> Answer {
+    const POLL: Duration = Duration::from_millis(200);
+    let client = Client::new(&env.socket).with_timeout(DEFAULT_DEADLINE);
+    let how = approvals
+        .iter()
+        .map(|id| format!("`mandate approve {id}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let view = |id: &str| {
+        client.json::<(), mandate_types::api::ApprovalView>(
+            "GET",
+            &format!("/v1/approvals/{id}"),
+            None,
+        )
+    };
+    let wait = approvals
+        .iter()
+        .filter_map(|id| view(id).ok())
+        .map(|v| Duration::from_millis(v.wait_ms))
+        .max()
+        .unwrap_or_default();
+    if wait.is_zero() {
+        return Answer::Deny(deny_message(&format!(
+            "{why}; approve with {how}, then retry"
+        )));
+    }
+    waiting(wait + DEFAULT_DEADLINE);
+    eprintln!(
+        "mandate: waiting up to {} s for `mandate approve` ({how})",
+        wait.as_secs()
+    );
+    let until = Instant::now() + wait;
+    loop {
+        let states: Vec<String> = approvals
+            .iter()
+            .map(|id| view(id).map(|v| v.state).unwrap_or_else(|_| "gone".into()))
+            .collect();
+        if states.iter().all(|s| s.starts_with("approved")) {
+            return decide(&client, token, actions);
+        }
+        if let Some(s) = states.iter().find(|s| *s != "pending") {
+            return Answer::Deny(deny_message(&format!("{why}; the approval is {s}")));
+        }
+        if Instant::now() >= until {
+            return Answer::Deny(deny_message(&format!(
+                "{why}; no one answered within {} s: approve with {how}, then retry",
+                wait.as_secs()
+            )));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// Asks the broker about every action of one tool call; any deny → deny, else any ask →
 /// ask, else allow.
 pub fn decide(client: &Client, token: &str, actions: &[mandate_types::Action]) -> Answer {
+    decide_with_approvals(client, token, actions).0
+}
+
+/// [`decide`], with the pending approvals of the actions asked about.
+fn decide_with_approvals(
+    client: &Client,
+    token: &str,
+    actions: &[mandate_types::Action],
+) -> (Answer, Vec<String>) {
     let mut subject = Subject {
         kind: "task".into(),
         ..Default::default()
@@ -259,13 +366,22 @@ pub fn decide(client: &Client, token: &str, actions: &[mandate_types::Action]) -
     };
     let resp: BatchResponse = match client.json("POST", "/access/v1/evaluations", Some(&batch)) {
         Ok(r) => r,
-        Err(e) => return Answer::Deny(deny_message(&e.to_string())),
+        Err(e) => return (Answer::Deny(deny_message(&e.to_string())), Vec::new()),
     };
     if resp.evaluations.len() != actions.len() || actions.is_empty() {
-        return Answer::Deny(deny_message(
-            "the broker's answer did not cover every action",
-        ));
+        return (
+            Answer::Deny(deny_message(
+                "the broker's answer did not cover every action",
+            )),
+            Vec::new(),
+        );
     }
+    let approvals: Vec<String> = resp
+        .evaluations
+        .iter()
+        .filter(|e| e.context.decision == Verdict::Ask)
+        .filter_map(|e| e.context.approval.clone())
+        .collect();
     let worst = resp
         .evaluations
         .iter()
@@ -285,11 +401,12 @@ pub fn decide(client: &Client, token: &str, actions: &[mandate_types::Action]) -
         .map(|e| e.context.decision_id.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    match worst {
+    let answer = match worst {
         Verdict::Allow => Answer::Allow(format!("Mandate allowed ({ids})")),
         Verdict::Ask => Answer::Ask(format!("Mandate asks for approval: {summary} ({ids})")),
         Verdict::Deny => Answer::Deny(format!("{} ({ids})", deny_message(&summary))),
-    }
+    };
+    (answer, approvals)
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 pub const DEFAULT_PROXY_LISTEN: &str = "127.0.0.1:7879";
 /// How long an approval waits, and stays good once answered.
 const DEFAULT_APPROVAL_TTL_SECS: i64 = 600;
+/// How long a hook waits for an answer where its assistant cannot ask.
+const DEFAULT_APPROVAL_WAIT_MS: u64 = 20_000;
 /// The default task lifetime.
 pub const DEFAULT_TTL_SECS: i64 = 2 * 3600;
 /// The longest task lifetime accepted.
@@ -81,6 +83,7 @@ struct ConfigFile {
     proxy_upstream_ca: Option<PathBuf>,
     proxy_tunnel_ports: Option<Vec<u16>>,
     approval_ttl: Option<String>,
+    approval_wait_ms: Option<u64>,
     #[serde(default)]
     resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
 }
@@ -118,6 +121,9 @@ pub struct Settings {
     /// How long an action asked about waits for a human's answer (`approval_ttl`,
     /// default 10m), and how long an answer stays good for.
     pub approval_ttl: i64,
+    /// How long a hook whose assistant cannot ask waits for a human's answer
+    /// (`approval_wait_ms`, default 20000; under the assistants' 30 s hook timeout).
+    pub approval_wait: Duration,
 }
 
 impl Settings {
@@ -196,6 +202,14 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
             "approval_ttl must be positive",
         ));
     }
+    let approval_wait_ms = file.approval_wait_ms.unwrap_or(DEFAULT_APPROVAL_WAIT_MS);
+    if approval_wait_ms > 25_000 {
+        return Err(ConfigError::file(
+            &path,
+            None,
+            "approval_wait_ms must be at most 25000: the assistants give a hook 30 s",
+        ));
+    }
     if default_ttl <= 0 || default_ttl > max_ttl {
         return Err(ConfigError::file(
             &path,
@@ -262,6 +276,7 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         max_ttl,
         decision_timeout: Duration::from_millis(decision_timeout_ms),
         approval_ttl,
+        approval_wait: Duration::from_millis(approval_wait_ms),
     })
 }
 

@@ -261,6 +261,13 @@ async fn list_approvals(State(app): State<App>) -> Response {
     Json(app.broker.approvals()).into_response()
 }
 
+async fn show_approval(State(app): State<App>, UrlPath(id): UrlPath<String>) -> Response {
+    match app.broker.approval(&id) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => BrokerErrorResponse(e).into(),
+    }
+}
+
 async fn answer_approval(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -599,7 +606,10 @@ fn unix_router(app: App) -> Router {
         .route("/v1/proxy", get(proxy_info))
         .route("/v1/credential", post(credential))
         .route("/v1/approvals", get(list_approvals))
-        .route("/v1/approvals/{id}", post(answer_approval))
+        .route(
+            "/v1/approvals/{id}",
+            post(answer_approval).get(show_approval),
+        )
         .route("/v1/sandbox/lookup", post(sandbox_lookup))
         .route("/v1/sandbox/refusals", post(sandbox_refusal))
         .route("/v1/tasks/{id}", get(show_task))
@@ -616,7 +626,7 @@ fn tcp_router(app: App) -> Router {
         .route("/v1/proxy", get(unix_only))
         .route("/v1/credential", post(unix_only))
         .route("/v1/approvals", get(unix_only))
-        .route("/v1/approvals/{id}", post(unix_only))
+        .route("/v1/approvals/{id}", post(unix_only).get(unix_only))
         .route("/v1/sandbox/lookup", post(unix_only))
         .route("/v1/sandbox/refusals", post(unix_only))
         .route("/v1/tasks/{id}", get(unix_only))

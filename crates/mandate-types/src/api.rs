@@ -139,6 +139,10 @@ pub struct ApprovalView {
     /// Who answered, when answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_by: Option<String>,
+    /// How much longer a hook whose assistant cannot ask should wait for an answer
+    /// (the broker's `approval_wait` from when it was asked), in milliseconds.
+    #[serde(default)]
+    pub wait_ms: u64,
 }
 
 /// `POST /v1/approvals/{id}`: a human's answer.

@@ -37,13 +37,15 @@ struct Approval {
     target: String,
     reasons: Vec<Reason>,
     created: i64,
+    /// When it was asked, in milliseconds (for the hook's wait).
+    asked_ms: i64,
     expires: i64,
     state: State,
     answered_by: Option<String>,
 }
 
 impl Approval {
-    fn view(&self, now: i64) -> ApprovalView {
+    fn view(&self, now: i64, wait: std::time::Duration) -> ApprovalView {
         let state = match self.state {
             _ if self.expires < now && self.state != State::Used => "expired",
             State::Pending => "pending",
@@ -62,6 +64,10 @@ impl Approval {
             expires_at: rfc3339(self.expires.min(i64::from(i32::MAX))),
             state: state.to_owned(),
             answered_by: self.answered_by.clone(),
+            wait_ms: u64::try_from(
+                self.asked_ms + i64::try_from(wait.as_millis()).unwrap_or(0) - crate::now_ms(),
+            )
+            .unwrap_or(0),
         }
     }
 }
@@ -189,6 +195,7 @@ impl Broker {
                 target: action.kind.target(),
                 reasons: reasons.to_vec(),
                 created: now,
+                asked_ms: crate::now_ms(),
                 expires: now + self.settings.approval_ttl,
                 state: State::Pending,
                 answered_by: None,
@@ -200,14 +207,24 @@ impl Broker {
     /// Approvals, newest first.
     pub fn approvals(&self) -> Vec<ApprovalView> {
         let now = now_secs();
+        let wait = self.settings.approval_wait;
         let mut v: Vec<ApprovalView> = self
             .approvals
             .lock()
             .values()
-            .map(|a| a.view(now))
+            .map(|a| a.view(now, wait))
             .collect();
         v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         v
+    }
+
+    /// One approval.
+    pub fn approval(&self, id: &str) -> Result<ApprovalView, BrokerError> {
+        self.approvals
+            .lock()
+            .get(id)
+            .map(|a| a.view(now_secs(), self.settings.approval_wait))
+            .ok_or_else(|| BrokerError::NotFound(format!("no approval {id}")))
     }
 
     /// A human's answer to a pending approval, recorded in the task's timeline. Only a
@@ -235,7 +252,7 @@ impl Broker {
             if a.state != State::Pending {
                 return Err(BrokerError::Forbidden(format!(
                     "approval {id} was already answered or used ({})",
-                    a.view(now).state
+                    a.view(now, std::time::Duration::ZERO).state
                 )));
             }
             a.state = if approve {
@@ -261,7 +278,7 @@ impl Broker {
                 by: by.to_owned(),
                 sandbox: None,
             };
-            (a.view(now), record)
+            (a.view(now, self.settings.approval_wait), record)
         };
         let sandbox = self
             .store
