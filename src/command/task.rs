@@ -166,6 +166,22 @@ fn show(dir: &Path, id: &str, json: bool) -> CliResult {
                 "",
                 x.detail
             ),
+            Ok(AuditEvent::Revoked(x)) => out!(
+                "{}  task.revoked\n{:>30}↳ {}\n{:>30}  signals: {}",
+                e.time,
+                "",
+                x.reason,
+                "",
+                x.signals.join("; ")
+            ),
+            Ok(AuditEvent::Approval(a)) => out!(
+                "{}  approval   {} {} by {} ({})",
+                e.time,
+                if a.approved { "approved" } else { "denied" },
+                a.action,
+                a.by,
+                a.approval
+            ),
             Ok(other) => out!("{}  {}", e.time, other.kind()),
             Err(err) => out!("{}  {} (unreadable: {err})", e.time, e.kind),
         }

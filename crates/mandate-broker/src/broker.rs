@@ -27,6 +27,7 @@ use crate::engine::{Engine, Outcome, TaskState};
 use crate::{now_ms, now_secs, rfc3339};
 
 mod approvals;
+mod deviation;
 mod egress;
 mod sandbox;
 pub use egress::{BoundSecret, EgressAnswer, EgressRequest, TaskGrant};
@@ -75,6 +76,8 @@ pub struct Broker {
     task_ends: tokio::sync::broadcast::Sender<TaskId>,
     /// Actions asked about, waiting for (or holding) a human's answer.
     approvals: approvals::Approvals,
+    /// Each task's deviation score, and the SETs issued when one is revoked.
+    monitor: deviation::Monitor,
 }
 
 /// A fresh id: `prefix` followed by a time-ordered UUID in hex.
@@ -146,6 +149,7 @@ impl Broker {
             secrets: Arc::new(secrets),
             task_ends: tokio::sync::broadcast::channel(1024).0,
             approvals: approvals::Approvals::default(),
+            monitor: deviation::Monitor::default(),
         }))
     }
 
@@ -286,6 +290,18 @@ impl Broker {
         }))
         .await?;
         self.tasks.insert(task.clone(), Arc::new(state));
+        if let Some(parent) = &mandate.parent {
+            self.monitor.add_child(parent, &task);
+            if let Ok(Some(p)) = self.store.get_task(parent).await {
+                self.signal(
+                    parent,
+                    p.mandate.profile.as_str(),
+                    deviation::Signal::SubAgent,
+                    &format!("sub-agent task {task}"),
+                )
+                .await;
+            }
+        }
         metrics::counter!("mandate_tasks_started_total").increment(1);
         let placeholders = secrets
             .iter()
@@ -341,6 +357,7 @@ impl Broker {
             r.insert(record.jti.clone());
         }
         self.tasks.remove(id);
+        self.monitor.forget(id);
         // Nobody listening (no proxy) is not an error.
         let _ = self.task_ends.send(id.clone());
         if ended {
@@ -404,6 +421,9 @@ impl Broker {
             .map(|r| r.contains(&v.claims().jti))
             .unwrap_or(true);
         if revoked {
+            if let Some(why) = self.monitor.revoked_why(&v.claims().sub) {
+                return Err(Reason::new("task.revoked", why));
+            }
             return Err(Reason::new(
                 "token.revoked",
                 "the task has ended and its token was revoked; start a new task",
@@ -504,6 +524,19 @@ impl Broker {
         }
         metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str())
             .increment(1);
+        // A refusal of a live task's action counts toward its deviation score.
+        if let Some(m) = mandate
+            && decision.decision == Verdict::Deny
+            && !decision.reasons.iter().any(|r| {
+                r.policy.starts_with("token.")
+                    || r.policy.starts_with("task.")
+                    || r.policy.starts_with("audit.")
+            })
+        {
+            let signal = deviation::Signal::of_refusal(&decision.reasons);
+            self.signal(&m.task, m.profile.as_str(), signal, &decision.summary())
+                .await;
+        }
         decision
     }
 

@@ -84,6 +84,10 @@ struct ConfigFile {
     proxy_tunnel_ports: Option<Vec<u16>>,
     approval_ttl: Option<String>,
     approval_wait_ms: Option<u64>,
+    /// Per profile: the deviation score at which a task is revoked.
+    #[serde(default)]
+    deviation_threshold: std::collections::BTreeMap<String, u32>,
+    deviation_window_secs: Option<u64>,
     #[serde(default)]
     resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
 }
@@ -124,6 +128,25 @@ pub struct Settings {
     /// How long a hook whose assistant cannot ask waits for a human's answer
     /// (`approval_wait_ms`, default 20000; under the assistants' 30 s hook timeout).
     pub approval_wait: Duration,
+    /// The deviation score at which a task of each profile is revoked
+    /// (`[deviation_threshold]`; defaults: develop 200, build 100, release 60, others 200).
+    pub deviation_threshold: std::collections::BTreeMap<String, u32>,
+    /// How far back the deviation monitor counts (`deviation_window_secs`, default 600).
+    pub deviation_window: Duration,
+}
+
+impl Settings {
+    /// The deviation score at which a task of `profile` is revoked.
+    pub fn deviation_threshold(&self, profile: &str) -> u32 {
+        self.deviation_threshold
+            .get(profile)
+            .copied()
+            .unwrap_or(match profile {
+                "build" => 100,
+                "release" => 60,
+                _ => 200,
+            })
+    }
 }
 
 impl Settings {
@@ -277,6 +300,8 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         decision_timeout: Duration::from_millis(decision_timeout_ms),
         approval_ttl,
         approval_wait: Duration::from_millis(approval_wait_ms),
+        deviation_threshold: file.deviation_threshold,
+        deviation_window: Duration::from_secs(file.deviation_window_secs.unwrap_or(600).max(1)),
     })
 }
 

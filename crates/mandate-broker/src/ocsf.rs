@@ -139,6 +139,14 @@ pub fn to_ocsf(r: &AuditRecord) -> Value {
             device: "",
             detail: json!({"layer": x.layer, "operation": x.operation, "target": x.target, "detail": x.detail, "program": x.program}),
         },
+        AuditEvent::Revoked(x) => About {
+            // Detection Finding: the task's behaviour crossed its profile's threshold.
+            class: Class::new(2004, 1, "Create"),
+            delegator: None,
+            agent: None,
+            device: "",
+            detail: json!({"reason": x.reason, "signals": x.signals, "children": x.children, "set": x.set}),
+        },
         AuditEvent::Approval(a) => About {
             // A human's answer to an authorization question.
             class: API_OTHER,

@@ -257,6 +257,30 @@ async fn sandbox_refusal(State(app): State<App>, headers: HeaderMap, body: Bytes
     }
 }
 
+#[derive(Deserialize)]
+struct EventsQuery {
+    /// Events after this number (0: all kept).
+    #[serde(default)]
+    after: u64,
+    /// Seconds to wait for one when there is none (at most 25).
+    #[serde(default)]
+    wait: u64,
+}
+
+/// The Security Event Tokens the broker issued (CAEP `session-revoked` when the
+/// deviation monitor revokes a task), as a long poll: `{"events": [{"id", "set"}]}`.
+async fn security_events(State(app): State<App>, Query(q): Query<EventsQuery>) -> Response {
+    let wait = std::time::Duration::from_secs(q.wait.min(25));
+    let events: Vec<serde_json::Value> = app
+        .broker
+        .events(q.after, wait)
+        .await
+        .into_iter()
+        .map(|(id, set)| serde_json::json!({"id": id, "set": set}))
+        .collect();
+    Json(serde_json::json!({"events": events})).into_response()
+}
+
 async fn list_approvals(State(app): State<App>) -> Response {
     Json(app.broker.approvals()).into_response()
 }
@@ -595,7 +619,7 @@ fn public_routes() -> Router<App> {
         .route("/metrics", get(metrics))
         .route("/oauth/revoke", post(revoke))
         .route("/v1/report", post(report))
-        .route("/v1/events", post(event))
+        .route("/v1/events", post(event).get(security_events))
         .fallback(not_found)
 }
 

@@ -128,6 +128,25 @@ pub struct ApprovalAnswered {
     pub sandbox: Option<crate::SandboxLayers>,
 }
 
+/// The deviation monitor revoked a task (`task.revoked`): what it saw, and the CAEP
+/// `session-revoked` Security Event Token it issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRevoked {
+    pub task: TaskId,
+    /// Why, for a human (also the SET's `reason_admin`).
+    pub reason: String,
+    /// The signals in the window that tripped it, newest last.
+    pub signals: Vec<String>,
+    /// Sub-agents' tasks revoked with it.
+    #[serde(default)]
+    pub children: Vec<TaskId>,
+    /// The signed SET (RFC 8417), verifiable against the broker's JWKS.
+    pub set: String,
+    /// The kernel sandbox layers around the task, when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::SandboxLayers>,
+}
+
 /// A layer of the kernel sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -279,6 +298,8 @@ pub enum AuditEvent {
     SandboxRefusal(SandboxRefusal),
     /// `approval`
     Approval(ApprovalAnswered),
+    /// `task.revoked`
+    Revoked(TaskRevoked),
     /// A session event reported by a hook, under its own kind.
     Session(EventKind, SessionEvent),
 }
@@ -306,6 +327,7 @@ impl AuditEvent {
             Self::Credential(_) => "credential",
             Self::SandboxRefusal(_) => "sandbox.refusal",
             Self::Approval(_) => "approval",
+            Self::Revoked(_) => "task.revoked",
             Self::Session(kind, _) => kind.as_str(),
         }
     }
@@ -321,6 +343,7 @@ impl AuditEvent {
             Self::Credential(b) => Some(&b.task),
             Self::SandboxRefusal(b) => Some(&b.task),
             Self::Approval(b) => Some(&b.task),
+            Self::Revoked(b) => Some(&b.task),
             Self::Session(_, b) => Some(&b.task),
         }
     }
@@ -336,6 +359,7 @@ impl AuditEvent {
             Self::Credential(b) => serde_json::to_value(b),
             Self::SandboxRefusal(b) => serde_json::to_value(b),
             Self::Approval(b) => serde_json::to_value(b),
+            Self::Revoked(b) => serde_json::to_value(b),
             Self::Session(_, b) => serde_json::to_value(b),
         };
         // Every body is plain data (strings, numbers, vectors, derived maps): serde_json
@@ -358,6 +382,7 @@ impl AuditEvent {
             "credential" => Self::Credential(serde_json::from_str(body).map_err(err)?),
             "sandbox.refusal" => Self::SandboxRefusal(serde_json::from_str(body).map_err(err)?),
             "approval" => Self::Approval(serde_json::from_str(body).map_err(err)?),
+            "task.revoked" => Self::Revoked(serde_json::from_str(body).map_err(err)?),
             other => {
                 let kind = EventKind::parse(other).map_err(|e| {
                     err(<serde_json::Error as serde::de::Error>::custom(

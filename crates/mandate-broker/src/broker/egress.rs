@@ -211,6 +211,7 @@ impl Broker {
         );
         let host = req.url.host().map(|h| h.to_string()).unwrap_or_default();
         let destination = format!("{host}:{}", req.url.port());
+        let destination_for_signal = format!("placeholder toward {destination}");
         let decision = self
             .finish(
                 outcome,
@@ -232,6 +233,13 @@ impl Broker {
                 }))
                 .await;
             metrics::counter!("mandate_deviations_total").increment(1);
+            self.signal(
+                grant.task(),
+                grant.mandate.profile.as_str(),
+                super::deviation::Signal::Placeholder,
+                &destination_for_signal,
+            )
+            .await;
         }
         let secrets = if allowed && decision.decision == Verdict::Allow {
             self.bound_secrets(&grant, &req.url)
@@ -362,6 +370,13 @@ impl Broker {
             }))
             .await;
         metrics::counter!("mandate_deviations_total").increment(1);
+        self.signal(
+            grant.task(),
+            grant.mandate.profile.as_str(),
+            super::deviation::Signal::Placeholder,
+            &reason.message,
+        )
+        .await;
     }
 
     /// [`Self::screen`] for other enforcement points: a refusal, whatever kind.

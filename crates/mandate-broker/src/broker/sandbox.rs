@@ -85,6 +85,13 @@ impl Broker {
         }))
         .await?;
         metrics::counter!("mandate_sandbox_refusals_total", "layer" => "resolver").increment(1);
+        self.signal(
+            grant.task(),
+            grant.mandate.profile.as_str(),
+            super::deviation::Signal::Kernel,
+            &format!("lookup {}", printable(name)),
+        )
+        .await;
         Ok(LookupAnswer {
             addresses: Vec::new(),
             refused: Some(reason),
@@ -111,8 +118,22 @@ impl Broker {
             SandboxLayer::Resolver => "resolver",
             SandboxLayer::Seccomp => "seccomp",
         };
+        // One signal per operation and directory: a program retrying under new names
+        // (an atomic write's temp files) is one attempt.
+        let place = std::path::Path::new(&refusal.target)
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| refusal.target.clone());
+        let what = format!("{} in {place}", refusal.operation);
         self.record(AuditEvent::SandboxRefusal(refusal)).await?;
         metrics::counter!("mandate_sandbox_refusals_total", "layer" => layer).increment(1);
+        self.signal(
+            grant.task(),
+            grant.mandate.profile.as_str(),
+            super::deviation::Signal::Kernel,
+            &what,
+        )
+        .await;
         Ok(())
     }
 }
