@@ -387,6 +387,9 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+/// Clock skew allowed when judging `nbf` and `exp`, in seconds.
+const LEEWAY_SECS: i64 = 5;
+
 impl Verifier {
     /// A verifier for tokens from `issuer` to `audience`, signed by one of `keys`.
     pub fn new(issuer: &str, audience: &str, keys: &[PublicKey]) -> Self {
@@ -395,7 +398,7 @@ impl Verifier {
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS.unsigned_abs();
         let keys = keys
             .iter()
             .map(|k| {
@@ -421,8 +424,13 @@ impl Verifier {
     /// audience, expiry and not-before.
     pub fn verify(&self, token: &str, now: UnixSeconds) -> Result<Verified, TokenError> {
         if let Some(v) = self.cache.get(token) {
+            // A verification is remembered, not the time it was made: the clock may
+            // have moved either way since (and wall clocks do jump).
             if now >= v.claims.exp {
                 return Err(TokenError::Expired);
+            }
+            if v.claims.nbf > now + LEEWAY_SECS {
+                return Err(TokenError::NotYetValid);
             }
             return Ok(v);
         }
@@ -526,6 +534,12 @@ mod tests {
         let got = v.verify(&token, now()).unwrap();
         assert_eq!(**got.mandate(), m);
         assert_eq!(got.claims().act.sub, "claude-code@laptop");
+        // A clock that jumped back before the token's issue makes it not yet valid,
+        // cached or not.
+        assert_eq!(
+            v.verify(&token, now() - 3600).unwrap_err(),
+            TokenError::NotYetValid
+        );
         // Cached verification still checks expiry.
         assert_eq!(
             v.verify(&token, now() + 601).unwrap_err(),
