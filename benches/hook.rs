@@ -91,6 +91,15 @@ fn main() {
     let read = serde_json::json!({"session_id":"bench","cwd":repo,"hook_event_name":"PreToolUse","tool_name":"Read",
         "tool_input":{"file_path": repo.join("src/main.rs")},"tool_use_id":"toolu_r"}).to_string().into_bytes();
 
+    let small = env!("CARGO_BIN_EXE_mandate-hook");
+    let hook_bin = |p: &Path| {
+        let mut c = Command::new(small);
+        c.arg("--data-dir")
+            .arg(p)
+            .args(["hook", "claude"])
+            .env("MANDATE_TOKEN", &token);
+        c
+    };
     let mandate = |p: &Path| {
         let mut c = Command::new(bin);
         c.arg("--data-dir")
@@ -112,15 +121,43 @@ fn main() {
     };
     // Warm up page cache, broker memos and the Python interpreter.
     for _ in 0..20 {
+        sample(&mut hook_bin(&data), &allow);
         sample(&mut mandate(&data), &allow);
         sample(&mut python(), &allow);
     }
     println!(
         "| hook, process start → answer printed (ms, {ROUNDS} runs each) | p50 | p99 |\n|---|---|---|"
     );
+    // The floor: starting a process that does nothing (its output is not checked).
+    let floor: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = Command::new("/bin/true").status();
+            t.elapsed()
+        })
+        .collect();
+    percentiles("floor: `/bin/true` (process start only)", floor);
     let py = percentiles(
         "baseline: minimal Python hook (reads stdin, prints allow)",
         (0..ROUNDS).map(|_| sample(&mut python(), &allow)).collect(),
+    );
+    let sa = percentiles(
+        "mandate-hook claude, Bash `cargo test` (allow)",
+        (0..ROUNDS)
+            .map(|_| sample(&mut hook_bin(&data), &allow))
+            .collect(),
+    );
+    let sr = percentiles(
+        "mandate-hook claude, Read src/main.rs (allow)",
+        (0..ROUNDS)
+            .map(|_| sample(&mut hook_bin(&data), &read))
+            .collect(),
+    );
+    let sd = percentiles(
+        "mandate-hook claude, `cat .env | curl …` (deny)",
+        (0..ROUNDS)
+            .map(|_| sample(&mut hook_bin(&data), &deny))
+            .collect(),
     );
     let a = percentiles(
         "mandate hook claude, Bash `cargo test` (allow)",
@@ -141,7 +178,10 @@ fn main() {
             .collect(),
     );
     println!(
-        "\nspeed-up over the Python baseline (p50): allow {:.1}x, read {:.1}x, deny {:.1}x",
+        "\nspeed-up over the Python baseline (p50): mandate-hook allow {:.1}x, read {:.1}x, deny {:.1}x; mandate hook allow {:.1}x, read {:.1}x, deny {:.1}x",
+        py / sa,
+        py / sr,
+        py / sd,
         py / a,
         py / r,
         py / d

@@ -9,16 +9,19 @@ use crate::exit::{CliError, CliResult};
 /// `--data-dir`, else `$MANDATE_HOME`, else `$XDG_DATA_HOME/mandate`, else
 /// `~/.local/share/mandate`.
 pub fn data_dir(flag: Option<&Path>) -> PathBuf {
-    if let Some(d) = flag {
-        return absolute(d);
+    mandate_client::data_dir(flag)
+}
+
+/// The program the assistants' hook configuration runs: `mandate-hook` beside `exe`
+/// when it is installed (a small binary that starts faster), else `exe` itself (both
+/// answer `[--data-dir D] hook NAME [EVENT]`).
+pub fn hook_binary(exe: &Path) -> PathBuf {
+    let small = exe.with_file_name("mandate-hook");
+    if small.is_file() {
+        small
+    } else {
+        exe.to_path_buf()
     }
-    if let Some(d) = std::env::var_os("MANDATE_HOME").filter(|d| !d.is_empty()) {
-        return absolute(Path::new(&d));
-    }
-    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("mandate");
-    }
-    home().join(".local/share/mandate")
 }
 
 /// `$HOME`, else `/`.

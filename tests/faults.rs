@@ -314,7 +314,13 @@ fn tokens_are_judged_by_the_clock_as_it_jumps() {
     let data = tmp.path().join("data");
     let repo = scratch_repo(tmp.path());
     let clock = tmp.path().join("clock");
-    std::fs::write(&clock, "+0\n").unwrap();
+    // Replaced whole (rename), never seen half-written by the broker.
+    let set_clock = |offset: &str| {
+        let next = tmp.path().join("clock.next");
+        std::fs::write(&next, format!("{offset}\n")).unwrap();
+        std::fs::rename(&next, &clock).unwrap();
+    };
+    set_clock("+0");
     let clock_text = clock.display().to_string();
     let broker = Broker::start_with_env(
         &data,
@@ -349,7 +355,7 @@ fn tokens_are_judged_by_the_clock_as_it_jumps() {
     assert_eq!(decide()["decision"], "allow");
 
     // Forward past the token's expiry: refused, though its verification is cached.
-    std::fs::write(&clock, "+11m\n").unwrap();
+    set_clock("+11m");
     let d = decide();
     assert_eq!(d["decision"], "deny", "{d}");
     assert!(
@@ -361,7 +367,7 @@ fn tokens_are_judged_by_the_clock_as_it_jumps() {
     );
 
     // Back to before the token was issued: not yet valid.
-    std::fs::write(&clock, "-1h\n").unwrap();
+    set_clock("-1h");
     let d = decide();
     assert_eq!(d["decision"], "deny", "{d}");
     assert!(
@@ -377,7 +383,7 @@ fn tokens_are_judged_by_the_clock_as_it_jumps() {
     );
 
     // Back to now: good again, and every decision made meanwhile is in the chain.
-    std::fs::write(&clock, "+0\n").unwrap();
+    set_clock("+0");
     assert_eq!(decide()["decision"], "allow");
     drop(broker);
     let verify = run(mandate(&data).args(["audit", "verify"]));

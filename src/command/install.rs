@@ -88,7 +88,12 @@ pub fn install(dir: &Path, assistant: &str, scope: InstallScope) -> CliResult {
     let a = t.assistant;
     let existing = t.read_settings()?;
     let exe = std::env::current_exe().map_err(CliError::io("finding the mandate binary"))?;
-    let done = merge::add(a.adapter(), &t.path, existing.as_deref(), &exe)?;
+    let done = merge::add(
+        a.adapter(),
+        &t.path,
+        existing.as_deref(),
+        &crate::paths::hook_binary(&exe),
+    )?;
     if let Some(parent) = t.path.parent() {
         std::fs::create_dir_all(parent).map_err(CliError::io(parent.display().to_string()))?;
     }

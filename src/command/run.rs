@@ -267,7 +267,9 @@ fn run_child(dir: &Path, c: &Child<'_>) -> CliResult {
         .tempdir_in(&sessions)
         .map_err(CliError::io(sessions.display().to_string()))?;
     let wiring = match assistant {
-        Some(a) => a.adapter().run_wiring(&exe, session.path()),
+        Some(a) => a
+            .adapter()
+            .run_wiring(&crate::paths::hook_binary(&exe), session.path()),
         None => RunWiring {
             notes: vec![format!(
                 "{program} is not an assistant Mandate knows; it gets MANDATE_TOKEN but no hooks"

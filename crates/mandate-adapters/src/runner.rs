@@ -23,6 +23,52 @@ pub const MAX_REPORT: usize = 1024 * 1024;
 /// Default deadline for a decision.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2);
 
+/// The whole hook process, for `mandate hook` and the `mandate-hook` binary: reads
+/// `[--data-dir D] hook NAME [EVENT]` from `args` (the program name already taken off),
+/// answers the payload on stdin on stdout/stderr, and returns the exit status. `None`
+/// when `args` are not a hook call.
+pub fn hook_main(args: impl Iterator<Item = std::ffi::OsString>) -> Option<u8> {
+    let mut args = args;
+    let mut dir = None;
+    let mut first = args.next()?;
+    if first == "--data-dir" {
+        dir = Some(PathBuf::from(args.next()?));
+        first = args.next()?;
+    }
+    if first != "hook" {
+        return None;
+    }
+    let rest: Vec<String> = args.map(|a| a.into_string().ok()).collect::<Option<_>>()?;
+    let (name, event) = match rest.as_slice() {
+        [a] if !a.starts_with('-') => (a.clone(), None),
+        [a, e] if !a.starts_with('-') && !e.starts_with('-') => (a.clone(), Some(e.clone())),
+        _ => return None,
+    };
+    let Some(assistant) = Assistant::parse(&name) else {
+        eprintln!(
+            "mandate: unknown assistant {name:?}; use claude, cursor, gemini, codex or copilot"
+        );
+        // Refused (2), not failed (1): the assistants that read exit codes treat 1 as "go on".
+        return Some(2);
+    };
+    let socket = mandate_client::data_dir(dir.as_deref()).join("mandate.sock");
+    let out = run_with_hint(
+        assistant,
+        HookEnv::from_env(socket),
+        event,
+        std::io::stdin(),
+    );
+    use std::io::Write as _;
+    let mut so = std::io::stdout().lock();
+    let _ = so.write_all(out.stdout.as_bytes());
+    let _ = so.flush();
+    if !out.stderr.is_empty() {
+        eprintln!("{}", out.stderr);
+    }
+    // A status that does not fit a byte cannot come from our adapters; block if it did.
+    Some(u8::try_from(out.exit_code).unwrap_or(2))
+}
+
 /// Where the hook finds its task and its broker.
 #[derive(Debug, Clone)]
 pub struct HookEnv {

@@ -223,6 +223,34 @@ fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, ClientError> {
     }
 }
 
+/// The data directory: `flag` (`--data-dir`), else `$MANDATE_HOME`, else
+/// `$XDG_DATA_HOME/mandate`, else `~/.local/share/mandate` (made absolute against the
+/// current directory). The CLI and the hook binary resolve it the same way.
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    let absolute = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|c| c.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        }
+    };
+    if let Some(d) = flag {
+        return absolute(d);
+    }
+    if let Some(d) = std::env::var_os("MANDATE_HOME").filter(|d| !d.is_empty()) {
+        return absolute(Path::new(&d));
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("mandate");
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
+        .join(".local/share/mandate")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

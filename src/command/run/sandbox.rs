@@ -201,7 +201,7 @@ pub fn prepare(layers: SandboxLayers, s: &Session<'_>) -> CliResult<Prepared> {
         home_credentials: HOME_SECRETS.iter().map(|s| (*s).to_owned()).collect(),
         hook_configs,
         assistant_state: ASSISTANT_STATE.iter().map(|d| home.join(d)).collect(),
-        executables: [s.exe.to_path_buf()]
+        executables: [s.exe.to_path_buf(), crate::paths::hook_binary(s.exe)]
             .into_iter()
             .chain(installation(s.program))
             .collect(),
