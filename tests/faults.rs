@@ -297,8 +297,9 @@ fn a_full_disk_fails_closed_and_recovers_when_space_returns() {
     );
 }
 
-/// libfaketime, which moves the broker's wall clock while it runs (Debian's faketime).
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+/// libfaketime (its thread-safe build), which moves the broker's wall clock while it
+/// runs (Debian's faketime).
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
 #[test]
 fn tokens_are_judged_by_the_clock_as_it_jumps() {
