@@ -39,13 +39,7 @@ pub struct Broker {
 impl Broker {
     /// Starts `mandate serve --listen 127.0.0.1:0` and waits for its address line.
     pub fn start(data: &Path, extra: &[&str]) -> Broker {
-        Self::start_with_env(data, extra, &[])
-    }
-
-    /// [`Broker::start`] with extra environment for the broker process.
-    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Broker {
         let mut cmd = mandate(data);
-        cmd.envs(env.iter().copied());
         cmd.args(["serve", "--listen", "127.0.0.1:0"]);
         // A free port for the proxy: tests run in parallel.
         if !extra.contains(&"--proxy-listen") {
