@@ -446,6 +446,40 @@ impl Broker {
         Ok(state)
     }
 
+    /// Puts back a rebuilt task state's flow labels from the audit log, once: the labels
+    /// of its tool results, and `secret` when an allowed action read secret data. The
+    /// log is the durable record of what the task has seen, so a restart or an eviction
+    /// from the state cache loses no label.
+    async fn restore_flow(&self, state: &TaskState) {
+        if !state.claim_restore() {
+            return;
+        }
+        let task = &state.mandate().task;
+        let Ok(records) = self.store.audit_for_task(task, 100_000).await else {
+            // Unreadable now: try again on the next action.
+            state.unclaim_restore();
+            return;
+        };
+        let mut labels = mandate_types::Labels::NONE;
+        for r in &records {
+            match r.event() {
+                Ok(AuditEvent::ToolResult(t)) => labels = labels.union(t.flow).union(t.labels),
+                Ok(AuditEvent::Decision(d)) if d.decision == Verdict::Allow => {
+                    let secret = d.effects.iter().any(|e| {
+                        matches!(e, mandate_types::Effect::Read(f)
+                            if f.labels.contains(mandate_types::Label::Secret)
+                                || f.labels.contains(mandate_types::Label::Credential))
+                    });
+                    if secret {
+                        labels.insert(mandate_types::Label::Secret);
+                    }
+                }
+                _ => {}
+            }
+        }
+        state.add_flow(labels);
+    }
+
     /// Decides one action for the bearer of `token`, records the decision durably and
     /// returns it. Every failure is a `deny` with a reason; if the audit log cannot record
     /// the decision, the answer is a `deny` too.
@@ -455,7 +489,10 @@ impl Broker {
         let (outcome, mandate) = match self.verify_signature(token) {
             Ok(v) => {
                 let outcome = match self.check_revoked(&v).and_then(|()| self.task_state(&v)) {
-                    Ok(state) => self.decide_bounded(state, &action).await,
+                    Ok(state) => {
+                        self.restore_flow(&state).await;
+                        self.decide_bounded(state, &action).await
+                    }
                     Err(r) => Err(r),
                 };
                 (outcome, Some(v.mandate().clone()))
@@ -600,6 +637,7 @@ impl Broker {
         let state = self
             .task_state(&v)
             .map_err(|e| BrokerError::Invalid(e.to_string()))?;
+        self.restore_flow(&state).await;
         let matched: Vec<String> = self
             .engine
             .secrets()

@@ -16,6 +16,9 @@ pub struct TaskState {
     /// The policy view.
     pub policy: TaskPolicy,
     flow: AtomicU8,
+    /// Whether the flow labels recorded in the audit log have been put back (a state
+    /// rebuilt after a restart or an eviction starts without them).
+    restored: std::sync::atomic::AtomicBool,
 }
 
 impl TaskState {
@@ -31,6 +34,17 @@ impl TaskState {
     /// Adds labels to the task's flow state.
     pub fn add_flow(&self, labels: Labels) {
         self.flow.fetch_or(labels.bits(), Ordering::Relaxed);
+    }
+
+    /// Claims the one restore of this state's flow labels: true the first time only.
+    pub(crate) fn claim_restore(&self) -> bool {
+        // Read first: every decision asks, and only the first may write.
+        !self.restored.load(Ordering::Acquire) && !self.restored.swap(true, Ordering::AcqRel)
+    }
+
+    /// Gives the restore back after it failed, for the next action to try.
+    pub(crate) fn unclaim_restore(&self) {
+        self.restored.store(false, Ordering::Release);
     }
 }
 
@@ -104,6 +118,7 @@ impl Engine {
             view,
             policy,
             flow: AtomicU8::new(0),
+            restored: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
