@@ -76,7 +76,15 @@ impl Approval {
 /// restart loses only questions nobody answered in time.
 #[derive(Debug, Default)]
 pub(super) struct Approvals {
-    by_id: Mutex<HashMap<String, Approval>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_id: HashMap<String, Approval>,
+    /// The latest approval of each action (by its hash, which includes the task): the
+    /// one an ask of that action consults, found without a scan.
+    current: HashMap<[u8; 32], String>,
 }
 
 /// The hash an approval is bound to: the task and the action as decided.
@@ -91,19 +99,17 @@ fn action_hash(task: &TaskId, action: &Action) -> [u8; 32] {
 }
 
 impl Approvals {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Approval>> {
-        self.by_id.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// What a human said about this exact action, if anything still stands: an approval
     /// (used up here unless given for the task) or a denial.
-    fn answer_for(&self, task: &TaskId, hash: &[u8; 32], now: i64) -> Option<(Verdict, Reason)> {
-        let mut map = self.lock();
-        let a = map.values_mut().find(|a| {
-            &a.task == task
-                && &a.hash == hash
-                && a.expires >= now
-                && matches!(a.state, State::Approved { .. } | State::Denied)
+    fn answer_for(&self, hash: &[u8; 32], now: i64) -> Option<(Verdict, Reason)> {
+        let mut inner = self.lock();
+        let Inner { by_id, current } = &mut *inner;
+        let a = by_id.get_mut(current.get(hash)?).filter(|a| {
+            a.expires >= now && matches!(a.state, State::Approved { .. } | State::Denied)
         })?;
         let by = a.answered_by.clone().unwrap_or_default();
         match a.state {
@@ -132,28 +138,32 @@ impl Approvals {
 
     /// The pending approval for this action: the one already waiting, or a new one.
     fn pending(&self, new: Approval, now: i64) -> String {
-        let mut map = self.lock();
-        if let Some(a) = map.values().find(|a| {
-            a.task == new.task
-                && a.hash == new.hash
-                && a.state == State::Pending
-                && a.expires >= now
-        }) {
+        let mut inner = self.lock();
+        if let Some(a) = inner
+            .current
+            .get(&new.hash)
+            .and_then(|id| inner.by_id.get(id))
+            .filter(|a| a.state == State::Pending && a.expires >= now)
+        {
             return a.id.clone();
         }
-        if map.len() >= MAX_APPROVALS {
-            let mut old: Vec<(i64, String)> = map
+        if inner.by_id.len() >= MAX_APPROVALS {
+            let mut old: Vec<(i64, String)> = inner
+                .by_id
                 .values()
                 .filter(|a| a.state != State::Pending || a.expires < now)
                 .map(|a| (a.created, a.id.clone()))
                 .collect();
             old.sort();
             for (_, id) in old.into_iter().take(MAX_APPROVALS / 10) {
-                map.remove(&id);
+                inner.by_id.remove(&id);
             }
+            let Inner { by_id, current } = &mut *inner;
+            current.retain(|_, id| by_id.contains_key(id));
         }
         let id = new.id.clone();
-        map.insert(id.clone(), new);
+        inner.current.insert(new.hash, id.clone());
+        inner.by_id.insert(id.clone(), new);
         id
     }
 }
@@ -165,9 +175,9 @@ impl Broker {
         if o.verdict != Verdict::Ask {
             return o;
         }
-        if let Some((verdict, reason)) =
-            self.approvals
-                .answer_for(task, &action_hash(task, action), now_secs())
+        if let Some((verdict, reason)) = self
+            .approvals
+            .answer_for(&action_hash(task, action), now_secs())
         {
             o.verdict = verdict;
             o.reasons = vec![reason];
@@ -211,6 +221,7 @@ impl Broker {
         let mut v: Vec<ApprovalView> = self
             .approvals
             .lock()
+            .by_id
             .values()
             .map(|a| a.view(now, wait))
             .collect();
@@ -222,6 +233,7 @@ impl Broker {
     pub fn approval(&self, id: &str) -> Result<ApprovalView, BrokerError> {
         self.approvals
             .lock()
+            .by_id
             .get(id)
             .map(|a| a.view(now_secs(), self.settings.approval_wait))
             .ok_or_else(|| BrokerError::NotFound(format!("no approval {id}")))
@@ -239,8 +251,9 @@ impl Broker {
     ) -> Result<ApprovalView, BrokerError> {
         let now = now_secs();
         let (view, record) = {
-            let mut map = self.approvals.lock();
-            let a = map
+            let mut inner = self.approvals.lock();
+            let a = inner
+                .by_id
                 .get_mut(id)
                 .ok_or_else(|| BrokerError::NotFound(format!("no approval {id}")))?;
             if a.expires < now {
@@ -292,7 +305,7 @@ impl Broker {
             .await;
         if let Err(e) = recorded {
             // An answer that is not in the audit log does not stand.
-            if let Some(a) = self.approvals.lock().get_mut(id) {
+            if let Some(a) = self.approvals.lock().by_id.get_mut(id) {
                 a.state = State::Pending;
                 a.answered_by = None;
             }
