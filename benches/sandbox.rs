@@ -86,16 +86,12 @@ fn main() {
     let data = tmp.path().join("data");
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(repo.join("src")).unwrap();
-    std::fs::write(
-        repo.join("Cargo.toml"),
-        "[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        repo.join("src/lib.rs"),
-        "pub fn show(n: u32) -> String { itoa::Buffer::new().format(n).to_owned() }\n#[test]\nfn shows() { assert_eq!(show(7), \"7\"); }\n",
-    )
-    .unwrap();
+    // The sample crate the sandbox test builds too.
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sandbox-crate");
+    for f in ["Cargo.toml", "src/lib.rs"] {
+        std::fs::copy(sample.join(f), repo.join(f)).unwrap();
+    }
     let fetched = Command::new("cargo")
         .arg("fetch")
         .current_dir(&repo)

@@ -33,13 +33,7 @@ pub fn home() -> PathBuf {
 
 /// `p` made absolute against the current directory.
 pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|c| c.join(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    }
+    mandate_client::absolute(p)
 }
 
 /// `p` made absolute and validated as the named field.

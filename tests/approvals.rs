@@ -20,6 +20,11 @@ fn ask(data: &Path, token: &str, repo: &Path, file: &str) -> serde_json::Value {
     check(data, token, repo, "--write", file)
 }
 
+/// The pending approval an ask names.
+fn approval_of(decision: &serde_json::Value) -> String {
+    decision["approval"].as_str().unwrap().to_owned()
+}
+
 /// `mandate approve|deny …`: (succeeded, stdout + stderr).
 fn answer(data: &Path, args: &[&str]) -> (bool, String) {
     let out = run(mandate(data).args(args));
@@ -43,7 +48,7 @@ fn an_approval_allows_the_asked_action_once_and_nothing_else() {
 
     let first = ask(&data, &token, &repo, CI_FILE);
     assert_eq!(first["decision"], "ask", "{first}");
-    let id = first["approval"].as_str().unwrap().to_owned();
+    let id = approval_of(&first);
     assert!(id.starts_with("apr_"));
     // Asking again while it waits points at the same approval.
     assert_eq!(ask(&data, &token, &repo, CI_FILE)["approval"], id.as_str());
@@ -61,7 +66,7 @@ fn an_approval_allows_the_asked_action_once_and_nothing_else() {
     // Single use: the same action asks again, under a new approval.
     let again = ask(&data, &token, &repo, CI_FILE);
     assert_eq!(again["decision"], "ask", "{again}");
-    let second = again["approval"].as_str().unwrap().to_owned();
+    let second = approval_of(&again);
     assert_ne!(second, id);
     // Replaying the answer is refused.
     let (ok, said) = answer(&data, &["approve", &id]);
@@ -80,10 +85,7 @@ fn an_approval_allows_the_asked_action_once_and_nothing_else() {
     assert_eq!(ask(&data, &token2, &repo, CI_FILE)["decision"], "ask");
 
     // A denial holds for the action; an unknown id is refused.
-    let pending = ask(&data, &token, &repo, CI_FILE)["approval"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pending = approval_of(&ask(&data, &token, &repo, CI_FILE));
     assert!(answer(&data, &["deny", &pending]).0);
     let denied = ask(&data, &token, &repo, CI_FILE);
     assert_eq!(denied["decision"], "deny", "{denied}");
@@ -115,10 +117,7 @@ fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() 
     let _broker = Broker::start(&data, &[]);
     let (_, token) = start_task(&data, &repo);
 
-    let id = ask(&data, &token, &repo, CI_FILE)["approval"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = approval_of(&ask(&data, &token, &repo, CI_FILE));
     assert!(answer(&data, &["approve", &id, "--for-task"]).0);
     std::thread::sleep(Duration::from_millis(3200));
     for _ in 0..2 {
@@ -126,19 +125,13 @@ fn an_approval_for_the_task_holds_until_it_ends_and_an_expired_one_is_refused() 
     }
 
     // Unanswered past its lifetime: cannot be approved.
-    let late = ask(&data, &token, &repo, ".github/workflows/late.yml")["approval"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let late = approval_of(&ask(&data, &token, &repo, ".github/workflows/late.yml"));
     // Lifetimes are whole seconds: past 2 s means past 3 s of the clock.
     std::thread::sleep(Duration::from_millis(3200));
     let (ok, said) = answer(&data, &["approve", &late]);
     assert!(!ok && said.contains("expired"), "{said}");
     // Answered, then past its lifetime unused: no longer allows.
-    let once = ask(&data, &token, &repo, ".github/workflows/once.yml")["approval"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let once = approval_of(&ask(&data, &token, &repo, ".github/workflows/once.yml"));
     assert!(answer(&data, &["approve", &once]).0);
     std::thread::sleep(Duration::from_millis(3200));
     assert_eq!(
@@ -154,10 +147,7 @@ fn a_sandboxed_task_cannot_approve_its_own_ask() {
     let repo = scratch_repo(tmp.path());
     let _broker = Broker::start(&data, &[]);
     let (_, token) = start_task(&data, &repo);
-    let id = ask(&data, &token, &repo, CI_FILE)["approval"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = approval_of(&ask(&data, &token, &repo, CI_FILE));
     let out = run(mandate(&data)
         .args(["run", "--sandbox", "--repo"])
         .arg(&repo)
@@ -173,6 +163,27 @@ fn a_sandboxed_task_cannot_approve_its_own_ask() {
     );
     let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
     assert_eq!(listed[0]["state"], "pending");
+}
+
+/// The id of the first pending approval, once one is there (within 10 s).
+fn first_pending(data: &Path) -> String {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = json(&run(mandate(data).args(["approvals", "--json"])));
+        if let Some(a) = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["state"] == "pending")
+        {
+            return a["id"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no approval became pending"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// `mandate hook codex` for a Bash call in `repo`; Codex cannot ask its user.
@@ -213,18 +224,7 @@ fn a_hook_whose_assistant_cannot_ask_waits_for_the_answer() {
 
     // Approved while the hook waits: the tool call goes ahead.
     let hook = codex_hook(&data, &token, &repo, command);
-    let id = loop {
-        let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
-        if let Some(a) = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["state"] == "pending")
-        {
-            break a["id"].as_str().unwrap().to_owned();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = first_pending(&data);
     assert!(answer(&data, &["approve", &id]).0);
     let out = hook.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -236,18 +236,7 @@ fn a_hook_whose_assistant_cannot_ask_waits_for_the_answer() {
 
     // Denied while it waits: denied, and so said.
     let hook = codex_hook(&data, &token, &repo, command);
-    let id = loop {
-        let listed = json(&run(mandate(&data).args(["approvals", "--json"])));
-        if let Some(a) = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["state"] == "pending")
-        {
-            break a["id"].as_str().unwrap().to_owned();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = first_pending(&data);
     assert!(answer(&data, &["deny", &id]).0);
     let out = hook.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

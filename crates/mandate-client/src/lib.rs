@@ -223,19 +223,21 @@ fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, ClientError> {
     }
 }
 
+/// `p` made absolute against the current directory.
+pub fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|c| c.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
 /// The data directory: `flag` (`--data-dir`), else `$MANDATE_HOME`, else
 /// `$XDG_DATA_HOME/mandate`, else `~/.local/share/mandate` (made absolute against the
 /// current directory). The CLI and the hook binary resolve it the same way.
 pub fn data_dir(flag: Option<&Path>) -> PathBuf {
-    let absolute = |p: &Path| {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir()
-                .map(|c| c.join(p))
-                .unwrap_or_else(|_| p.to_path_buf())
-        }
-    };
     if let Some(d) = flag {
         return absolute(d);
     }

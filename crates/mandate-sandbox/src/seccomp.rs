@@ -173,12 +173,6 @@ pub fn apply() -> Result<(), SandboxError> {
     Ok(())
 }
 
-/// The names of the refused syscalls, for documentation and `mandate run --sandbox`
-/// output.
-pub fn denied_names() -> impl Iterator<Item = &'static str> {
-    DENIED.iter().map(|(n, _)| *n)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
