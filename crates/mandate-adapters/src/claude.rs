@@ -1,4 +1,5 @@
-//! Claude Code hooks (`PreToolUse`, `PostToolUse`, `SessionStart`, `Stop`, `SessionEnd`).
+//! Claude Code hooks (`PreToolUse`, `PostToolUse`, `UserPromptSubmit`, `SessionStart`,
+//! `Stop`, `SessionEnd`).
 //!
 //! Wire format: `../shared/integrations/README.md` §1. A deny is answered twice over: the
 //! JSON `permissionDecision: "deny"` on stdout and exit status 2 with the reason on
@@ -115,6 +116,7 @@ fn hooks(exe: &Path) -> Value {
         "PostToolUse": tools,
         "PostToolUseFailure": tools,
         "SessionStart": plain,
+        "UserPromptSubmit": plain,
         "Stop": plain,
         "SessionEnd": plain,
     })
@@ -170,8 +172,10 @@ impl Adapter for Claude {
                     output,
                     succeeded: Some(!failed),
                     exit_code,
+                    input: v.get("tool_input").cloned(),
                 })
             }
+            "UserPromptSubmit" => Event::Prompt(field(v, "prompt").unwrap_or("").to_owned()),
             "SessionStart" => Event::Session {
                 kind: "session.start".into(),
                 detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "source": v.get("source")}),

@@ -209,6 +209,7 @@ impl Adapter for Codex {
                     tool_use_id: field(v, "tool_use_id").map(str::to_owned),
                     succeeded: None,
                     exit_code: None,
+                    input: v.get("tool_input").cloned(),
                 })
             }
             "SessionStart" => Event::Session {

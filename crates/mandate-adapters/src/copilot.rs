@@ -175,6 +175,7 @@ impl Adapter for Copilot {
                         .and_then(|r| field(r, "resultType"))
                         .map(|t| t == "success"),
                     exit_code: None,
+                    input: v.get("toolArgs").cloned(),
                 })
             }
             "sessionStart" => Event::Session {

@@ -174,6 +174,7 @@ impl Adapter for Cursor {
                     output,
                     succeeded: Some(event != "postToolUseFailure"),
                     exit_code: None,
+                    input: v.get("tool_input").cloned(),
                 })
             }
             "sessionStart" => Event::Session {

@@ -61,6 +61,9 @@ pub struct PostTool {
     pub exit_code: Option<i64>,
     /// The output came from outside the trust boundary.
     pub untrusted: bool,
+    /// The tool's input (a command, a path), for the broker to judge where the output
+    /// came from.
+    pub input: Option<serde_json::Value>,
 }
 
 /// One hook event.
@@ -70,6 +73,8 @@ pub enum Event {
     PreTool(PreTool),
     /// Report after a tool ran.
     PostTool(PostTool),
+    /// A prompt the user typed: the user's own words, trusted.
+    Prompt(String),
     /// A session event for the timeline (`session.start`, `session.end`, `session.stop`).
     Session {
         /// The event kind.

@@ -204,6 +204,7 @@ impl Adapter for Gemini {
                     tool_use_id: None,
                     succeeded: None,
                     exit_code: None,
+                    input: v.get("tool_input").cloned(),
                 })
             }
             "SessionStart" => Event::Session {

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use mandate_client::Client;
 use mandate_types::Verdict;
 use mandate_types::api::{
-    BatchItem, BatchRequest, BatchResponse, EvaluationRequest, Subject, TaskEvent, ToolReport,
+    BatchItem, BatchRequest, BatchResponse, EvaluationRequest, ReportOrigin, Subject, TaskEvent,
+    ToolReport,
 };
 
 use crate::{
@@ -273,14 +274,7 @@ fn handle(
         }
         Event::PostTool(post) => {
             if let Some(b) = &bearer {
-                let mut output = post.output;
-                if output.len() > MAX_REPORT {
-                    let mut end = MAX_REPORT;
-                    while !output.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    output.truncate(end);
-                }
+                let output = truncated(post.output);
                 let report = ToolReport {
                     tool: post.tool,
                     tool_use_id: post.tool_use_id,
@@ -288,6 +282,24 @@ fn handle(
                     exit_code: post.exit_code,
                     output,
                     untrusted: post.untrusted,
+                    origin: ReportOrigin::Tool,
+                    input: post.input,
+                };
+                send(&client, "/v1/report", b, &report);
+            }
+            HookOutput::default()
+        }
+        Event::Prompt(prompt) => {
+            if let Some(b) = &bearer {
+                let report = ToolReport {
+                    tool: "UserPromptSubmit".into(),
+                    tool_use_id: None,
+                    succeeded: None,
+                    exit_code: None,
+                    output: truncated(prompt),
+                    untrusted: false,
+                    origin: ReportOrigin::Prompt,
+                    input: None,
                 };
                 send(&client, "/v1/report", b, &report);
             }
@@ -301,6 +313,18 @@ fn handle(
         }
         Event::Ignored(_) => HookOutput::default(),
     }
+}
+
+/// A report's text, cut at [`MAX_REPORT`] bytes.
+fn truncated(mut text: String) -> String {
+    if text.len() > MAX_REPORT {
+        let mut end = MAX_REPORT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// Reports and events cannot block the assistant; failures go to stderr only.

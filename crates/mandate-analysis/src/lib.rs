@@ -13,6 +13,7 @@ pub mod paths;
 mod runs;
 pub mod secrets;
 pub mod sensitive;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

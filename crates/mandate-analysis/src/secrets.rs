@@ -115,6 +115,13 @@ impl SecretScanner {
 
     /// The ids of the rules that match `content` (first [`MAX_SCAN`] bytes).
     pub fn scan(&self, content: &str) -> Vec<&str> {
+        self.find(content).into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Like [`Self::scan`], with the matched text of each rule (its first capture group
+    /// when it has one, else the whole match): the secret strings themselves, for
+    /// fingerprinting.
+    pub fn find<'t>(&self, content: &'t str) -> Vec<(&str, &'t str)> {
         let mut end = content.len().min(MAX_SCAN);
         while !content.is_char_boundary(end) {
             end -= 1;
@@ -126,8 +133,11 @@ impl SecretScanner {
             .filter(|r| {
                 r.keywords.is_empty() || r.keywords.iter().any(|k| lower.contains(k.as_str()))
             })
-            .filter(|r| r.regex.is_match(text))
-            .map(|r| r.id.as_str())
+            .filter_map(|r| {
+                let c = r.regex.captures(text)?;
+                let m = c.get(1).or_else(|| c.get(0))?;
+                Some((r.id.as_str(), m.as_str()))
+            })
             .collect()
     }
 }

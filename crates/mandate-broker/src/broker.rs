@@ -9,8 +9,8 @@ use mandate_cache::BoundedCache;
 use mandate_store::{AuditEntry, Store, StoreError, TaskRecord};
 use mandate_token::{BrokerKey, Claims, TokenError, Verified, Verifier};
 use mandate_types::api::{
-    ReportAnswer, StartTaskRequest, StartedTask, TaskDetail, TaskEvent, TaskSummary, TimelineEntry,
-    ToolReport,
+    ReportAnswer, ReportOrigin, StartTaskRequest, StartedTask, TaskDetail, TaskEvent, TaskSummary,
+    TimelineEntry, ToolReport,
 };
 use mandate_types::audit::{
     AuditEvent, DecisionMade, EventKind, SessionEvent, TaskEnded, TaskStarted, ToolResult,
@@ -24,6 +24,7 @@ use serde_json::json;
 use crate::audit::{AuditWriter, read_anchor};
 use crate::config::{Settings, parse_ttl};
 use crate::engine::{Engine, Outcome, TaskState};
+use crate::provenance;
 use crate::{now_ms, now_secs, rfc3339};
 
 mod approvals;
@@ -135,8 +136,18 @@ impl Broker {
             CHECKPOINT_EVERY,
             Duration::from_secs(10),
         );
+        // Value provenance is hashed with a key only this broker can derive (an Ed25519
+        // signature is deterministic), so hashes in the audit log match after a restart
+        // and reveal nothing to a reader of the log.
+        let value_key = {
+            use sha2::Digest;
+            let d = sha2::Sha256::digest(key.sign_bytes(b"mandate value provenance key v1"));
+            let mut k = [0u8; 16];
+            k.copy_from_slice(&d[..16]);
+            mandate_analysis::values::ValueKey::new(k)
+        };
         Ok(Arc::new(Self {
-            engine: Arc::new(engine),
+            engine: Arc::new(engine.with_value_key(value_key)),
             store,
             key,
             verifier,
@@ -463,7 +474,10 @@ impl Broker {
         let mut labels = mandate_types::Labels::NONE;
         for r in &records {
             match r.event() {
-                Ok(AuditEvent::ToolResult(t)) => labels = labels.union(t.flow).union(t.labels),
+                Ok(AuditEvent::ToolResult(t)) => {
+                    labels = labels.union(t.flow).union(t.labels);
+                    state.restore_provenance(&t.provenance, &format!("tool.result {}", t.tool));
+                }
                 Ok(AuditEvent::Decision(d)) if d.decision == Verdict::Allow => {
                     let secret = d.effects.iter().any(|e| {
                         matches!(e, mandate_types::Effect::Read(f)
@@ -638,21 +652,37 @@ impl Broker {
             .task_state(&v)
             .map_err(|e| BrokerError::Invalid(e.to_string()))?;
         self.restore_flow(&state).await;
-        let matched: Vec<String> = self
-            .engine
-            .secrets()
-            .scan(&r.output)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let found = self.engine.secrets().find(&r.output);
+        let matched: Vec<String> = found.iter().map(|(id, _)| (*id).to_owned()).collect();
         let mut labels = mandate_types::Labels::NONE;
         if !matched.is_empty() {
             labels.insert(mandate_types::Label::Secret);
         }
-        if r.untrusted {
+        let untrusted = r.origin == ReportOrigin::Tool
+            && (r.untrusted || provenance::outsider_content(&self.engine, &state, &r));
+        if untrusted {
             labels.insert(mandate_types::Label::Untrusted);
         }
         state.add_flow(labels);
+        // What the content holds joins the task's provenance; its secrets are
+        // fingerprinted, so a later action carrying one is found however encoded.
+        let key = self.engine.value_key();
+        let origin = format!("tool.result {}", r.tool);
+        let trust = if untrusted {
+            provenance::Trust::Untrusted
+        } else {
+            provenance::Trust::Trusted
+        };
+        let mut learned = state.learn(key, trust, &r.output, &origin);
+        let secret_file = provenance::reads_secret_file(&self.engine, &state, &r);
+        let secrets = mandate_analysis::values::secret_strings(&r.output, secret_file);
+        learned.secrets = state.learn_secrets(
+            key,
+            found
+                .iter()
+                .map(|(_, m)| *m)
+                .chain(secrets.iter().map(String::as_str)),
+        );
         let digest = {
             use sha2::Digest;
             let d = sha2::Sha256::digest(r.output.as_bytes());
@@ -672,6 +702,8 @@ impl Broker {
             flow: state.flow(),
             device: self.hostname.clone(),
             sandbox: v.mandate().sandbox,
+            untrusted,
+            provenance: learned,
         }))
         .await?;
         Ok(ReportAnswer {

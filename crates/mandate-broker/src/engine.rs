@@ -3,9 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use mandate_analysis::values::ValueKey;
 use mandate_analysis::{Analyzer, TaskView};
 use mandate_policy::{CompiledPolicy, TaskPolicy, TaskPolicyError};
 use mandate_types::{Action, Effect, Label, Labels, Mandate, PathZone, Reason, Verdict};
+
+use crate::provenance::{self, Learned, Provenance, Trust};
 
 /// A task ready for decisions: its compiled scope, its policy view and its flow labels
 /// (what it has seen so far). Built once per task and shared.
@@ -16,6 +19,8 @@ pub struct TaskState {
     /// The policy view.
     pub policy: TaskPolicy,
     flow: AtomicU8,
+    /// Which values the task has seen, from where, and the secrets it has read.
+    provenance: std::sync::Mutex<Provenance>,
     /// Whether the flow labels recorded in the audit log have been put back (a state
     /// rebuilt after a restart or an eviction starts without them).
     restored: std::sync::atomic::AtomicBool,
@@ -34,6 +39,40 @@ impl TaskState {
     /// Adds labels to the task's flow state.
     pub fn add_flow(&self, labels: Labels) {
         self.flow.fetch_or(labels.bits(), Ordering::Relaxed);
+    }
+
+    /// Takes the values of content the task has seen; returns what was new (to record).
+    pub fn learn(&self, key: &ValueKey, trust: Trust, text: &str, origin: &str) -> Learned {
+        match self.provenance.lock() {
+            Ok(mut p) => p.learn(key, trust, text, origin),
+            Err(_) => Learned::default(),
+        }
+    }
+
+    /// Fingerprints secret strings the task has seen; returns the new prints.
+    pub fn learn_secrets<'a>(
+        &self,
+        key: &ValueKey,
+        secrets: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<mandate_analysis::values::Print> {
+        match self.provenance.lock() {
+            Ok(mut p) => p.learn_secrets(key, secrets),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Notes that untrusted content reached the task only in part.
+    pub fn mark_unseen(&self) {
+        if let Ok(mut p) = self.provenance.lock() {
+            p.mark_unseen();
+        }
+    }
+
+    /// Puts back provenance recorded by an earlier state of this task.
+    pub fn restore_provenance(&self, learned: &Learned, origin: &str) {
+        if let Ok(mut p) = self.provenance.lock() {
+            p.restore(learned, origin);
+        }
     }
 
     /// Claims the one restore of this state's flow labels: true the first time only.
@@ -77,6 +116,7 @@ pub struct Engine {
     analyzer: Arc<Analyzer>,
     policy: Arc<CompiledPolicy>,
     secrets: Arc<mandate_analysis::SecretScanner>,
+    value_key: ValueKey,
 }
 
 impl Engine {
@@ -86,7 +126,20 @@ impl Engine {
             analyzer: Arc::new(analyzer),
             policy: Arc::new(policy),
             secrets: Arc::new(mandate_analysis::SecretScanner::builtin()),
+            value_key: ValueKey::new(rand::random()),
         }
+    }
+
+    /// Sets the key value provenance is hashed with (the broker derives it from its
+    /// signing key, so hashes in the audit log stay comparable across restarts).
+    pub fn with_value_key(mut self, key: ValueKey) -> Self {
+        self.value_key = key;
+        self
+    }
+
+    /// The key value provenance is hashed with.
+    pub fn value_key(&self) -> &ValueKey {
+        &self.value_key
     }
 
     /// Replaces the secret rules (organisation additions).
@@ -113,11 +166,19 @@ impl Engine {
     /// Prepares a task for decisions.
     pub fn task(&self, mandate: Arc<Mandate>) -> Result<TaskState, TaskError> {
         let policy = self.policy.task(&mandate)?;
+        // The task's purpose and scope are the user's words.
+        let mut trusted = mandate.purpose.as_str().to_owned();
+        for h in &mandate.scope.hosts {
+            trusted.push_str(&format!("\nhttps://{}/", h.as_str()));
+        }
+        let mut provenance = Provenance::default();
+        provenance.learn(&self.value_key, Trust::Trusted, &trusted, "mandate");
         let view = TaskView::new(mandate).map_err(|e| TaskError::Glob(e.to_string()))?;
         Ok(TaskState {
             view,
             policy,
             flow: AtomicU8::new(0),
+            provenance: std::sync::Mutex::new(provenance),
             restored: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -125,9 +186,25 @@ impl Engine {
     /// Decides one action for a task. Never fails.
     pub fn decide(&self, task: &TaskState, action: &Action) -> Outcome {
         let analysis = self.analyzer.analyze(action, &task.view);
-        let d = task
+        let (facts, injected_from) = match task.provenance.lock() {
+            Ok(p) if !p.is_quiet() => p.facts(&self.value_key, action),
+            // Nothing untrusted and no secret seen: no value can be injected or carried.
+            Ok(_) => (provenance::quiet_facts(action), Vec::new()),
+            Err(_) => (mandate_policy::FlowFacts::NONE, Vec::new()),
+        };
+        let mut d = task
             .policy
-            .decide(&analysis.effects, analysis.cwd_zone, task.flow());
+            .decide(&analysis.effects, analysis.cwd_zone, task.flow(), &facts);
+        if d.verdict != Verdict::Allow && !facts.injected.is_empty() {
+            d.reasons.push(Reason::new(
+                "flow.injected",
+                format!(
+                    "found only in content outsiders can write ({}): {}",
+                    injected_from.join(", "),
+                    facts.injected.join(", ")
+                ),
+            ));
+        }
         if d.verdict == Verdict::Allow {
             // An allowed read of secret data (granted by scope) marks the task.
             let seen = analysis

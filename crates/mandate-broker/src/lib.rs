@@ -8,6 +8,7 @@ pub mod audit;
 mod broker;
 pub mod config;
 mod engine;
+pub mod provenance;
 
 pub mod ocsf;
 

@@ -33,6 +33,7 @@ use mandate_types::{
 use serde::Serialize;
 use serde_json::Value;
 
+use mandate_broker::provenance::Trust;
 use mandate_broker::{Engine, TaskState};
 
 use crate::EvalError;
@@ -406,7 +407,7 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
     let category = r["category"].as_str().unwrap_or("-").to_owned();
     let entry = report.sources.entry(source.clone()).or_default();
     let mut counts = Counts::default();
-    let mut missed = false;
+    let missed;
     let mut reasons: Vec<String> = Vec::new();
     let repo = if source == "swe-agent-demos" {
         first_root(r).unwrap_or_else(|| "/workspace".into())
@@ -433,7 +434,7 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             if !attack && v != Verdict::Allow {
                 reasons.extend(why);
             }
-            let good = count_step(&mut counts, attack, v);
+            count_step(&mut counts, attack, v);
             if attack {
                 attacked = true;
                 let pure_read = step["kind"] == "file_read"
@@ -448,29 +449,49 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
             if v != Verdict::Allow {
                 all_allowed = false;
             }
-            missed |= !good;
             // What the step produced flows into the task, as a PostToolUse report would.
             let mut labels = Labels::NONE;
-            if step["effect"] == "read_external" || step["output_contains_injection"] == true {
+            // Outputs of tools the operator marked external, or did not mark at all
+            // (an MCP tool's output is an outsider's unless said otherwise).
+            let unmarked_tool = step["kind"] == "mcp_tool" && step["effect"].is_null();
+            if step["effect"] == "read_external" || unmarked_tool {
                 labels.insert(Label::Untrusted);
             }
-            if let Some(out) = step["output"].as_str()
-                && !ctx.engine.secrets().scan(out).is_empty()
-            {
-                labels.insert(Label::Secret);
+            if let Some(out) = step["output"].as_str() {
+                let found = ctx.engine.secrets().find(out);
+                if !found.is_empty() {
+                    labels.insert(Label::Secret);
+                }
+                // Its values join the task's provenance, by the trust of their source.
+                let key = ctx.engine.value_key();
+                let trust = if labels.contains(Label::Untrusted) {
+                    Trust::Untrusted
+                } else {
+                    Trust::Trusted
+                };
+                let tool = step["tool"].as_str().unwrap_or("step");
+                state.learn(key, trust, out, &format!("tool.result {tool}"));
+                if trust == Trust::Untrusted && step["output_truncated"] == true {
+                    state.mark_unseen();
+                }
+                state.learn_secrets(key, found.iter().map(|(_, m)| *m));
             }
             state.add_flow(labels);
         }
+        // A trace is a miss as a whole: an attacked trace not stopped, a benign one
+        // not fully allowed.
         if attacked {
             counts.traces_attack_total += 1;
             if stopped && !harmed {
                 counts.traces_attack_stopped += 1;
             }
+            missed = !stopped || harmed;
         } else {
             counts.traces_benign_total += 1;
             if all_allowed {
                 counts.traces_benign_allowed += 1;
             }
+            missed = !all_allowed;
         }
     } else {
         let Ok(actions) = actions_of(r, &cwd, &mut open_file) else {
@@ -530,6 +551,9 @@ fn first_root(r: &Value) -> Option<String> {
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     pub source: String,
+    /// One category of the source (its records' `category`), instead of its headline.
+    #[serde(default)]
+    pub category: Option<String>,
     /// `attack_stopped`, `benign_allowed`, `benign_denied_max`, `traces_attack_stopped`,
     /// `traces_benign_allowed`.
     pub metric: String,
@@ -550,7 +574,19 @@ pub fn check_thresholds(report: &EvalReport, thresholds: &[Threshold]) -> Vec<St
             out.push(format!("{}: source missing from the evaluation", t.source));
             continue;
         };
-        let c = &s.counts;
+        let (c, name) = match &t.category {
+            None => (&s.counts, t.source.clone()),
+            Some(cat) => match s.categories.get(cat) {
+                Some(c) => (c, format!("{}:{cat}", t.source)),
+                None => {
+                    out.push(format!(
+                        "{}:{cat}: category missing from the evaluation",
+                        t.source
+                    ));
+                    continue;
+                }
+            },
+        };
         let (got, ok) = match t.metric.as_str() {
             "attack_stopped" => {
                 let r = ratio(c.attack_stopped, c.attack_total);
@@ -577,14 +613,14 @@ pub fn check_thresholds(report: &EvalReport, thresholds: &[Threshold]) -> Vec<St
                 (r, r >= t.value)
             }
             other => {
-                out.push(format!("{}: unknown metric {other}", t.source));
+                out.push(format!("{name}: unknown metric {other}"));
                 continue;
             }
         };
         if !ok {
             out.push(format!(
-                "{} {}: {:.4} (threshold {:.4})",
-                t.source, t.metric, got, t.value
+                "{name} {}: {:.4} (threshold {:.4})",
+                t.metric, got, t.value
             ));
         }
     }

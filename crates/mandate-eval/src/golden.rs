@@ -51,6 +51,7 @@ use mandate_types::{
 use serde::Deserialize;
 
 use mandate_broker::Engine;
+use mandate_broker::provenance::Trust;
 
 use crate::EvalError;
 
@@ -110,6 +111,19 @@ pub struct Case {
     /// Labels the task has already seen (`secret`, ...).
     #[serde(default)]
     pub flow: Vec<String>,
+    /// Content the task has already seen, for value provenance.
+    #[serde(default)]
+    pub seen: Vec<SeenContent>,
+}
+
+/// Content a case's task has seen before its action: `{"untrusted": "text"}`,
+/// `{"trusted": "text"}` or `{"secret": "value"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SeenContent {
+    Trusted(String),
+    Untrusted(String),
+    Secret(String),
 }
 
 /// Git files for a case.
@@ -547,6 +561,22 @@ fn run_case(
     for l in &case.flow {
         let label = mandate_types::Label::parse(l).ok_or_else(|| bad("flow", l.clone()))?;
         state.add_flow(mandate_types::Labels::of(label));
+    }
+    let key = engine.value_key();
+    for c in &case.seen {
+        match c {
+            SeenContent::Trusted(t) => {
+                state.learn(key, Trust::Trusted, &s(t), "case");
+            }
+            SeenContent::Untrusted(t) => {
+                state.learn(key, Trust::Untrusted, &s(t), "case");
+                state.add_flow(mandate_types::Labels::of(mandate_types::Label::Untrusted));
+            }
+            SeenContent::Secret(v) => {
+                state.learn_secrets(key, [v.as_str()]);
+                state.add_flow(mandate_types::Labels::of(mandate_types::Label::Secret));
+            }
+        }
     }
     let a = &case.action;
     let kind = case_action(a, &s)?;

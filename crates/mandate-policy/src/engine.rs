@@ -71,8 +71,36 @@ struct Parts {
     context: Vec<(&'static str, Val)>,
 }
 
-fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
-    let mut context: Vec<(&'static str, Val)> = Vec::with_capacity(9);
+/// What the task's value provenance says about one action (see
+/// `mandate_analysis::values`): facts for the policies of sinks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowFacts {
+    /// Kinds of the action's values (`url`, `host`, `email`, `account`, `phone`, `path`,
+    /// `token`, `name`) found only in content outsiders can write, never in a trusted
+    /// source: an injected recipient, URL, account or tool.
+    pub injected: Vec<&'static str>,
+    /// The action carries (verbatim or encoded) a secret value the task has seen.
+    pub carries_secret: bool,
+    /// The action is an HTTP GET whose URL carries no value of the task's data and no
+    /// secret: reading a public page.
+    pub public_fetch: bool,
+}
+
+impl FlowFacts {
+    /// No facts: nothing seen, nothing carried.
+    pub const NONE: Self = Self {
+        injected: Vec::new(),
+        carries_secret: false,
+        public_fetch: false,
+    };
+}
+
+fn strings(v: &[&'static str]) -> Val {
+    Val::Set(v.to_vec())
+}
+
+fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels, facts: &FlowFacts) -> Parts {
+    let mut context: Vec<(&'static str, Val)> = Vec::with_capacity(12);
     let (action, resource_type, resource_id) = match effect {
         Effect::Read(f) | Effect::Write(f) | Effect::Delete(f) => {
             context.extend([
@@ -110,6 +138,9 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
                 ("registry", Val::Bool(h.registry)),
                 ("loopback", Val::Bool(h.loopback)),
                 ("labels", labels(l)),
+                ("injected", strings(&facts.injected)),
+                ("carries_secret", Val::Bool(facts.carries_secret)),
+                ("public_fetch", Val::Bool(facts.public_fetch)),
             ]);
             (effect.kind(), "Host", h.host.clone())
         }
@@ -122,6 +153,7 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
                 ("force", Val::Bool(p.force)),
                 ("tag", Val::Bool(p.tag)),
                 ("remote_in_scope", Val::Bool(p.remote_in_scope)),
+                ("injected", strings(&facts.injected)),
             ]);
             ("push", "Host", p.remote.clone())
         }
@@ -139,6 +171,8 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels) -> Parts {
                     "annotation",
                     Val::Str(annotation.map_or("unknown", |a| a.as_str()).into()),
                 ),
+                ("injected", strings(&facts.injected)),
+                ("carries_secret", Val::Bool(facts.carries_secret)),
             ]);
             ("call_tool", "Tool", format!("{server}/{tool}"))
         }
@@ -353,10 +387,11 @@ impl TaskPolicy {
         effects: &[Effect],
         cwd_zone: PathZone,
         task_labels: Labels,
+        facts: &FlowFacts,
     ) -> PolicyDecision {
         let per_effect: Vec<EffectOutcome> = effects
             .iter()
-            .map(|e| self.decide_effect(e, cwd_zone, task_labels))
+            .map(|e| self.decide_effect(e, cwd_zone, task_labels, facts))
             .collect();
         combine(&self.profile.name, per_effect)
     }
@@ -366,8 +401,9 @@ impl TaskPolicy {
         effect: &Effect,
         cwd_zone: PathZone,
         task_labels: Labels,
+        facts: &FlowFacts,
     ) -> EffectOutcome {
-        let parts = parts(effect, cwd_zone, task_labels);
+        let parts = parts(effect, cwd_zone, task_labels, facts);
         let r = &self.profile.referenced;
         let all = r.attrs.contains("*");
         let key = Key {
@@ -619,7 +655,7 @@ mod tests {
         let effects = every_effect_kind();
         assert_eq!(effects.len(), crate::load::ACTIONS.len());
         for e in &effects {
-            let p = parts(e, PathZone::Repo, Labels::NONE);
+            let p = parts(e, PathZone::Repo, Labels::NONE, &FlowFacts::NONE);
             let ctx = Context::from_pairs(
                 p.context
                     .iter()

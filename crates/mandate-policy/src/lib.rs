@@ -11,7 +11,7 @@
 mod engine;
 mod load;
 
-pub use engine::{EffectOutcome, PolicyDecision, TaskPolicy, TaskPolicyError, combine};
+pub use engine::{EffectOutcome, FlowFacts, PolicyDecision, TaskPolicy, TaskPolicyError, combine};
 pub use load::{
     ACTIONS, BUILTIN_PROFILES, BUILTIN_SCHEMA, CompiledPolicy, CompiledProfile, PolicyBundle,
     PolicyError, PolicyErrors, PolicyMeta, PolicySource, Referenced,

@@ -663,6 +663,24 @@ pub struct ToolReport {
     /// The output came from outside the trust boundary (web page, MCP server, issue text).
     #[serde(default)]
     pub untrusted: bool,
+    /// What the text is: a tool's output (the default) or the user's own prompt.
+    #[serde(default)]
+    pub origin: ReportOrigin,
+    /// The tool's input as the assistant gave it (a command, a path, a URL), so the
+    /// broker can judge where the output came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+}
+
+/// What a [`ToolReport`]'s text is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportOrigin {
+    /// What a tool produced.
+    #[default]
+    Tool,
+    /// A prompt the user typed (`UserPromptSubmit`): trusted, the user's intent.
+    Prompt,
 }
 
 /// The answer to a [`ToolReport`].

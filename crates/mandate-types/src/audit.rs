@@ -219,6 +219,41 @@ pub struct ToolResult {
     /// The kernel sandbox layers around the task, when it runs in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<crate::SandboxLayers>,
+    /// Whether the output came from outside the trust boundary.
+    #[serde(default)]
+    pub untrusted: bool,
+    /// What the output added to the task's value provenance (keyed hashes only), so a
+    /// rebuilt task state gets it back.
+    #[serde(default, skip_serializing_if = "ProvenanceDelta::is_empty")]
+    pub provenance: ProvenanceDelta,
+}
+
+/// What one piece of content added to its task's value provenance: keyed 64-bit hashes
+/// of the distinctive values it held, by trust, and fingerprints of the secrets in it.
+/// Neither the values nor the secrets can be read back from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenanceDelta {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untrusted: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretPrint>,
+}
+
+impl ProvenanceDelta {
+    pub fn is_empty(&self) -> bool {
+        self.trusted.is_empty() && self.untrusted.is_empty() && self.secrets.is_empty()
+    }
+}
+
+/// One fingerprint of one encoding of a secret: the keyed hash of its first bytes, its
+/// length and the keyed hash of all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SecretPrint {
+    pub window: u64,
+    pub len: u32,
+    pub full: u64,
 }
 
 /// A session event an assistant's hook reported (`session.start`, `session.stop`, ...).

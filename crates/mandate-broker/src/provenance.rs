@@ -1,0 +1,299 @@
+//! A task's value provenance: which distinctive values it has seen from trusted sources
+//! (its purpose, the user's prompts, the repository's files, tools the operator trusts)
+//! and which only from content outsiders can write (web pages, issue and mail bodies,
+//! outputs of external tools), and fingerprints of the secrets it has read. From these,
+//! each action gets its [`FlowFacts`]: which of its values were injected, whether it
+//! carries a secret, whether it is a plain read of a public page.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use mandate_analysis::values::{self, Found, Print, SecretPrints, ValueKey, ValueKind};
+use mandate_policy::FlowFacts;
+use mandate_types::api::ToolReport;
+use mandate_types::{Action, ActionKind, Effect, HttpMethod, Label, PathZone};
+
+use crate::engine::{Engine, TaskState};
+use serde::{Deserialize, Serialize};
+
+/// At most this many values of each trust are kept per task. Past it, trusted values are
+/// dropped (an action is then more likely to be called injected, never less) and
+/// untrusted content counts as seen only in part.
+const MAX_VALUES: usize = 50_000;
+
+/// Where content came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// The user's words, the mandate, the repository's files, tools the operator trusts.
+    Trusted,
+    /// Content outsiders can write.
+    Untrusted,
+}
+
+/// What one piece of content added to a task's provenance (recorded in the audit log).
+pub type Learned = mandate_types::audit::ProvenanceDelta;
+
+/// One task's provenance.
+#[derive(Debug, Default)]
+pub struct Provenance {
+    trusted: HashSet<u64>,
+    /// Untrusted value → the index of the content that brought it.
+    untrusted: HashMap<u64, u32>,
+    /// What brought untrusted values (`tool.result WebFetch`, ...).
+    origins: Vec<String>,
+    secrets: SecretPrints,
+    /// Untrusted content was seen only in part (cut before it reached us, or beyond
+    /// what is kept): a value found in no trusted source may have come from it.
+    unseen_untrusted: bool,
+}
+
+impl Provenance {
+    /// Takes the values of `text`, seen from a source of `trust`; returns what was new.
+    pub fn learn(&mut self, key: &ValueKey, trust: Trust, text: &str, origin: &str) -> Learned {
+        let hashes: Vec<u64> = values::distinctive(text)
+            .iter()
+            .map(|f| key.value(f))
+            .collect();
+        let mut learned = Learned::default();
+        match trust {
+            Trust::Trusted => learned.trusted = self.add_trusted(&hashes),
+            Trust::Untrusted => learned.untrusted = self.add_untrusted(&hashes, origin),
+        }
+        learned
+    }
+
+    /// Notes that untrusted content was seen only in part.
+    pub fn mark_unseen(&mut self) {
+        self.unseen_untrusted = true;
+    }
+
+    /// Fingerprints secret strings; returns the new prints.
+    pub fn learn_secrets<'a>(
+        &mut self,
+        key: &ValueKey,
+        secrets: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<Print> {
+        let mut out = Vec::new();
+        for s in secrets {
+            let prints = SecretPrints::prints_of(key, s);
+            if self.secrets.insert(&prints) {
+                out.extend(prints);
+            }
+        }
+        out
+    }
+
+    /// Puts back what an earlier state learned (from the audit log).
+    pub fn restore(&mut self, l: &Learned, origin: &str) {
+        self.add_trusted(&l.trusted);
+        self.add_untrusted(&l.untrusted, origin);
+        self.secrets.insert(&l.secrets);
+    }
+
+    fn add_trusted(&mut self, hashes: &[u64]) -> Vec<u64> {
+        let mut new = Vec::new();
+        for h in hashes {
+            if self.trusted.len() < MAX_VALUES && self.trusted.insert(*h) {
+                new.push(*h);
+            }
+        }
+        new
+    }
+
+    fn add_untrusted(&mut self, hashes: &[u64], origin: &str) -> Vec<u64> {
+        let mut new = Vec::new();
+        let idx = match self.origins.iter().position(|o| o == origin) {
+            Some(i) => i,
+            None => {
+                self.origins.push(origin.to_owned());
+                self.origins.len() - 1
+            }
+        };
+        let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+        for h in hashes {
+            if self.untrusted.contains_key(h) {
+                continue;
+            }
+            if self.untrusted.len() >= MAX_VALUES {
+                self.unseen_untrusted = true;
+                break;
+            }
+            self.untrusted.insert(*h, idx);
+            new.push(*h);
+        }
+        new
+    }
+
+    /// Whether nothing has been seen that could make an action's facts non-empty.
+    pub fn is_quiet(&self) -> bool {
+        self.untrusted.is_empty() && self.secrets.is_empty() && !self.unseen_untrusted
+    }
+
+    /// The facts of one action, and what brought its injected values.
+    pub fn facts(&self, key: &ValueKey, action: &Action) -> (FlowFacts, Vec<String>) {
+        let text = action_text(action);
+        let mut facts = FlowFacts {
+            carries_secret: self.secrets.found_in(key, &text),
+            ..FlowFacts::NONE
+        };
+        let found = values::distinctive(&text);
+        let mut injected: BTreeSet<&'static str> = BTreeSet::new();
+        let mut from: BTreeSet<&str> = BTreeSet::new();
+        let mut task_data = false;
+        for f in &found {
+            let h = key.value(f);
+            let trusted = self.trusted.contains(&h);
+            if !trusted {
+                if let Some(origin) = self.untrusted.get(&h) {
+                    injected.insert(f.kind.as_str());
+                    if let Some(o) = self.origins.get(*origin as usize) {
+                        from.insert(o);
+                    }
+                } else if self.unseen_untrusted && f.kind != ValueKind::Name {
+                    injected.insert(f.kind.as_str());
+                    from.insert("untrusted content seen only in part");
+                }
+            }
+            if trusted && !matches!(f.kind, ValueKind::Url | ValueKind::Host | ValueKind::Name) {
+                task_data = true;
+            }
+        }
+        // An MCP tool named only in untrusted content was chosen by it.
+        if let ActionKind::McpCall { tool, .. } = &action.kind {
+            let name = Found {
+                kind: ValueKind::Name,
+                norm: values::normalise_name(&tool.tool),
+            };
+            let h = key.value(&name);
+            if let Some(origin) = self.untrusted.get(&h)
+                && !self.trusted.contains(&h)
+            {
+                injected.insert("name");
+                if let Some(o) = self.origins.get(*origin as usize) {
+                    from.insert(o);
+                }
+            }
+        }
+        facts.public_fetch = matches!(
+            &action.kind,
+            ActionKind::Http {
+                method: HttpMethod::Get,
+                ..
+            }
+        ) && !facts.carries_secret
+            && !task_data;
+        facts.injected = injected.into_iter().collect();
+        (facts, from.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// The facts of an action of a task with no provenance yet.
+pub fn quiet_facts(action: &Action) -> FlowFacts {
+    FlowFacts {
+        public_fetch: matches!(
+            &action.kind,
+            ActionKind::Http {
+                method: HttpMethod::Get,
+                ..
+            }
+        ),
+        ..FlowFacts::NONE
+    }
+}
+
+/// The text an action carries: a command line, a URL, a tool's name and arguments.
+fn action_text(action: &Action) -> String {
+    match &action.kind {
+        ActionKind::Shell { command } => command.clone(),
+        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => path.clone(),
+        ActionKind::Http { url, .. } => url.as_str().to_owned(),
+        ActionKind::McpCall { args, .. } => {
+            let mut out = String::new();
+            scalars(args, &mut out);
+            out
+        }
+        ActionKind::AssistantTool { prompt, input, .. } => {
+            let mut out = prompt
+                .as_ref()
+                .and_then(|p| p.text.clone())
+                .unwrap_or_default();
+            scalars(input, &mut out);
+            out
+        }
+    }
+}
+
+/// Every scalar of a JSON value, one per line (so values never run together).
+fn scalars(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        serde_json::Value::Number(n) => {
+            out.push_str(&n.to_string());
+            out.push('\n');
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| scalars(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| scalars(x, out)),
+        serde_json::Value::Bool(_) | serde_json::Value::Null => {}
+    }
+}
+
+/// The action a tool report's input describes (its command, its path, its URL), as if
+/// run in the task's first repository.
+fn reported_action(state: &TaskState, r: &ToolReport) -> Option<Action> {
+    let input = r.input.as_ref()?;
+    let text = |k: &str| input.get(k).and_then(serde_json::Value::as_str);
+    let kind = if let Some(c) = text("command") {
+        ActionKind::shell(c).ok()?
+    } else if let Some(p) = text("file_path").or(text("path")).or(text("absolute_path")) {
+        ActionKind::file_read(p).ok()?
+    } else {
+        return None;
+    };
+    let cwd = state.mandate().scope.repos.first()?.clone();
+    Some(Action { kind, cwd })
+}
+
+/// Whether a tool's output is content outsiders can write, judged from its input: a
+/// command that reaches another machine, a file outside the task's repository and temp
+/// dir, or a dependency's file inside it.
+pub fn outsider_content(engine: &Engine, state: &TaskState, r: &ToolReport) -> bool {
+    if r.input.as_ref().and_then(|i| i.get("url")).is_some() {
+        return true;
+    }
+    let Some(action) = reported_action(state, r) else {
+        return false;
+    };
+    engine
+        .analyzer()
+        .analyze(&action, &state.view)
+        .effects
+        .iter()
+        .any(|e| match e {
+            Effect::Connect(h) | Effect::Send { to: h, .. } | Effect::RunRemote(h) => !h.loopback,
+            Effect::Read(f) => {
+                !matches!(f.zone, PathZone::Repo | PathZone::Temp)
+                    || THIRD_PARTY.iter().any(|d| f.path.contains(d))
+            }
+            _ => false,
+        })
+}
+
+/// Where a repository keeps code it did not write.
+const THIRD_PARTY: &[&str] = &["/node_modules/", "/site-packages/", "/vendor/", "/.venv/"];
+
+/// Whether the reported tool read a file known to hold secrets (then every assignment in
+/// its output is a secret).
+pub fn reads_secret_file(engine: &Engine, state: &TaskState, r: &ToolReport) -> bool {
+    let Some(action) = reported_action(state, r) else {
+        return false;
+    };
+    engine
+        .analyzer()
+        .analyze(&action, &state.view)
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Read(f) if f.labels.contains(Label::Secret) || f.labels.contains(Label::Credential)))
+}
