@@ -140,7 +140,9 @@ impl Provenance {
         let mut injected: BTreeSet<&'static str> = BTreeSet::new();
         let mut from: BTreeSet<&str> = BTreeSet::new();
         let mut task_data = false;
-        for f in &found {
+        // Names count only as the name of the tool called (below): in a command line or
+        // arguments they are mostly words of a host or a path, judged by those kinds.
+        for f in found.iter().filter(|f| f.kind != ValueKind::Name) {
             let h = key.value(f);
             let trusted = self.trusted.contains(&h);
             if !trusted {
@@ -149,7 +151,7 @@ impl Provenance {
                     if let Some(o) = self.origins.get(*origin as usize) {
                         from.insert(o);
                     }
-                } else if self.unseen_untrusted && f.kind != ValueKind::Name {
+                } else if self.unseen_untrusted {
                     injected.insert(f.kind.as_str());
                     from.insert("untrusted content seen only in part");
                 }
