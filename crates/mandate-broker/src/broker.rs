@@ -673,7 +673,10 @@ impl Broker {
         } else {
             provenance::Trust::Trusted
         };
-        let mut learned = state.learn(key, trust, &r.output, &origin);
+        // An MCP tool's output is records the tool laid out; anything else (a page, a
+        // file, a command's output) is laid out by whoever wrote it.
+        let records = r.tool.starts_with("mcp__");
+        let mut learned = state.learn_shaped(key, trust, &r.output, &origin, records);
         let secret_file = provenance::reads_secret_file(&self.engine, &state, &r);
         let secrets = mandate_analysis::values::secret_strings(&r.output, secret_file);
         learned.secrets = state.learn_secrets(

@@ -43,8 +43,21 @@ impl TaskState {
 
     /// Takes the values of content the task has seen; returns what was new (to record).
     pub fn learn(&self, key: &ValueKey, trust: Trust, text: &str, origin: &str) -> Learned {
+        self.learn_shaped(key, trust, text, origin, false)
+    }
+
+    /// Like [`Self::learn`], for a tool's structured output when `records` (see
+    /// [`Provenance::learn_shaped`]).
+    pub fn learn_shaped(
+        &self,
+        key: &ValueKey,
+        trust: Trust,
+        text: &str,
+        origin: &str,
+        records: bool,
+    ) -> Learned {
         match self.provenance.lock() {
-            Ok(mut p) => p.learn(key, trust, text, origin),
+            Ok(mut p) => p.learn_shaped(key, trust, text, origin, records),
             Err(_) => Learned::default(),
         }
     }
@@ -187,7 +200,7 @@ impl Engine {
     pub fn decide(&self, task: &TaskState, action: &Action) -> Outcome {
         let analysis = self.analyzer.analyze(action, &task.view);
         let (facts, injected_from) = match task.provenance.lock() {
-            Ok(p) if !p.is_quiet() => p.facts(&self.value_key, action),
+            Ok(p) if p.needs_facts(action) => p.facts(&self.value_key, action),
             // Nothing untrusted and no secret seen: no value can be injected or carried.
             Ok(_) => (provenance::quiet_facts(action), Vec::new()),
             Err(_) => (mandate_policy::FlowFacts::NONE, Vec::new()),

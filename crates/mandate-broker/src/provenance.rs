@@ -37,8 +37,11 @@ pub type Learned = mandate_types::audit::ProvenanceDelta;
 #[derive(Debug, Default)]
 pub struct Provenance {
     trusted: HashSet<u64>,
-    /// Untrusted value → the index of the content that brought it.
+    /// Untrusted values mentioned in prose → the index of the content that brought them.
     untrusted: HashMap<u64, u32>,
+    /// Untrusted values that stood as whole fields of structured data (a record's
+    /// sender, participants, link): seen, but not an outsider's instruction.
+    untrusted_data: HashSet<u64>,
     /// What brought untrusted values (`tool.result WebFetch`, ...).
     origins: Vec<String>,
     secrets: SecretPrints,
@@ -50,14 +53,34 @@ pub struct Provenance {
 impl Provenance {
     /// Takes the values of `text`, seen from a source of `trust`; returns what was new.
     pub fn learn(&mut self, key: &ValueKey, trust: Trust, text: &str, origin: &str) -> Learned {
-        let hashes: Vec<u64> = values::distinctive(text)
-            .iter()
-            .map(|f| key.value(f))
-            .collect();
+        self.learn_shaped(key, trust, text, origin, false)
+    }
+
+    /// Like [`Self::learn`]; `records` says the text is a tool's structured output (an MCP
+    /// tool's JSON or YAML), whose whole scalars are data rather than an outsider's words.
+    pub fn learn_shaped(
+        &mut self,
+        key: &ValueKey,
+        trust: Trust,
+        text: &str,
+        origin: &str,
+        records: bool,
+    ) -> Learned {
+        let hash = |v: &[Found]| -> Vec<u64> { v.iter().map(|f| key.value(f)).collect() };
         let mut learned = Learned::default();
         match trust {
-            Trust::Trusted => learned.trusted = self.add_trusted(&hashes),
-            Trust::Untrusted => learned.untrusted = self.add_untrusted(&hashes, origin),
+            Trust::Trusted => {
+                learned.trusted = self.add_trusted(&hash(&values::distinctive(text)));
+            }
+            Trust::Untrusted => {
+                let (data, prose) = if records {
+                    values::distinctive_in_records(text)
+                } else {
+                    (Vec::new(), values::distinctive(text))
+                };
+                learned.untrusted = self.add_untrusted(&hash(&prose), origin);
+                learned.untrusted_data = self.add_untrusted_data(&hash(&data));
+            }
         }
         learned
     }
@@ -87,6 +110,7 @@ impl Provenance {
     pub fn restore(&mut self, l: &Learned, origin: &str) {
         self.add_trusted(&l.trusted);
         self.add_untrusted(&l.untrusted, origin);
+        self.add_untrusted_data(&l.untrusted_data);
         self.secrets.insert(&l.secrets);
     }
 
@@ -94,6 +118,20 @@ impl Provenance {
         let mut new = Vec::new();
         for h in hashes {
             if self.trusted.len() < MAX_VALUES && self.trusted.insert(*h) {
+                new.push(*h);
+            }
+        }
+        new
+    }
+
+    fn add_untrusted_data(&mut self, hashes: &[u64]) -> Vec<u64> {
+        let mut new = Vec::new();
+        for h in hashes {
+            if self.untrusted_data.len() >= MAX_VALUES {
+                self.unseen_untrusted = true;
+                break;
+            }
+            if self.untrusted_data.insert(*h) {
                 new.push(*h);
             }
         }
@@ -124,9 +162,14 @@ impl Provenance {
         new
     }
 
-    /// Whether nothing has been seen that could make an action's facts non-empty.
-    pub fn is_quiet(&self) -> bool {
-        self.untrusted.is_empty() && self.secrets.is_empty() && !self.unseen_untrusted
+    /// Whether `action`'s facts can differ from [`quiet_facts`]: something untrusted or
+    /// secret has been seen, or the action is a GET and the task has data its URL could
+    /// carry.
+    pub fn needs_facts(&self, action: &Action) -> bool {
+        !self.untrusted.is_empty()
+            || !self.secrets.is_empty()
+            || self.unseen_untrusted
+            || (matches!(&action.kind, ActionKind::Http { .. }) && !self.trusted.is_empty())
     }
 
     /// The facts of one action, and what brought its injected values.
@@ -145,7 +188,7 @@ impl Provenance {
         for f in found.iter().filter(|f| f.kind != ValueKind::Name) {
             let h = key.value(f);
             let trusted = self.trusted.contains(&h);
-            if !trusted {
+            if !trusted && !self.untrusted_data.contains(&h) {
                 if let Some(origin) = self.untrusted.get(&h) {
                     injected.insert(f.kind.as_str());
                     if let Some(o) = self.origins.get(*origin as usize) {
@@ -160,19 +203,26 @@ impl Provenance {
                 task_data = true;
             }
         }
-        // An MCP tool named only in untrusted content was chosen by it.
-        if let ActionKind::McpCall { tool, .. } = &action.kind {
-            let name = Found {
-                kind: ValueKind::Name,
-                norm: values::normalise_name(&tool.tool),
-            };
-            let h = key.value(&name);
-            if let Some(origin) = self.untrusted.get(&h)
-                && !self.trusted.contains(&h)
-            {
-                injected.insert("name");
-                if let Some(o) = self.origins.get(*origin as usize) {
-                    from.insert(o);
+        // An MCP tool named only in untrusted content was chosen by it; so was an
+        // argument that is a whole name (`new_password`, `InvestmentDiversion`).
+        if let ActionKind::McpCall { tool, args, .. } = &action.kind {
+            let mut names = vec![values::normalise_name(&tool.tool)];
+            let mut text = String::new();
+            scalars(args, &mut text);
+            names.extend(text.lines().filter_map(values::whole_name));
+            for norm in names {
+                let h = key.value(&Found {
+                    kind: ValueKind::Name,
+                    norm,
+                });
+                if let Some(origin) = self.untrusted.get(&h)
+                    && !self.trusted.contains(&h)
+                    && !self.untrusted_data.contains(&h)
+                {
+                    injected.insert("name");
+                    if let Some(o) = self.origins.get(*origin as usize) {
+                        from.insert(o);
+                    }
                 }
             }
         }

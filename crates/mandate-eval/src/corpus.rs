@@ -470,7 +470,8 @@ fn record(ctx: &Ctx<'_>, r: &Value, n: u64, opts: &EvalOptions, report: &mut Eva
                     Trust::Trusted
                 };
                 let tool = step["tool"].as_str().unwrap_or("step");
-                state.learn(key, trust, out, &format!("tool.result {tool}"));
+                let records = step["kind"] == "mcp_tool";
+                state.learn_shaped(key, trust, out, &format!("tool.result {tool}"), records);
                 if trust == Trust::Untrusted && step["output_truncated"] == true {
                     state.mark_unseen();
                 }

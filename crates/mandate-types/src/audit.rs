@@ -235,15 +235,22 @@ pub struct ToolResult {
 pub struct ProvenanceDelta {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted: Vec<u64>,
+    /// Untrusted values mentioned in prose (an outsider's words).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub untrusted: Vec<u64>,
+    /// Untrusted values standing as whole fields of structured data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untrusted_data: Vec<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretPrint>,
 }
 
 impl ProvenanceDelta {
     pub fn is_empty(&self) -> bool {
-        self.trusted.is_empty() && self.untrusted.is_empty() && self.secrets.is_empty()
+        self.trusted.is_empty()
+            && self.untrusted.is_empty()
+            && self.untrusted_data.is_empty()
+            && self.secrets.is_empty()
     }
 }
 
