@@ -150,21 +150,36 @@ fn mixed(t: &str) -> bool {
 
 /// The distinctive values in `text`, normalised, without duplicates.
 pub fn distinctive(text: &str) -> Vec<Found> {
+    found(text, true)
+}
+
+/// Like [`distinctive`], without names (for an action's own text, where identifier-like
+/// words are mostly parts of hosts and paths).
+pub fn distinctive_values(text: &str) -> Vec<Found> {
+    found(text, false)
+}
+
+fn found(text: &str, names: bool) -> Vec<Found> {
     let text = bounded(text);
+    // Each pattern runs only when the text has the character it needs (most command
+    // lines have no `@`, no `://`, no `+`).
+    let has = |c: char| text.contains(c);
+    let only = |cond: bool| if cond { text } else { "" };
+    let (at, colon_slashes, dot, plus) = (has('@'), text.contains("://"), has('.'), has('+'));
     let mut out: HashSet<Found> = HashSet::new();
     let mut add = |kind, norm: String| {
         if out.len() < MAX_VALUES && !norm.is_empty() {
             out.insert(Found { kind, norm });
         }
     };
-    for m in EMAIL.find_iter(text) {
+    for m in EMAIL.find_iter(only(at)) {
         let e = m.as_str().to_ascii_lowercase();
         if let Some((_, domain)) = e.rsplit_once('@') {
             add(ValueKind::Host, norm_host(domain));
         }
         add(ValueKind::Email, e);
     }
-    for m in URL.find_iter(text) {
+    for m in URL.find_iter(only(colon_slashes)) {
         let u = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
         let rest = u.split_once("://").map_or(u, |(_, r)| r);
         let host = norm_host(host_of(rest));
@@ -175,7 +190,11 @@ pub fn distinctive(text: &str) -> Vec<Found> {
         );
         add(ValueKind::Host, host);
     }
-    let no_emails = EMAIL.replace_all(text, " ");
+    let no_emails = if at {
+        EMAIL.replace_all(text, " ")
+    } else {
+        std::borrow::Cow::Borrowed(only(dot))
+    };
     for m in DOMAIN.find_iter(&no_emails) {
         let start = m.start();
         // Part of a URL (already taken) or of a path: not a bare domain.
@@ -207,7 +226,7 @@ pub fn distinctive(text: &str) -> Vec<Found> {
     for m in ACCOUNT.find_iter(text) {
         add(ValueKind::Account, m.as_str().to_owned());
     }
-    for m in PHONE.find_iter(text) {
+    for m in PHONE.find_iter(only(plus)) {
         let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
         if (8..=15).contains(&digits.len()) {
             add(ValueKind::Phone, digits);
@@ -228,7 +247,7 @@ pub fn distinctive(text: &str) -> Vec<Found> {
             add(ValueKind::Token, t.to_owned());
         }
     }
-    for m in IDENT.find_iter(text) {
+    for m in IDENT.find_iter(only(names)) {
         let w = m.as_str().trim_end_matches(['-', '_']);
         if identifier_like(w) {
             add(ValueKind::Name, normalise_name(w));

@@ -179,13 +179,13 @@ impl Provenance {
             carries_secret: self.secrets.found_in(key, &text),
             ..FlowFacts::NONE
         };
-        let found = values::distinctive(&text);
+        let found = values::distinctive_values(&text);
         let mut injected: BTreeSet<&'static str> = BTreeSet::new();
         let mut from: BTreeSet<&str> = BTreeSet::new();
         let mut task_data = false;
-        // Names count only as the name of the tool called (below): in a command line or
-        // arguments they are mostly words of a host or a path, judged by those kinds.
-        for f in found.iter().filter(|f| f.kind != ValueKind::Name) {
+        // Names count only as the name of the tool called and whole-name arguments
+        // (below): in a command line they are mostly words of a host or a path.
+        for f in &found {
             let h = key.value(f);
             let trusted = self.trusted.contains(&h);
             if !trusted && !self.untrusted_data.contains(&h) {
