@@ -270,3 +270,102 @@ fn a_hook_that_gets_no_answer_in_time_denies_and_says_how_to_approve() {
     assert!(stdout.contains("no one answered"), "{stdout}");
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
+
+/// `mandate hook claude` with one payload; returns its stdout.
+fn claude_hook(data: &Path, token: &str, payload: serde_json::Value) -> String {
+    use std::io::Write;
+    let mut child = mandate(data)
+        .args(["hook", "claude"])
+        .env("MANDATE_TOKEN", token)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn approval_states(data: &Path) -> Vec<(String, String)> {
+    let out = run(mandate(data).args(["approvals", "--json"]));
+    json(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["target"].as_str().unwrap_or_default().to_owned(),
+                a["state"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn claude_codes_own_prompt_answers_the_approval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    let payload = |event: &str, command: &str| {
+        serde_json::json!({
+            "session_id": "s1", "hook_event_name": event, "cwd": repo,
+            "tool_name": "Bash", "tool_input": {"command": command}, "tool_use_id": "toolu_1",
+            "tool_response": {"stdout": "", "stderr": "", "interrupted": false},
+        })
+    };
+
+    // Claude Code shows the ask to its user; the user says yes; the tool runs.
+    let approved = "echo 'on: push' > .github/workflows/ci.yml";
+    let out = claude_hook(&data, &token, payload("PreToolUse", approved));
+    assert!(out.contains("\"ask\""), "{out}");
+    claude_hook(&data, &token, payload("PostToolUse", approved));
+    let states = approval_states(&data);
+    assert!(
+        states
+            .iter()
+            .any(|(a, s)| a.contains("ci.yml") && s == "used"),
+        "the ask was answered yes in Claude Code's prompt: {states:?}"
+    );
+    // Used up: the same call asks again.
+    let out = claude_hook(&data, &token, payload("PreToolUse", approved));
+    assert!(out.contains("\"ask\""), "{out}");
+
+    // Claude Code's auto mode refuses a call: the ask is answered no, and the same
+    // call is then denied, naming the answer.
+    let refused = "echo 'on: pull_request' > .github/workflows/other.yml";
+    let out = claude_hook(&data, &token, payload("PreToolUse", refused));
+    assert!(out.contains("\"ask\""), "{out}");
+    claude_hook(&data, &token, payload("PermissionDenied", refused));
+    let states = approval_states(&data);
+    assert!(
+        states
+            .iter()
+            .any(|(a, s)| a.contains("other.yml") && s == "denied"),
+        "{states:?}"
+    );
+    let out = claude_hook(&data, &token, payload("PreToolUse", refused));
+    assert!(
+        out.contains("\"deny\"") && out.contains("denied this action"),
+        "{out}"
+    );
+
+    // The answers are in the audit log, attributed to the assistant's prompt.
+    let out = run(mandate(&data).args(["audit", "tail", "--json", "-n", "100"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let answers = text
+        .lines()
+        .filter(|l| {
+            l.contains("\"kind\":\"approval\"")
+                && l.contains("the assistant's own prompt, reported by its hook")
+        })
+        .count();
+    assert_eq!(answers, 2, "{text}");
+}

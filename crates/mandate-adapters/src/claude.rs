@@ -117,6 +117,7 @@ fn hooks(exe: &Path) -> Value {
         "PostToolUseFailure": tools,
         "SessionStart": plain,
         "UserPromptSubmit": plain,
+        "PermissionDenied": tools,
         "Stop": plain,
         "SessionEnd": plain,
     })
@@ -173,9 +174,12 @@ impl Adapter for Claude {
                     succeeded: Some(!failed),
                     exit_code,
                     input: v.get("tool_input").cloned(),
+                    // As decided at PreToolUse; a call that cannot be rebuilt answers nothing.
+                    actions: pre_tool(v).map(|p| p.actions).unwrap_or_default(),
                 })
             }
             "UserPromptSubmit" => Event::Prompt(field(v, "prompt").unwrap_or("").to_owned()),
+            "PermissionDenied" => Event::Refused(pre_tool(v)?),
             "SessionStart" => Event::Session {
                 kind: "session.start".into(),
                 detail: json!({"assistant": "claude", "session_id": v.get("session_id"), "source": v.get("source")}),

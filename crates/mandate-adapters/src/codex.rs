@@ -210,6 +210,7 @@ impl Adapter for Codex {
                     succeeded: None,
                     exit_code: None,
                     input: v.get("tool_input").cloned(),
+                    actions: Vec::new(),
                 })
             }
             "SessionStart" => Event::Session {

@@ -176,6 +176,7 @@ impl Adapter for Copilot {
                         .map(|t| t == "success"),
                     exit_code: None,
                     input: v.get("toolArgs").cloned(),
+                    actions: Vec::new(),
                 })
             }
             "sessionStart" => Event::Session {

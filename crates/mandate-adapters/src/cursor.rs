@@ -175,6 +175,7 @@ impl Adapter for Cursor {
                     succeeded: Some(event != "postToolUseFailure"),
                     exit_code: None,
                     input: v.get("tool_input").cloned(),
+                    actions: Vec::new(),
                 })
             }
             "sessionStart" => Event::Session {

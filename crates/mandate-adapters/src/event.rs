@@ -64,6 +64,9 @@ pub struct PostTool {
     /// The tool's input (a command, a path), for the broker to judge where the output
     /// came from.
     pub input: Option<serde_json::Value>,
+    /// The actions the call was decided as (rebuilt from its input as at PreToolUse):
+    /// that it ran answers an `ask` the assistant put to its user.
+    pub actions: Vec<mandate_types::Action>,
 }
 
 /// One hook event.
@@ -75,6 +78,9 @@ pub enum Event {
     PostTool(PostTool),
     /// A prompt the user typed: the user's own words, trusted.
     Prompt(String),
+    /// The assistant refused a call after its own check (Claude Code's auto mode):
+    /// the answer to an `ask` for these actions is no.
+    Refused(PreTool),
     /// A session event for the timeline (`session.start`, `session.end`, `session.stop`).
     Session {
         /// The event kind.

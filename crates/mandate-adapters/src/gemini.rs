@@ -205,6 +205,7 @@ impl Adapter for Gemini {
                     succeeded: None,
                     exit_code: None,
                     input: v.get("tool_input").cloned(),
+                    actions: Vec::new(),
                 })
             }
             "SessionStart" => Event::Session {

@@ -284,6 +284,28 @@ fn handle(
                     untrusted: post.untrusted,
                     origin: ReportOrigin::Tool,
                     input: post.input,
+                    actions: if assistant.adapter().asks_its_user() {
+                        post.actions
+                    } else {
+                        Vec::new()
+                    },
+                };
+                send(&client, "/v1/report", b, &report);
+            }
+            HookOutput::default()
+        }
+        Event::Refused(pre) => {
+            if let Some(b) = &bearer {
+                let report = ToolReport {
+                    tool: pre.tool,
+                    tool_use_id: pre.tool_use_id,
+                    succeeded: Some(false),
+                    exit_code: None,
+                    output: String::new(),
+                    untrusted: false,
+                    origin: ReportOrigin::Refused,
+                    input: None,
+                    actions: pre.actions,
                 };
                 send(&client, "/v1/report", b, &report);
             }
@@ -300,6 +322,7 @@ fn handle(
                     untrusted: false,
                     origin: ReportOrigin::Prompt,
                     input: None,
+                    actions: Vec::new(),
                 };
                 send(&client, "/v1/report", b, &report);
             }

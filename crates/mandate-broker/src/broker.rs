@@ -652,12 +652,22 @@ impl Broker {
             .task_state(&v)
             .map_err(|e| BrokerError::Invalid(e.to_string()))?;
         self.restore_flow(&state).await;
+        if !r.actions.is_empty() {
+            let approved = r.origin != ReportOrigin::Refused;
+            let by = format!(
+                "{} (the assistant's own prompt, reported by its hook)",
+                v.mandate().agent.as_str()
+            );
+            self.answered_in_assistant(&v.claims().sub, &r.actions, approved, &by)
+                .await;
+        }
         let found = self.engine.secrets().find(&r.output);
         let matched: Vec<String> = found.iter().map(|(id, _)| (*id).to_owned()).collect();
         let mut labels = mandate_types::Labels::NONE;
         if !matched.is_empty() {
             labels.insert(mandate_types::Label::Secret);
         }
+        // A refusal carries no output; a prompt is the user's own words.
         let untrusted = r.origin == ReportOrigin::Tool
             && (r.untrusted || provenance::outsider_content(&self.engine, &state, &r));
         if untrusted {

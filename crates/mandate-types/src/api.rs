@@ -643,7 +643,7 @@ mod tests {
 }
 
 /// `POST /v1/report`: what happened after a tool ran (PostToolUse and equivalents).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolReport {
     /// The assistant's tool name (`Bash`, `Read`, `mcp__github__create_issue`, ...).
@@ -670,6 +670,10 @@ pub struct ToolReport {
     /// broker can judge where the output came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<serde_json::Value>,
+    /// The actions the call was decided as, when the assistant asks its user itself: a
+    /// call that ran after an `ask` was approved in the assistant's own prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::Action>,
 }
 
 /// What a [`ToolReport`]'s text is.
@@ -681,6 +685,9 @@ pub enum ReportOrigin {
     Tool,
     /// A prompt the user typed (`UserPromptSubmit`): trusted, the user's intent.
     Prompt,
+    /// The assistant refused the call after its own check (no output): an `ask` for
+    /// its actions was answered no.
+    Refused,
 }
 
 /// The answer to a [`ToolReport`].

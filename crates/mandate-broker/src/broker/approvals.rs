@@ -185,6 +185,51 @@ impl Broker {
         o
     }
 
+    /// The assistant's own prompt answered an `ask`: the call ran (`approved`) or the
+    /// assistant refused it. Each action's pending approval is closed with that answer,
+    /// as reported by the assistant's hook (`by` names the assistant), and recorded.
+    /// Nothing else changes: an approval used up here allows no later call.
+    pub(super) async fn answered_in_assistant(
+        &self,
+        task: &TaskId,
+        actions: &[Action],
+        approved: bool,
+        by: &str,
+    ) {
+        let now = now_secs();
+        let mut records = Vec::new();
+        {
+            let mut inner = self.approvals.lock();
+            let Inner { by_id, current } = &mut *inner;
+            for action in actions {
+                let Some(a) = current
+                    .get(&action_hash(task, action))
+                    .and_then(|id| by_id.get_mut(id))
+                    .filter(|a| a.state == State::Pending && a.expires >= now)
+                else {
+                    continue;
+                };
+                a.state = if approved { State::Used } else { State::Denied };
+                a.answered_by = Some(by.to_owned());
+                records.push(ApprovalAnswered {
+                    task: a.task.clone(),
+                    approval: a.id.clone(),
+                    decision_id: a.decision_id.clone(),
+                    action: format!("{} {}", a.kind, a.target),
+                    approved,
+                    for_task: false,
+                    by: by.to_owned(),
+                    sandbox: None,
+                });
+            }
+        }
+        for r in records {
+            if let Err(e) = self.record(AuditEvent::Approval(r)).await {
+                tracing::warn!(error = %e, "an answer given in the assistant was not recorded");
+            }
+        }
+    }
+
     /// Makes the asked action a pending approval; returns its id.
     pub(super) fn open_approval(
         &self,
