@@ -157,3 +157,97 @@ fn a_task_that_keeps_being_refused_is_revoked_with_a_verifiable_set() {
     let detail = json(&run(mandate(&data).args(["--json", "task", "show", &task])));
     assert_eq!(detail["task"]["state"], "ended");
 }
+
+/// A SET receiver (RFC 8935) on the local machine: answers `202 Accepted` and hands each
+/// request (head and body) to the test.
+fn receiver() -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/caep/events", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), String::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break (head.to_owned(), body.to_owned());
+                    }
+                }
+            };
+            let _ = s.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+            let _ = tx.send((head, body));
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn a_revocation_is_pushed_to_the_configured_set_receiver() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let (url, received) = receiver();
+    std::fs::write(
+        data.join("config.toml"),
+        format!("set_receivers = [\"{url}\"]\n[deviation_threshold]\ndevelop = 20\n"),
+    )
+    .unwrap();
+    let repo = scratch_repo(tmp.path());
+    let _broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    for target in ["/etc/hosts", "/etc/passwd"] {
+        check(&data, &token, &repo, "--write", target);
+    }
+    let (head, body) = received
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the SET was pushed");
+    assert!(head.starts_with("POST /caep/events HTTP/1.1"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/secevent+jwt"),
+        "{head}"
+    );
+    // The same SET as in the audit log and the pull feed.
+    let out = run(mandate(&data).args(["--json", "audit", "tail", "-n", "100"]));
+    let revoked = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["kind"] == "task.revoked")
+        .expect("task.revoked recorded");
+    let recorded: serde_json::Value =
+        serde_json::from_str(revoked["body"].as_str().unwrap()).unwrap();
+    assert_eq!(recorded["set"].as_str().unwrap(), body.trim());
+}
+
+#[test]
+fn a_set_receiver_must_be_https_unless_local() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("config.toml"),
+        "set_receivers = [\"http://siem.example.com/events\"]\n",
+    )
+    .unwrap();
+    let out = run(mandate(&data).args(["serve"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("must be https://"), "{stderr}");
+}

@@ -90,6 +90,9 @@ struct ConfigFile {
     deviation_window_secs: Option<u64>,
     #[serde(default)]
     resolve: std::collections::BTreeMap<String, Vec<std::net::IpAddr>>,
+    /// RFC 8935 push receivers of the broker's Security Event Tokens.
+    #[serde(default)]
+    set_receivers: Vec<String>,
 }
 
 /// Validated settings.
@@ -133,6 +136,9 @@ pub struct Settings {
     pub deviation_threshold: std::collections::BTreeMap<String, u32>,
     /// How far back the deviation monitor counts (`deviation_window_secs`, default 600).
     pub deviation_window: Duration,
+    /// Where the broker pushes its Security Event Tokens (RFC 8935; `set_receivers`):
+    /// `https://` URLs, or `http://` to the local machine.
+    pub set_receivers: Vec<mandate_types::Url>,
 }
 
 impl Settings {
@@ -285,7 +291,27 @@ pub fn load_settings(data_dir: &Path, o: &Overrides) -> Result<Settings, ConfigE
         }
         resolve.insert(host.as_str().to_owned(), addrs);
     }
+    let mut set_receivers = Vec::new();
+    for r in &file.set_receivers {
+        let url = mandate_types::Url::parse(r)
+            .map_err(|e| ConfigError::file(&path, None, format!("set_receivers: {r}: {e}")))?;
+        let local = url.host().is_some_and(|h| {
+            h.as_str() == "localhost"
+                || h.as_str()
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return Err(ConfigError::file(
+                &path,
+                None,
+                format!("set_receivers: {r}: must be https:// (http:// only to the local machine)"),
+            ));
+        }
+        set_receivers.push(url);
+    }
     Ok(Settings {
+        set_receivers,
         proxy_listen,
         proxy_upstream_ca: file.proxy_upstream_ca,
         proxy_tunnel_ports: file.proxy_tunnel_ports.unwrap_or_else(|| vec![443]),

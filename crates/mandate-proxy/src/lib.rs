@@ -20,10 +20,12 @@
 
 mod body;
 pub mod ca;
+pub mod client;
 mod handler;
 pub mod mint;
 mod respond;
 mod scan;
+pub mod setpush;
 mod swap;
 pub mod tls;
 mod upstream;

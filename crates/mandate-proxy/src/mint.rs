@@ -3,20 +3,16 @@
 //! when the task ends.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::HttpClient;
 use async_trait::async_trait;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
 use mandate_broker::BoundSecret;
 use mandate_secrets::{Mint, SecretName, SecretValue};
-use mandate_types::{TaskId, Url};
-use rustls::pki_types::ServerName;
+use mandate_types::TaskId;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 
 /// A credential is minted again when it has less than this left.
 const REFRESH_MARGIN_SECS: i64 = 300;
@@ -119,8 +115,7 @@ impl Mints {
 
 /// GitHub App installation tokens.
 pub struct GithubApp {
-    tls: Arc<rustls::ClientConfig>,
-    resolve: BTreeMap<String, Vec<std::net::IpAddr>>,
+    client: HttpClient,
 }
 
 impl GithubApp {
@@ -129,7 +124,9 @@ impl GithubApp {
         tls: Arc<rustls::ClientConfig>,
         resolve: BTreeMap<String, Vec<std::net::IpAddr>>,
     ) -> Self {
-        Self { tls, resolve }
+        Self {
+            client: HttpClient::new(tls, resolve, EXCHANGE_TIMEOUT),
+        }
     }
 
     async fn call(
@@ -139,83 +136,18 @@ impl GithubApp {
         bearer: &str,
         body: Option<serde_json::Value>,
     ) -> Result<(u16, Bytes), MintError> {
-        let unreachable = |e: String| MintError::Unreachable(url.to_owned(), e);
-        let parsed = Url::parse(url).map_err(|e| unreachable(e.to_string()))?;
-        let host = parsed.host().map(|h| h.to_string()).unwrap_or_default();
-        let port = parsed.port();
-        let addrs: Vec<SocketAddr> = match self.resolve.get(&host) {
-            Some(ips) => ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
-            None => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| unreachable(e.to_string()))?
-                .collect(),
-        };
-        let addr = addrs
-            .first()
-            .ok_or_else(|| unreachable("no address".into()))?;
-        let exchange = async {
-            let tcp = TcpStream::connect(addr)
-                .await
-                .map_err(|e| unreachable(e.to_string()))?;
-            let path = url
-                .split_once("://")
-                .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
-                .unwrap_or_else(|| "/".into());
-            let body = body.map(|b| b.to_string()).unwrap_or_default();
-            let req = hyper::Request::builder()
-                .method(method)
-                .uri(path)
-                .header(
-                    "host",
-                    if port == 443 {
-                        host.clone()
-                    } else {
-                        format!("{host}:{port}")
-                    },
-                )
-                .header("authorization", format!("Bearer {bearer}"))
-                .header("accept", "application/vnd.github+json")
-                .header("x-github-api-version", "2022-11-28")
-                .header("user-agent", "mandate")
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(body)))
-                .map_err(|e| unreachable(e.to_string()))?;
-            let resp = if parsed.scheme() == "https" {
-                let name =
-                    ServerName::try_from(host.clone()).map_err(|e| unreachable(e.to_string()))?;
-                let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))?;
-                send(TokioIo::new(tls), req).await
-            } else {
-                send(TokioIo::new(tcp), req).await
-            }
-            .map_err(unreachable)?;
-            Ok::<_, MintError>(resp)
-        };
-        tokio::time::timeout(EXCHANGE_TIMEOUT, exchange)
+        let headers = [
+            ("authorization", format!("Bearer {bearer}")),
+            ("accept", "application/vnd.github+json".to_owned()),
+            ("x-github-api-version", "2022-11-28".to_owned()),
+            ("content-type", "application/json".to_owned()),
+        ];
+        let body = Bytes::from(body.map(|b| b.to_string()).unwrap_or_default());
+        self.client
+            .request(method, url, &headers, body)
             .await
-            .map_err(|_| unreachable("timed out".into()))?
+            .map_err(|e| MintError::Unreachable(e.url, e.detail))
     }
-}
-
-async fn send<T>(io: T, req: hyper::Request<Full<Bytes>>) -> Result<(u16, Bytes), String>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    let body = Limited::new(resp.into_body(), 256 * 1024)
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, body))
 }
 
 #[derive(serde::Serialize)]

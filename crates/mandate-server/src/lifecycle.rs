@@ -47,6 +47,7 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     served: JoinHandle<()>,
     proxy_stop: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    pushing: Option<JoinHandle<()>>,
 }
 
 /// Starts a broker over `settings`. Everything is validated before a port is bound.
@@ -74,6 +75,14 @@ pub async fn launch(settings: Settings) -> Result<Running, LaunchError> {
         }
         None => (None, None),
     };
+    // Security Event Tokens pushed to their receivers (RFC 8935), for as long as the
+    // broker serves.
+    let pushing = (!settings.set_receivers.is_empty()).then(|| {
+        tokio::spawn(mandate_proxy::setpush::transmit(
+            broker.clone(),
+            settings.set_receivers.clone(),
+        ))
+    });
     let addr = bound.addr;
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(serve(broker.clone(), bound, proxy.clone(), async move {
@@ -87,6 +96,7 @@ pub async fn launch(settings: Settings) -> Result<Running, LaunchError> {
         stop,
         served,
         proxy_stop,
+        pushing,
     })
 }
 
@@ -109,6 +119,9 @@ impl Running {
     /// checkpoint and closes the store.
     pub async fn stop(self) {
         let _ = self.stop.send(());
+        if let Some(pushing) = self.pushing {
+            pushing.abort();
+        }
         if let Some((stop, served)) = self.proxy_stop {
             let _ = stop.send(());
             let _ = served.await;
