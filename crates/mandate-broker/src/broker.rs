@@ -505,6 +505,18 @@ impl Broker {
                 let outcome = match self.check_revoked(&v).and_then(|()| self.task_state(&v)) {
                     Ok(state) => {
                         self.restore_flow(&state).await;
+                        if let Some(b) = state.tick(crate::now_ms()) {
+                            let m = v.mandate();
+                            let what =
+                                format!("{} actions in 10 s (usually {})", b.actions, b.usual);
+                            self.signal(
+                                &m.task,
+                                m.profile.as_str(),
+                                deviation::Signal::Burst,
+                                &what,
+                            )
+                            .await;
+                        }
                         self.decide_bounded(state, &action).await
                     }
                     Err(r) => Err(r),

@@ -21,6 +21,8 @@ pub struct TaskState {
     flow: AtomicU8,
     /// Which values the task has seen, from where, and the secrets it has read.
     provenance: std::sync::Mutex<Provenance>,
+    /// How fast the task acts, for bursts far above its own rate.
+    rate: std::sync::Mutex<Rate>,
     /// Whether the flow labels recorded in the audit log have been put back (a state
     /// rebuilt after a restart or an eviction starts without them).
     restored: std::sync::atomic::AtomicBool,
@@ -74,6 +76,12 @@ impl TaskState {
         }
     }
 
+    /// Counts one action at `now_ms`; returns the burst it is part of, the first time a
+    /// bucket becomes one.
+    pub fn tick(&self, now_ms: i64) -> Option<Burst> {
+        self.rate.lock().ok()?.tick(now_ms)
+    }
+
     /// Notes that untrusted content reached the task only in part.
     pub fn mark_unseen(&self) {
         if let Ok(mut p) = self.provenance.lock() {
@@ -97,6 +105,67 @@ impl TaskState {
     /// Gives the restore back after it failed, for the next action to try.
     pub(crate) fn unclaim_restore(&self) {
         self.restored.store(false, Ordering::Release);
+    }
+}
+
+/// The length of a rate bucket.
+const BUCKET_MS: i64 = 10_000;
+/// A bucket is a burst only past this many actions (10 a second)...
+const BURST_MIN: u64 = 100;
+/// ... and this many times the task's own average bucket, once it has a minute of history.
+const BURST_FACTOR: u64 = 10;
+
+/// A task's action rate: its lifetime count and the current 10 s bucket.
+#[derive(Debug, Default)]
+struct Rate {
+    first_ms: Option<i64>,
+    /// Actions before the current bucket.
+    before: u64,
+    bucket_start: i64,
+    bucket: u64,
+    flagged: bool,
+}
+
+/// A bucket far above the task's own rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    /// Actions in the last 10 s.
+    pub actions: u64,
+    /// The task's average per 10 s before them (0 when it has under a minute of history).
+    pub usual: u64,
+}
+
+impl Rate {
+    fn tick(&mut self, now: i64) -> Option<Burst> {
+        let first = *self.first_ms.get_or_insert(now);
+        if now - self.bucket_start >= BUCKET_MS {
+            self.before += self.bucket;
+            self.bucket = 0;
+            self.bucket_start = now;
+            self.flagged = false;
+        }
+        self.bucket += 1;
+        let history = self.bucket_start - first;
+        let usual = if history >= 60_000 {
+            self.before * u64::try_from(BUCKET_MS).unwrap_or(1)
+                / u64::try_from(history).unwrap_or(1).max(1)
+        } else {
+            0
+        };
+        // Without a minute of history, only a rate no coding task reaches counts.
+        let limit = if usual == 0 {
+            BURST_MIN * 3
+        } else {
+            (usual * BURST_FACTOR).max(BURST_MIN)
+        };
+        if self.flagged || self.bucket <= limit {
+            return None;
+        }
+        self.flagged = true;
+        Some(Burst {
+            actions: self.bucket,
+            usual,
+        })
     }
 }
 
@@ -192,6 +261,7 @@ impl Engine {
             policy,
             flow: AtomicU8::new(0),
             provenance: std::sync::Mutex::new(provenance),
+            rate: std::sync::Mutex::new(Rate::default()),
             restored: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -238,5 +308,29 @@ impl Engine {
             effects: analysis.effects,
             cwd_zone: analysis.cwd_zone,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_far_above_the_tasks_own_rate_and_flagged_once_per_bucket() {
+        let mut r = Rate::default();
+        // Two minutes at one action a second: no burst.
+        for s in 0..120 {
+            assert_eq!(r.tick(s * 1000), None);
+        }
+        // Then 150 actions within a second: past ten times the usual 9 per bucket, and over
+        // the floor of 100.
+        let bursts: Vec<Burst> = (0..150).filter_map(|i| r.tick(121_000 + i)).collect();
+        assert_eq!(bursts.len(), 1, "{bursts:?}");
+        assert_eq!(bursts[0].actions, 101);
+        assert_eq!(bursts[0].usual, 9, "120 actions over 121 s");
+        // A new task that starts fast is judged by the absolute floor only.
+        let mut fresh = Rate::default();
+        assert!((0..300).all(|i| fresh.tick(i).is_none()));
+        assert!(fresh.tick(300).is_some());
     }
 }

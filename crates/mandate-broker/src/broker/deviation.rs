@@ -37,6 +37,8 @@ pub(super) enum Signal {
     Kernel,
     /// A sub-agent's task started.
     SubAgent,
+    /// Actions far above the task's own rate.
+    Burst,
 }
 
 impl Signal {
@@ -46,6 +48,7 @@ impl Signal {
             Self::SecretToSink | Self::Placeholder => 50,
             Self::Kernel => 10,
             Self::SubAgent => 5,
+            Self::Burst => 20,
         }
     }
 
@@ -56,6 +59,7 @@ impl Signal {
             Self::Placeholder => "credential sent elsewhere",
             Self::Kernel => "refused by the kernel",
             Self::SubAgent => "sub-agent started",
+            Self::Burst => "burst of actions",
         }
     }
 
