@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Broker, check, json, mandate, run, scratch_repo, start_task};
+use common::{Broker, check, json, mandate, run, run_with_stdin, scratch_repo, start_task};
 
 const CI_FILE: &str = ".github/workflows/ci.yml";
 
@@ -273,22 +273,12 @@ fn a_hook_that_gets_no_answer_in_time_denies_and_says_how_to_approve() {
 
 /// `mandate hook claude` with one payload; returns its stdout.
 fn claude_hook(data: &Path, token: &str, payload: serde_json::Value) -> String {
-    use std::io::Write;
-    let mut child = mandate(data)
-        .args(["hook", "claude"])
-        .env("MANDATE_TOKEN", token)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        mandate(data)
+            .args(["hook", "claude"])
+            .env("MANDATE_TOKEN", token),
+        payload.to_string().as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -13,10 +13,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{Broker, json, mandate, run, scratch_repo};
+use common::{Broker, json, mandate, run, run_with_stdin, scratch_repo};
 
 const CANARY: &str = "ghs_CANARY_4f1d9e2b7c_real_value";
 
@@ -37,19 +37,11 @@ fn data_dir(root: &Path, upstream_ca: &Path, extra: &str) -> std::path::PathBuf 
 }
 
 fn store_secret(data: &Path, name: &str, host: &str) {
-    let mut child = mandate(data)
-        .args(["secret", "set", name, "--host", host])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{CANARY}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = run_with_stdin(
+        mandate(data).args(["secret", "set", name, "--host", host]),
+        format!("{CANARY}\n").as_bytes(),
+    );
+    assert!(out.status.success());
 }
 
 fn start(data: &Path, repo: &Path, extra: &[&str]) -> serde_json::Value {
@@ -515,23 +507,18 @@ fn a_github_app_key_mints_a_short_lived_token_per_task_revoked_at_its_end() {
         "/tests/fixtures/github-app-test-key.pem"
     ))
     .unwrap();
-    let mut set = mandate(&data)
-        .args([
-            "secret",
-            "set",
-            "GH_APP",
-            "--host",
-            &format!("api.test:{port}"),
-        ])
-        .args(["--github-app", "7", "--installation", "42"])
-        .args(["--github-api", &format!("https://api.test:{port}")])
-        .args(["--repository", "repo-a", "--permission", "contents=write"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    set.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
-    assert!(set.wait().unwrap().success());
+    let mut set = mandate(&data);
+    set.args([
+        "secret",
+        "set",
+        "GH_APP",
+        "--host",
+        &format!("api.test:{port}"),
+    ])
+    .args(["--github-app", "7", "--installation", "42"])
+    .args(["--github-api", &format!("https://api.test:{port}")])
+    .args(["--repository", "repo-a", "--permission", "contents=write"]);
+    assert!(run_with_stdin(&mut set, key.as_bytes()).status.success());
     let listed = run(mandate(&data).args(["secret", "list"]));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("GitHub App 7"));
 

@@ -11,11 +11,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{Broker, bin, json, mandate, run, scratch_repo};
+use common::{Broker, bin, json, mandate, run, run_with_stdin, scratch_repo};
 use serde_json::{Value, json};
 
 struct Task {
@@ -48,23 +47,14 @@ impl Task {
         let mut p = payload;
         p["cwd"] = json!(self.repo);
         p["session_id"] = json!("s1");
-        let mut child = Command::new(bin())
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(["hook", "claude"])
-            .env("MANDATE_TOKEN", &self.token)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(p.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdin(
+            Command::new(bin())
+                .arg("--data-dir")
+                .arg(&self.data)
+                .args(["hook", "claude"])
+                .env("MANDATE_TOKEN", &self.token),
+            p.to_string().as_bytes(),
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 

@@ -680,8 +680,8 @@ impl Broker {
             labels.insert(mandate_types::Label::Secret);
         }
         // A refusal carries no output; a prompt is the user's own words.
-        let untrusted = r.origin == ReportOrigin::Tool
-            && (r.untrusted || provenance::outsider_content(&self.engine, &state, &r));
+        let source = provenance::source_of(&self.engine, &state, &r);
+        let untrusted = r.origin == ReportOrigin::Tool && (r.untrusted || source.outsider);
         if untrusted {
             labels.insert(mandate_types::Label::Untrusted);
         }
@@ -699,8 +699,7 @@ impl Broker {
         // file, a command's output) is laid out by whoever wrote it.
         let records = r.tool.starts_with("mcp__");
         let mut learned = state.learn_shaped(key, trust, &r.output, &origin, records);
-        let secret_file = provenance::reads_secret_file(&self.engine, &state, &r);
-        let secrets = mandate_analysis::values::secret_strings(&r.output, secret_file);
+        let secrets = mandate_analysis::values::secret_strings(&r.output, source.secret_file);
         learned.secrets = state.learn_secrets(
             key,
             found

@@ -308,44 +308,44 @@ fn reported_action(state: &TaskState, r: &ToolReport) -> Option<Action> {
     Some(Action { kind, cwd })
 }
 
-/// Whether a tool's output is content outsiders can write, judged from its input: a
-/// command that reaches another machine, a file outside the task's repository and temp
-/// dir, or a dependency's file inside it.
-pub fn outsider_content(engine: &Engine, state: &TaskState, r: &ToolReport) -> bool {
+/// Where a tool's output came from, judged from its input (its command, path or URL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Content outsiders can write: a URL, a command that reached another machine, a file
+    /// outside the task's repository and temp dir, or a dependency's file inside it.
+    pub outsider: bool,
+    /// A file known to hold secrets (then every assignment in it is a secret).
+    pub secret_file: bool,
+}
+
+/// Judges the source of a reported tool's output.
+pub fn source_of(engine: &Engine, state: &TaskState, r: &ToolReport) -> Source {
     if r.input.as_ref().and_then(|i| i.get("url")).is_some() {
-        return true;
+        return Source {
+            outsider: true,
+            secret_file: false,
+        };
     }
     let Some(action) = reported_action(state, r) else {
-        return false;
+        return Source::default();
     };
-    engine
-        .analyzer()
-        .analyze(&action, &state.view)
-        .effects
-        .iter()
-        .any(|e| match e {
-            Effect::Connect(h) | Effect::Send { to: h, .. } | Effect::RunRemote(h) => !h.loopback,
-            Effect::Read(f) => {
-                !matches!(f.zone, PathZone::Repo | PathZone::Temp)
-                    || THIRD_PARTY.iter().any(|d| f.path.contains(d))
+    let mut source = Source::default();
+    for e in engine.analyzer().analyze(&action, &state.view).effects {
+        match e {
+            Effect::Connect(h) | Effect::Send { to: h, .. } | Effect::RunRemote(h) => {
+                source.outsider |= !h.loopback;
             }
-            _ => false,
-        })
+            Effect::Read(f) => {
+                source.outsider |= !matches!(f.zone, PathZone::Repo | PathZone::Temp)
+                    || THIRD_PARTY.iter().any(|d| f.path.contains(d));
+                source.secret_file |=
+                    f.labels.contains(Label::Secret) || f.labels.contains(Label::Credential);
+            }
+            _ => {}
+        }
+    }
+    source
 }
 
 /// Where a repository keeps code it did not write.
 const THIRD_PARTY: &[&str] = &["/node_modules/", "/site-packages/", "/vendor/", "/.venv/"];
-
-/// Whether the reported tool read a file known to hold secrets (then every assignment in
-/// its output is a secret).
-pub fn reads_secret_file(engine: &Engine, state: &TaskState, r: &ToolReport) -> bool {
-    let Some(action) = reported_action(state, r) else {
-        return false;
-    };
-    engine
-        .analyzer()
-        .analyze(&action, &state.view)
-        .effects
-        .iter()
-        .any(|e| matches!(e, Effect::Read(f) if f.labels.contains(Label::Secret) || f.labels.contains(Label::Credential)))
-}
