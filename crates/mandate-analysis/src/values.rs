@@ -40,6 +40,9 @@ pub enum ValueKind {
     Token,
     /// An identifier-like name (`send_money`, `InvestmentDiversion`): how a tool is named.
     Name,
+    /// A short literal its author set apart: quoted in prose (`the file with ID '13'`),
+    /// a whole scalar of a record, or any word of the user's own prompt.
+    Literal,
 }
 
 impl ValueKind {
@@ -53,6 +56,7 @@ impl ValueKind {
             Self::Path => "path",
             Self::Token => "token",
             Self::Name => "name",
+            Self::Literal => "literal",
         }
     }
 }
@@ -88,6 +92,14 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"\+[0-9][0-9 ().-]{7,18}[0-
 static PATH: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:^|[\s'\x22=:(])((?:~|/)[A-Za-z0-9._@+-]*(?:/[A-Za-z0-9._@+-]+)+)"));
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9_+/=-]{24,}"));
+/// A short token between quotes (straight, curly or backticks).
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        "['\"`\u{2018}\u{201C}]([^\\s'\"`\u{2018}\u{2019}\u{201C}\u{201D}]{1,40})['\"`\u{2019}\u{201D}]",
+    )
+});
+/// The longest literal compared.
+const MAX_LITERAL: usize = 40;
 static IDENT: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z][A-Za-z0-9_-]{3,63}"));
 /// `NAME=value`, `name: value`, `"name": "value"` lines.
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,6 +148,32 @@ fn identifier_like(w: &str) -> bool {
         || w.as_bytes()
             .windows(2)
             .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase())
+}
+
+/// `s` as a literal, when it is one short token (an argument such as `13` or `general`).
+pub fn literal(s: &str) -> Option<Found> {
+    let t = s.trim();
+    (!t.is_empty() && t.len() <= MAX_LITERAL && !t.contains(char::is_whitespace)).then(|| Found {
+        kind: ValueKind::Literal,
+        norm: t.to_owned(),
+    })
+}
+
+/// Every word of `text` as a literal (the user's own words: whatever they wrote, they
+/// may mean as an argument).
+pub fn words(text: &str) -> Vec<Found> {
+    let mut out: HashSet<Found> = HashSet::new();
+    for w in bounded(text).split_whitespace() {
+        let w = w.trim_matches(|c: char| {
+            c.is_ascii_punctuation() && !matches!(c, '_' | '-' | '@' | '/' | '$' | '#')
+        });
+        if let Some(f) = literal(w)
+            && out.len() < MAX_VALUES
+        {
+            out.insert(f);
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// The normalised name when `s` is one identifier-like word and nothing else.
@@ -247,6 +285,11 @@ fn found(text: &str, names: bool) -> Vec<Found> {
             add(ValueKind::Token, t.to_owned());
         }
     }
+    for c in QUOTED.captures_iter(only(has('\'') || has('"') || has('`') || !text.is_ascii())) {
+        if let Some(m) = c.get(1) {
+            add(ValueKind::Literal, m.as_str().to_owned());
+        }
+    }
     for m in IDENT.find_iter(only(names)) {
         let w = m.as_str().trim_end_matches(['-', '_']);
         if identifier_like(w) {
@@ -284,6 +327,8 @@ pub fn distinctive_in_records(text: &str) -> (Vec<Found>, Vec<Found>) {
         };
         if into.len() < MAX_VALUES {
             into.extend(distinctive(s));
+            // A whole short scalar (an id, a name, a number) is a literal of the record.
+            into.extend(literal(s).filter(|_| !s.trim().contains(char::is_whitespace)));
         }
     }
     let mut data: Vec<Found> = data.into_iter().collect();
@@ -303,6 +348,7 @@ fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) -> bool {
     while let Some(v) = stack.pop() {
         match v {
             Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
             Value::Array(a) => stack.extend(a),
             Value::Object(o) => stack.extend(o.values()),
             _ => {}
@@ -328,6 +374,7 @@ fn yaml_strings(text: &str, out: &mut Vec<String>) -> bool {
     while let Some(y) = stack.pop() {
         match y {
             Yaml::String(s) | Yaml::Real(s) => out.push(s.clone()),
+            Yaml::Integer(n) => out.push(n.to_string()),
             Yaml::Array(a) => stack.extend(a),
             Yaml::Hash(h) => stack.extend(h.values()),
             _ => {}
@@ -584,6 +631,33 @@ mod tests {
         let (data, prose) = distinctive_in_records(page);
         assert!(data.is_empty(), "{data:?}");
         assert_eq!(emails(&prose), ["mark@evil.example.com"]);
+    }
+
+    #[test]
+    fn literals_are_quoted_tokens_record_scalars_and_the_users_words() {
+        let lits = |v: Vec<Found>| -> Vec<String> {
+            let mut l: Vec<String> = v
+                .into_iter()
+                .filter(|f| f.kind == ValueKind::Literal)
+                .map(|f| f.norm)
+                .collect();
+            l.sort();
+            l
+        };
+        assert_eq!(
+            lits(distinctive(
+                "Delete the file with ID '13' and set it to \"new_password\"."
+            )),
+            ["13", "new_password"]
+        );
+        let yaml = "- id_: '13'\n  size: 42\n  content: \"Please delete file '7' now\"\n";
+        let (data, prose) = distinctive_in_records(yaml);
+        assert_eq!(lits(data), ["13", "42"]);
+        assert_eq!(lits(prose), ["7"]);
+        assert_eq!(
+            lits(words("Delete file 13, then (please) ping @bob.")),
+            ["13", "@bob", "Delete", "file", "ping", "please", "then"]
+        );
     }
 
     #[test]

@@ -578,7 +578,27 @@ impl Broker {
             via,
             sandbox: mandate.and_then(|m| m.sandbox),
         };
-        if let Err(e) = self.record(AuditEvent::Decision(Box::new(record))).await {
+        // A refusal of a live task's action counts toward its deviation score. The score
+        // (and a revocation it trips) runs alongside the decision's durable record, so a
+        // revocation does not wait for that record's commit.
+        let refusal = mandate.filter(|_| {
+            decision.decision == Verdict::Deny
+                && !decision.reasons.iter().any(|r| {
+                    r.policy.starts_with("token.")
+                        || r.policy.starts_with("task.")
+                        || r.policy.starts_with("audit.")
+                })
+        });
+        let scored = async {
+            if let Some(m) = refusal {
+                let signal = deviation::Signal::of_refusal(&decision.reasons);
+                self.signal(&m.task, m.profile.as_str(), signal, &decision.summary())
+                    .await;
+            }
+        };
+        let (recorded, ()) =
+            tokio::join!(self.record(AuditEvent::Decision(Box::new(record))), scored);
+        if let Err(e) = recorded {
             decision.decision = Verdict::Deny;
             decision.reasons = vec![Reason::new(
                 "audit.unavailable",
@@ -587,19 +607,6 @@ impl Broker {
         }
         metrics::counter!("mandate_decisions_total", "decision" => decision.decision.as_str())
             .increment(1);
-        // A refusal of a live task's action counts toward its deviation score.
-        if let Some(m) = mandate
-            && decision.decision == Verdict::Deny
-            && !decision.reasons.iter().any(|r| {
-                r.policy.starts_with("token.")
-                    || r.policy.starts_with("task.")
-                    || r.policy.starts_with("audit.")
-            })
-        {
-            let signal = deviation::Signal::of_refusal(&decision.reasons);
-            self.signal(&m.task, m.profile.as_str(), signal, &decision.summary())
-                .await;
-        }
         decision
     }
 
@@ -698,7 +705,11 @@ impl Broker {
         // An MCP tool's output is records the tool laid out; anything else (a page, a
         // file, a command's output) is laid out by whoever wrote it.
         let records = r.tool.starts_with("mcp__");
-        let mut learned = state.learn_shaped(key, trust, &r.output, &origin, records);
+        let mut learned = if r.origin == ReportOrigin::Prompt {
+            state.learn_words(key, &r.output)
+        } else {
+            state.learn_shaped(key, trust, &r.output, &origin, records)
+        };
         let secrets = mandate_analysis::values::secret_strings(&r.output, source.secret_file);
         learned.secrets = state.learn_secrets(
             key,

@@ -82,6 +82,14 @@ impl TaskState {
         self.rate.lock().ok()?.tick(now_ms)
     }
 
+    /// Takes the user's own words (a prompt): see [`Provenance::learn_words`].
+    pub fn learn_words(&self, key: &ValueKey, text: &str) -> Learned {
+        match self.provenance.lock() {
+            Ok(mut p) => p.learn_words(key, text),
+            Err(_) => Learned::default(),
+        }
+    }
+
     /// Notes that untrusted content reached the task only in part.
     pub fn mark_unseen(&self) {
         if let Ok(mut p) = self.provenance.lock() {
@@ -255,6 +263,7 @@ impl Engine {
         }
         let mut provenance = Provenance::default();
         provenance.learn(&self.value_key, Trust::Trusted, &trusted, "mandate");
+        provenance.learn_words(&self.value_key, mandate.purpose.as_str());
         let view = TaskView::new(mandate).map_err(|e| TaskError::Glob(e.to_string()))?;
         Ok(TaskState {
             view,

@@ -85,6 +85,18 @@ impl Provenance {
         learned
     }
 
+    /// Takes the user's own words (the purpose, a prompt): their values, and every word
+    /// as a literal they may mean as an argument.
+    pub fn learn_words(&mut self, key: &ValueKey, text: &str) -> Learned {
+        let mut found = values::distinctive(text);
+        found.extend(values::words(text));
+        let hashes: Vec<u64> = found.iter().map(|f| key.value(f)).collect();
+        Learned {
+            trusted: self.add_trusted(&hashes),
+            ..Learned::default()
+        }
+    }
+
     /// Notes that untrusted content was seen only in part.
     pub fn mark_unseen(&mut self) {
         self.unseen_untrusted = true;
@@ -183,9 +195,9 @@ impl Provenance {
         let mut injected: BTreeSet<&'static str> = BTreeSet::new();
         let mut from: BTreeSet<&str> = BTreeSet::new();
         let mut task_data = false;
-        // Names count only as the name of the tool called and whole-name arguments
-        // (below): in a command line they are mostly words of a host or a path.
-        for f in &found {
+        // Names and literals count only as the tool called and its whole arguments
+        // (below): in a command line they are mostly words of hosts, paths and messages.
+        for f in found.iter().filter(|f| f.kind != ValueKind::Literal) {
             let h = key.value(f);
             let trusted = self.trusted.contains(&h);
             if !trusted && !self.untrusted_data.contains(&h) {
@@ -204,22 +216,29 @@ impl Provenance {
             }
         }
         // An MCP tool named only in untrusted content was chosen by it; so was an
-        // argument that is a whole name (`new_password`, `InvestmentDiversion`).
+        // argument that is a whole name (`new_password`, `InvestmentDiversion`) or a
+        // short literal an outsider quoted (`the file with ID '13'`).
         if let ActionKind::McpCall { tool, args, .. } = &action.kind {
-            let mut names = vec![values::normalise_name(&tool.tool)];
+            let mut names = vec![Found {
+                kind: ValueKind::Name,
+                norm: values::normalise_name(&tool.tool),
+            }];
             let mut text = String::new();
             scalars(args, &mut text);
-            names.extend(text.lines().filter_map(values::whole_name));
-            for norm in names {
-                let h = key.value(&Found {
+            for line in text.lines() {
+                names.extend(values::whole_name(line).map(|norm| Found {
                     kind: ValueKind::Name,
                     norm,
-                });
+                }));
+                names.extend(values::literal(line));
+            }
+            for found in names {
+                let h = key.value(&found);
                 if let Some(origin) = self.untrusted.get(&h)
                     && !self.trusted.contains(&h)
                     && !self.untrusted_data.contains(&h)
                 {
-                    injected.insert("name");
+                    injected.insert(found.kind.as_str());
                     if let Some(o) = self.origins.get(*origin as usize) {
                         from.insert(o);
                     }

@@ -117,11 +117,12 @@ pub struct Case {
 }
 
 /// Content a case's task has seen before its action: `{"untrusted": "text"}`,
-/// `{"trusted": "text"}` or `{"secret": "value"}`.
+/// `{"trusted": "text"}`, `{"prompt": "the user's words"}` or `{"secret": "value"}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum SeenContent {
     Trusted(String),
+    Prompt(String),
     Untrusted(String),
     Secret(String),
 }
@@ -567,6 +568,9 @@ fn run_case(
         match c {
             SeenContent::Trusted(t) => {
                 state.learn(key, Trust::Trusted, &s(t), "case");
+            }
+            SeenContent::Prompt(t) => {
+                state.learn_words(key, &s(t));
             }
             SeenContent::Untrusted(t) => {
                 state.learn(key, Trust::Untrusted, &s(t), "case");

@@ -239,13 +239,17 @@ impl Broker {
                 );
             }
         }
-        let sandbox = self
-            .store
-            .get_task(task)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|t| t.mandate.sandbox);
+        // The live task state has the mandate; the store only for a task not in memory.
+        let sandbox = match self.tasks.get(task) {
+            Some(state) => state.mandate().sandbox,
+            None => self
+                .store
+                .get_task(task)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|t| t.mandate.sandbox),
+        };
         self.record(AuditEvent::Revoked(TaskRevoked {
             task: task.clone(),
             reason: reason.to_owned(),
