@@ -191,8 +191,9 @@ pub fn distinctive(text: &str) -> Vec<Found> {
     found(text, true)
 }
 
-/// Like [`distinctive`], without names (for an action's own text, where identifier-like
-/// words are mostly parts of hosts and paths).
+/// Like [`distinctive`], without names and quoted literals (for an action's own text,
+/// where identifier-like words and quoted strings are mostly parts of hosts, paths,
+/// patterns and messages).
 pub fn distinctive_values(text: &str) -> Vec<Found> {
     found(text, false)
 }
@@ -285,7 +286,8 @@ fn found(text: &str, names: bool) -> Vec<Found> {
             add(ValueKind::Token, t.to_owned());
         }
     }
-    for c in QUOTED.captures_iter(only(has('\'') || has('"') || has('`') || !text.is_ascii())) {
+    let quotes = names && (has('\'') || has('"') || has('`') || !text.is_ascii());
+    for c in QUOTED.captures_iter(only(quotes)) {
         if let Some(m) = c.get(1) {
             add(ValueKind::Literal, m.as_str().to_owned());
         }
