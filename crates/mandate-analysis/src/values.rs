@@ -312,10 +312,13 @@ fn found(text: &str, names: bool) -> Vec<Found> {
 pub fn distinctive_in_records(text: &str) -> (Vec<Found>, Vec<Found>) {
     let text = bounded(text);
     let mut strings: Vec<String> = Vec::new();
-    let structured = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => json_strings(&v, &mut strings),
-        Err(_) => yaml_strings(text, &mut strings),
-    };
+    // Nesting deeper than any tool's records is not parsed (the parsers recurse): the
+    // text counts as prose, which makes more of its values an outsider's words, not fewer.
+    let structured = shallow(text)
+        && match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => json_strings(&v, &mut strings),
+            Err(_) => yaml_strings(text, &mut strings),
+        };
     if !structured {
         return (Vec::new(), distinctive(text));
     }
@@ -338,6 +341,29 @@ pub fn distinctive_in_records(text: &str) -> (Vec<Found>, Vec<Found>) {
     data.sort();
     prose.sort();
     (data, prose)
+}
+
+/// The deepest nesting a record may have: brackets open at once, or columns of
+/// indentation.
+const MAX_NESTING: usize = 64;
+
+/// Whether `text` nests no deeper than [`MAX_NESTING`] (brackets, or indentation).
+fn shallow(text: &str) -> bool {
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    text.lines()
+        .all(|l| l.len() - l.trim_start_matches([' ', '\t', '-']).len() <= MAX_NESTING)
 }
 
 /// The string scalars of a JSON document; false when it is not a record (a bare scalar).
@@ -660,6 +686,47 @@ mod tests {
             lits(words("Delete file 13, then (please) ping @bob.")),
             ["13", "@bob", "Delete", "file", "ping", "please", "then"]
         );
+    }
+
+    #[test]
+    fn hostile_records_neither_crash_nor_hang() {
+        let deep_flow = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        let deep_json = format!("{}1{}", "[".repeat(200_000), "]".repeat(200_000));
+        let deep_block: String = (0..20_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i % 4000)))
+            .collect();
+        let aliases = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c, *c]\n";
+        let wide = "- x@evil.example.com\n".repeat(50_000);
+        // Just within the limit: parsed, and still no crash.
+        let at_limit_flow = format!("{}'x@a.example.com'{}", "[".repeat(64), "]".repeat(64));
+        let at_limit_block: String = (0..32)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .chain(std::iter::once(format!(
+                "{}v: x@a.example.com\n",
+                "  ".repeat(32)
+            )))
+            .collect();
+        for text in [
+            &deep_flow,
+            &deep_json,
+            &deep_block,
+            aliases,
+            &wide,
+            &at_limit_flow,
+            &at_limit_block,
+        ] {
+            let started = std::time::Instant::now();
+            let (data, prose) = distinctive_in_records(text);
+            assert!(data.len() + prose.len() <= 2 * MAX_VALUES);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{} bytes took {:?}",
+                text.len(),
+                started.elapsed()
+            );
+        }
+        let (data, _) = distinctive_in_records(&at_limit_block);
+        assert!(data.iter().any(|f| f.norm == "x@a.example.com"), "{data:?}");
     }
 
     #[test]
