@@ -49,7 +49,7 @@ impl TaskState {
     }
 
     /// Like [`Self::learn`], for a tool's structured output when `records` (see
-    /// [`Provenance::learn_shaped`]).
+    /// [`provenance::hashed`]).
     pub fn learn_shaped(
         &self,
         key: &ValueKey,
@@ -58,8 +58,10 @@ impl TaskState {
         origin: &str,
         records: bool,
     ) -> Learned {
+        // The text is read before the lock: decisions of this task wait on it.
+        let found = provenance::hashed(key, trust, text, records);
         match self.provenance.lock() {
-            Ok(mut p) => p.learn_shaped(key, trust, text, origin, records),
+            Ok(mut p) => p.absorb(&found, origin),
             Err(_) => Learned::default(),
         }
     }
@@ -84,8 +86,9 @@ impl TaskState {
 
     /// Takes the user's own words (a prompt): see [`Provenance::learn_words`].
     pub fn learn_words(&self, key: &ValueKey, text: &str) -> Learned {
+        let found = provenance::user_words(key, text);
         match self.provenance.lock() {
-            Ok(mut p) => p.learn_words(key, text),
+            Ok(mut p) => p.absorb(&found, "prompt"),
             Err(_) => Learned::default(),
         }
     }

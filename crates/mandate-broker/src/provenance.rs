@@ -53,47 +53,22 @@ pub struct Provenance {
 impl Provenance {
     /// Takes the values of `text`, seen from a source of `trust`; returns what was new.
     pub fn learn(&mut self, key: &ValueKey, trust: Trust, text: &str, origin: &str) -> Learned {
-        self.learn_shaped(key, trust, text, origin, false)
+        self.absorb(&hashed(key, trust, text, false), origin)
     }
 
-    /// Like [`Self::learn`]; `records` says the text is a tool's structured output (an MCP
-    /// tool's JSON or YAML), whose whole scalars are data rather than an outsider's words.
-    pub fn learn_shaped(
-        &mut self,
-        key: &ValueKey,
-        trust: Trust,
-        text: &str,
-        origin: &str,
-        records: bool,
-    ) -> Learned {
-        let hash = |v: &[Found]| -> Vec<u64> { v.iter().map(|f| key.value(f)).collect() };
-        let mut learned = Learned::default();
-        match trust {
-            Trust::Trusted => {
-                learned.trusted = self.add_trusted(&hash(&values::distinctive(text)));
-            }
-            Trust::Untrusted => {
-                let (data, prose) = if records {
-                    values::distinctive_in_records(text)
-                } else {
-                    (Vec::new(), values::distinctive(text))
-                };
-                learned.untrusted = self.add_untrusted(&hash(&prose), origin);
-                learned.untrusted_data = self.add_untrusted_data(&hash(&data));
-            }
-        }
-        learned
-    }
-
-    /// Takes the user's own words (the purpose, a prompt): their values, and every word
-    /// as a literal they may mean as an argument.
+    /// Takes the user's own words (the purpose, a prompt): see [`user_words`].
     pub fn learn_words(&mut self, key: &ValueKey, text: &str) -> Learned {
-        let mut found = values::distinctive(text);
-        found.extend(values::words(text));
-        let hashes: Vec<u64> = found.iter().map(|f| key.value(f)).collect();
+        self.absorb(&user_words(key, text), "prompt")
+    }
+
+    /// Adds hashes found in one piece of content (by [`hashed`] or [`user_words`],
+    /// outside any lock); returns those that were new.
+    pub fn absorb(&mut self, found: &Learned, origin: &str) -> Learned {
         Learned {
-            trusted: self.add_trusted(&hashes),
-            ..Learned::default()
+            trusted: self.add_trusted(&found.trusted),
+            untrusted: self.add_untrusted(&found.untrusted, origin),
+            untrusted_data: self.add_untrusted_data(&found.untrusted_data),
+            secrets: Vec::new(),
         }
     }
 
@@ -120,9 +95,7 @@ impl Provenance {
 
     /// Puts back what an earlier state learned (from the audit log).
     pub fn restore(&mut self, l: &Learned, origin: &str) {
-        self.add_trusted(&l.trusted);
-        self.add_untrusted(&l.untrusted, origin);
-        self.add_untrusted_data(&l.untrusted_data);
+        self.absorb(l, origin);
         self.secrets.insert(&l.secrets);
     }
 
@@ -255,6 +228,42 @@ impl Provenance {
             && !task_data;
         facts.injected = injected.into_iter().collect();
         (facts, from.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// The hashes of the values of `text`, seen from a source of `trust`; `records` says
+/// the text is a tool's structured output (an MCP tool's JSON or YAML), whose whole
+/// scalars are data rather than an outsider's words. Pure: run it outside any lock.
+pub fn hashed(key: &ValueKey, trust: Trust, text: &str, records: bool) -> Learned {
+    let hash = |v: &[Found]| -> Vec<u64> { v.iter().map(|f| key.value(f)).collect() };
+    match trust {
+        Trust::Trusted => Learned {
+            trusted: hash(&values::distinctive(text)),
+            ..Learned::default()
+        },
+        Trust::Untrusted => {
+            let (data, prose) = if records {
+                values::distinctive_in_records(text)
+            } else {
+                (Vec::new(), values::distinctive(text))
+            };
+            Learned {
+                untrusted: hash(&prose),
+                untrusted_data: hash(&data),
+                ..Learned::default()
+            }
+        }
+    }
+}
+
+/// The user's own words (the purpose, a prompt): their values, and every word as a
+/// literal they may mean as an argument, all trusted.
+pub fn user_words(key: &ValueKey, text: &str) -> Learned {
+    let mut found = values::distinctive(text);
+    found.extend(values::words(text));
+    Learned {
+        trusted: found.iter().map(|f| key.value(f)).collect(),
+        ..Learned::default()
     }
 }
 
