@@ -251,3 +251,33 @@ fn a_set_receiver_must_be_https_unless_local() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("must be https://"), "{stderr}");
 }
+
+#[test]
+fn a_revoked_task_stays_revoked_and_says_why_after_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("config.toml"),
+        "[deviation_threshold]\ndevelop = 20\n",
+    )
+    .unwrap();
+    let repo = scratch_repo(tmp.path());
+    let broker = Broker::start(&data, &[]);
+    let (_, token) = start_task(&data, &repo);
+    for target in ["/etc/hosts", "/etc/passwd"] {
+        check(&data, &token, &repo, "--write", target);
+    }
+    let before = check(&data, &token, &repo, "--shell", "ls");
+    assert_eq!(before["reasons"][0]["policy"], "task.revoked", "{before}");
+
+    broker.stop();
+    let _broker = Broker::start(&data, &[]);
+    let after = check(&data, &token, &repo, "--shell", "ls");
+    assert_eq!(after["decision"], "deny", "{after}");
+    assert_eq!(after["reasons"][0]["policy"], "task.revoked", "{after}");
+    assert_eq!(
+        after["reasons"][0]["message"], before["reasons"][0]["message"],
+        "the same reason after the restart"
+    );
+}

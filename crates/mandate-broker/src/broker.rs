@@ -525,6 +525,16 @@ impl Broker {
             }
             Err(reason) => (Err(reason), None),
         };
+        // A token revoked by the deviation monitor says why, after a restart too.
+        let outcome = match (&mandate, outcome) {
+            (Some(m), Err(r)) if r.policy == "token.revoked" => {
+                match self.revocation_reason(&m.task).await {
+                    Some(why) => Err(Reason::new("task.revoked", why)),
+                    None => Err(r),
+                }
+            }
+            (_, other) => other,
+        };
         // What a human already said about this exact action decides an ask.
         let outcome = match (&mandate, outcome) {
             (Some(m), Ok(o)) => Ok(self.apply_approval(&m.task, &action, o)),

@@ -96,6 +96,8 @@ pub(super) struct Monitor {
     why: Mutex<HashMap<TaskId, String>>,
     /// Sub-agents' tasks by parent.
     children: Mutex<HashMap<TaskId, Vec<TaskId>>>,
+    /// Revoked tasks whose audit log was searched for why (after a restart), found or not.
+    looked_up: Mutex<std::collections::HashSet<TaskId>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -266,6 +268,26 @@ impl Broker {
         }
         self.monitor.publish(set);
         Ok(())
+    }
+
+    /// Why `task` was revoked by the monitor: from memory, or once after a restart from
+    /// its audit log (its `task.revoked` record).
+    pub(super) async fn revocation_reason(&self, task: &TaskId) -> Option<String> {
+        if let Some(why) = self.monitor.revoked_why(task) {
+            return Some(why);
+        }
+        if !lock(&self.monitor.looked_up).insert(task.clone()) {
+            return None;
+        }
+        let records = self.store.audit_for_task(task, 100_000).await.ok()?;
+        let why = records.iter().rev().find_map(|r| match r.event() {
+            Ok(AuditEvent::Revoked(t)) if &t.task == task => {
+                Some(format!("task revoked: {}", t.reason))
+            }
+            _ => None,
+        })?;
+        lock(&self.monitor.why).insert(task.clone(), why.clone());
+        Some(why)
     }
 
     /// The SETs issued after event number `after`, waiting up to `wait` for one when
