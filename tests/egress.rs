@@ -482,6 +482,22 @@ fn hostile_input_gets_a_clear_4xx_and_stalls_nobody() {
     let connect =
         format!("CONNECT example.com:25 HTTP/1.1\r\nProxy-Authorization: Bearer {token}\r\n\r\n");
     assert_eq!(raw(&proxy, connect.as_bytes()), 403);
+    // Reading a public page is allowed under develop, but a tunnel is not a page: what
+    // it carries is not seen, so one to a host outside the task's scope is refused.
+    let tunnel = format!(
+        "CONNECT docs.example.org:443 HTTP/1.1\r\nProxy-Authorization: Bearer {token}\r\n\r\n"
+    );
+    assert_eq!(raw(&proxy, tunnel.as_bytes()), 403);
+    let out = run(mandate(&data).args(["--json", "audit", "tail", "-n", "100"]));
+    let refused_by_policy = String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+        l.contains("docs.example.org")
+            && l.contains("develop.connect.unknown-host")
+            && !l.contains("develop.fetch.public")
+    });
+    assert!(
+        refused_by_policy,
+        "the tunnel was refused by the policy, not only by a failed lookup"
+    );
     let origin_form = format!("GET / HTTP/1.1\r\nProxy-Authorization: Bearer {token}\r\n\r\n");
     assert_eq!(raw(&proxy, origin_form.as_bytes()), 400);
     assert!(

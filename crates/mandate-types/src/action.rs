@@ -306,6 +306,8 @@ pub enum HttpMethod {
     Put,
     Patch,
     Delete,
+    /// A tunnel through the egress proxy: what it carries is not seen.
+    Connect,
 }
 
 impl HttpMethod {
@@ -319,6 +321,7 @@ impl HttpMethod {
             "PUT" => Self::Put,
             "PATCH" => Self::Patch,
             "DELETE" => Self::Delete,
+            "CONNECT" => Self::Connect,
             other => {
                 return Err(InvalidInput::malformed(
                     "method",
@@ -344,6 +347,7 @@ impl fmt::Display for HttpMethod {
             Self::Put => "PUT",
             Self::Patch => "PATCH",
             Self::Delete => "DELETE",
+            Self::Connect => "CONNECT",
         };
         f.write_str(s)
     }

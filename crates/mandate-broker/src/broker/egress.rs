@@ -151,7 +151,9 @@ impl Broker {
     /// resolution: the answer carries the addresses that were checked), and
     /// placeholders going where their secret is not bound. Recorded in the audit.
     pub async fn egress(&self, token: &str, req: EgressRequest) -> EgressAnswer {
-        let method = req.method.unwrap_or(HttpMethod::Get);
+        // A tunnel is decided as what it is (a connection whose content is not seen),
+        // never as a plain GET of a public page.
+        let method = req.method.unwrap_or(HttpMethod::Connect);
         let grant = match self.grant(token) {
             Ok(g) => g,
             Err(reason) => {
@@ -268,7 +270,7 @@ impl Broker {
         {
             return self.egress(token, req).await;
         }
-        let action = http_action(HttpMethod::Get, &req.url, Some(&grant.mandate));
+        let action = http_action(HttpMethod::Connect, &req.url, Some(&grant.mandate));
         let outcome = self.engine.decide(&grant.state, &action);
         if outcome.verdict != Verdict::Allow {
             return self.egress(token, req).await;
