@@ -76,6 +76,12 @@ fn refusal(text: &str) -> Option<String> {
         // carriage return (found by fuzzing).
         return Some("a here-document delimiter starts with a control character".into());
     }
+    if expanding_heredoc_delimiter(text) {
+        // brush-parser 0.4's tokenizer grows a token without end (gigabytes in a second)
+        // on a delimiter holding an open expansion such as `<<$[` (found by fuzzing);
+        // bash takes such a delimiter literally, and real scripts use EOF, 'EOF', END.
+        return Some("a here-document delimiter contains `$` or a backquote".into());
+    }
     if has_huge_io_number(text) {
         // brush-parser 0.4 panics on redirection fds that overflow an i32.
         return Some("a redirection names a file descriptor number too large to be real".into());
@@ -185,6 +191,40 @@ fn odd_heredoc(s: &str) -> bool {
     false
 }
 
+/// `<<` (not `<<<`) whose delimiter word (after an optional `-` and blanks) contains `$`
+/// or a backquote.
+fn expanding_heredoc_delimiter(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(off) = s[i..].find("<<") {
+        let mut j = i + off + 2;
+        if b.get(j) == Some(&b'<') {
+            i = j + 1;
+            continue;
+        }
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        while let Some(&c) = b.get(j) {
+            if matches!(
+                c,
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>'
+            ) {
+                break;
+            }
+            if matches!(c, b'$' | b'`') {
+                return true;
+            }
+            j += 1;
+        }
+        i = j.max(i + off + 2);
+    }
+    false
+}
+
 /// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
 fn has_huge_io_number(s: &str) -> bool {
     let b = s.as_bytes();
@@ -278,6 +318,27 @@ mod tests {
         );
         assert!(odd_heredoc("cat <<\rEOF"));
         assert!(odd_heredoc("cat <<- \rEOF"));
+    }
+
+    #[test]
+    fn a_here_document_delimiter_with_an_expansion_is_refused() {
+        for bad in [
+            "<<$[\t \n",
+            "cat <<$X\nhi\n$X\n",
+            "cat <<- `x`\n",
+            "cat <<E$\n",
+        ] {
+            assert!(expanding_heredoc_delimiter(bad), "{bad:?}");
+            assert!(refusal(bad).is_some(), "{bad:?}");
+        }
+        for good in [
+            "cat <<EOF\n$HOME\nEOF\n",
+            "cat <<'EOF'\n`x`\nEOF\n",
+            "cat <<< \"$x\"",
+            "a <<-END\nb\nEND\n",
+        ] {
+            assert!(!expanding_heredoc_delimiter(good), "{good:?}");
+        }
     }
 
     #[test]
