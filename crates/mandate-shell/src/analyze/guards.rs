@@ -167,62 +167,48 @@ fn open_subscripts(s: &str) -> usize {
     count
 }
 
-/// `<<` (not `<<<`) followed, after an optional `-` and blanks, by a carriage return.
-fn odd_heredoc(s: &str) -> bool {
+/// What follows each `<<` (not `<<<`) operator, after an optional `-` and blanks: where
+/// its delimiter word starts.
+fn heredoc_delimiters(s: &str) -> impl Iterator<Item = &[u8]> {
     let b = s.as_bytes();
     let mut i = 0;
-    while let Some(off) = s[i..].find("<<") {
-        let mut j = i + off + 2;
-        if b.get(j) == Some(&b'<') {
-            i = j + 1;
-            continue;
+    std::iter::from_fn(move || {
+        loop {
+            let off = s[i..].find("<<")?;
+            let mut j = i + off + 2;
+            if b.get(j) == Some(&b'<') {
+                i = j + 1;
+                continue;
+            }
+            if b.get(j) == Some(&b'-') {
+                j += 1;
+            }
+            while matches!(b.get(j), Some(b' ' | b'\t')) {
+                j += 1;
+            }
+            i = j;
+            return Some(&b[j..]);
         }
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        while matches!(b.get(j), Some(b' ' | b'\t')) {
-            j += 1;
-        }
-        if b.get(j) == Some(&b'\r') {
-            return true;
-        }
-        i = j.max(i + off + 2);
-    }
-    false
+    })
 }
 
-/// `<<` (not `<<<`) whose delimiter word (after an optional `-` and blanks) contains `$`
-/// or a backquote.
+/// A here-document delimiter that starts with a carriage return.
+fn odd_heredoc(s: &str) -> bool {
+    heredoc_delimiters(s).any(|rest| rest.first() == Some(&b'\r'))
+}
+
+/// A here-document delimiter word that contains `$` or a backquote.
 fn expanding_heredoc_delimiter(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(off) = s[i..].find("<<") {
-        let mut j = i + off + 2;
-        if b.get(j) == Some(&b'<') {
-            i = j + 1;
-            continue;
-        }
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        while matches!(b.get(j), Some(b' ' | b'\t')) {
-            j += 1;
-        }
-        while let Some(&c) = b.get(j) {
-            if matches!(
-                c,
-                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>'
-            ) {
-                break;
-            }
-            if matches!(c, b'$' | b'`') {
-                return true;
-            }
-            j += 1;
-        }
-        i = j.max(i + off + 2);
-    }
-    false
+    heredoc_delimiters(s).any(|rest| {
+        rest.iter()
+            .take_while(|c| {
+                !matches!(
+                    c,
+                    b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>'
+                )
+            })
+            .any(|c| matches!(c, b'$' | b'`'))
+    })
 }
 
 /// A run of more than 9 digits directly before `<` or `>` (an fd number bash would refuse).
