@@ -12,6 +12,15 @@ mod common;
 
 use common::{Broker, check, json, mandate, run, scratch_repo};
 
+/// Starts a develop task that may reach `host`; returns its token.
+fn start_allowing(data: &std::path::Path, repo: &std::path::Path, host: &str) -> String {
+    let out = run(mandate(data)
+        .args(["task", "start", "--purpose", "flow", "--allow-host", host])
+        .args(["--json", "--repo"])
+        .arg(repo));
+    json(&out)["token"].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn a_secret_seen_before_a_restart_still_counts_after_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -19,19 +28,7 @@ fn a_secret_seen_before_a_restart_still_counts_after_it() {
     let repo = scratch_repo(tmp.path());
     std::fs::write(repo.join("data.json"), "{}").unwrap();
     let broker = Broker::start(&data, &[]);
-    let out = run(mandate(&data)
-        .args([
-            "task",
-            "start",
-            "--purpose",
-            "flow",
-            "--allow-host",
-            "api.example.org",
-            "--json",
-            "--repo",
-        ])
-        .arg(&repo));
-    let token = json(&out)["token"].as_str().unwrap().to_owned();
+    let token = start_allowing(&data, &repo, "api.example.org");
     let upload = "curl -d @data.json https://api.example.org/upload";
     assert_eq!(
         check(&data, &token, &repo, "--shell", upload)["decision"],
@@ -66,19 +63,7 @@ fn value_provenance_survives_a_restart() {
     let data = tmp.path().join("data");
     let repo = scratch_repo(tmp.path());
     let broker = Broker::start(&data, &[]);
-    let out = run(mandate(&data)
-        .args([
-            "task",
-            "start",
-            "--purpose",
-            "flow",
-            "--allow-host",
-            "*.example.org",
-            "--json",
-            "--repo",
-        ])
-        .arg(&repo));
-    let token = json(&out)["token"].as_str().unwrap().to_owned();
+    let token = start_allowing(&data, &repo, "*.example.org");
     let client = mandate_client::Client::new(data.join("mandate.sock")).with_bearer(&token);
     // An outsider named a place; a config file held a secret.
     let reports = [
