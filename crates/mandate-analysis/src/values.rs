@@ -515,7 +515,8 @@ fn encodings(secret: &str) -> Vec<Vec<u8>> {
 #[derive(Debug, Clone, Default)]
 pub struct SecretPrints {
     by_window: HashMap<u64, Vec<(u32, u64)>>,
-    count: usize,
+    /// The window lengths in use (shorter than [`WINDOW`] only for short encodings).
+    windows: std::collections::BTreeSet<usize>,
 }
 
 impl SecretPrints {
@@ -545,7 +546,7 @@ impl SecretPrints {
             let e = self.by_window.entry(p.window).or_default();
             if !e.contains(&(p.len, p.full)) {
                 e.push((p.len, p.full));
-                self.count += 1;
+                self.windows.insert((p.len as usize).min(WINDOW));
                 new = true;
             }
         }
@@ -553,7 +554,7 @@ impl SecretPrints {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.by_window.is_empty()
     }
 
     /// Whether `text` carries one of the secrets.
@@ -563,13 +564,7 @@ impl SecretPrints {
         }
         let b = bounded(text).as_bytes();
         // Secrets shorter than the window are matched whole, by length.
-        let windows: HashSet<usize> = self
-            .by_window
-            .values()
-            .flatten()
-            .map(|(len, _)| (*len as usize).min(WINDOW))
-            .collect();
-        for w in windows {
+        for &w in &self.windows {
             if b.len() < w {
                 continue;
             }

@@ -5,6 +5,7 @@
 //! each action gets its [`FlowFacts`]: which of its values were injected, whether it
 //! carries a secret, whether it is a plain read of a public page.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use mandate_analysis::values::{self, Found, Print, SecretPrints, ValueKey, ValueKind};
@@ -164,57 +165,55 @@ impl Provenance {
             carries_secret: self.secrets.found_in(key, &text),
             ..FlowFacts::NONE
         };
-        let found = values::distinctive_values(&text);
         let mut injected: BTreeSet<&'static str> = BTreeSet::new();
         let mut from: BTreeSet<&str> = BTreeSet::new();
-        let mut task_data = false;
-        // Names and literals count only as the tool called and its whole arguments
-        // (below): in a command line they are mostly words of hosts, paths and messages.
-        for f in found.iter().filter(|f| f.kind != ValueKind::Literal) {
-            let h = key.value(f);
-            let trusted = self.trusted.contains(&h);
-            if !trusted && !self.untrusted_data.contains(&h) {
-                if let Some(origin) = self.untrusted.get(&h) {
-                    injected.insert(f.kind.as_str());
-                    if let Some(o) = self.origins.get(*origin as usize) {
-                        from.insert(o);
-                    }
-                } else if self.unseen_untrusted {
-                    injected.insert(f.kind.as_str());
-                    from.insert("untrusted content seen only in part");
+        // A value is injected when it is found only in an outsider's words; after content
+        // seen only in part, any value of no trusted source may be (names excepted: a
+        // tool's name is compared only with names seen).
+        let mut judge = |kind: ValueKind, h: u64, unseen_counts: bool| {
+            if self.trusted.contains(&h) || self.untrusted_data.contains(&h) {
+                return;
+            }
+            if let Some(origin) = self.untrusted.get(&h) {
+                injected.insert(kind.as_str());
+                if let Some(o) = self.origins.get(*origin as usize) {
+                    from.insert(o.as_str());
                 }
+            } else if unseen_counts && self.unseen_untrusted {
+                injected.insert(kind.as_str());
+                from.insert("untrusted content seen only in part");
             }
-            if trusted && !matches!(f.kind, ValueKind::Url | ValueKind::Host | ValueKind::Name) {
-                task_data = true;
-            }
+        };
+        // Without names and quoted literals: in a command line those are mostly words of
+        // hosts, paths and messages; they count only as an MCP call's tool and whole
+        // arguments (below).
+        let mut task_data = false;
+        for f in values::distinctive_values(&text) {
+            let h = key.value(&f);
+            judge(f.kind, h, true);
+            task_data |=
+                !matches!(f.kind, ValueKind::Url | ValueKind::Host) && self.trusted.contains(&h);
         }
         // An MCP tool named only in untrusted content was chosen by it; so was an
         // argument that is a whole name (`new_password`, `InvestmentDiversion`) or a
-        // short literal an outsider quoted (`the file with ID '13'`).
-        if let ActionKind::McpCall { tool, args, .. } = &action.kind {
-            let mut names = vec![Found {
+        // short literal an outsider quoted (`the file with ID '13'`). The action's text
+        // is then its arguments' scalars, one per line.
+        if let ActionKind::McpCall { tool, .. } = &action.kind {
+            let tool_name = Found {
                 kind: ValueKind::Name,
                 norm: values::normalise_name(&tool.tool),
-            }];
-            let mut text = String::new();
-            scalars(args, &mut text);
+            };
+            judge(ValueKind::Name, key.value(&tool_name), false);
             for line in text.lines() {
-                names.extend(values::whole_name(line).map(|norm| Found {
-                    kind: ValueKind::Name,
-                    norm,
-                }));
-                names.extend(values::literal(line));
-            }
-            for found in names {
-                let h = key.value(&found);
-                if let Some(origin) = self.untrusted.get(&h)
-                    && !self.trusted.contains(&h)
-                    && !self.untrusted_data.contains(&h)
-                {
-                    injected.insert(found.kind.as_str());
-                    if let Some(o) = self.origins.get(*origin as usize) {
-                        from.insert(o);
-                    }
+                if let Some(norm) = values::whole_name(line) {
+                    let name = Found {
+                        kind: ValueKind::Name,
+                        norm,
+                    };
+                    judge(ValueKind::Name, key.value(&name), false);
+                }
+                if let Some(literal) = values::literal(line) {
+                    judge(ValueKind::Literal, key.value(&literal), false);
                 }
             }
         }
@@ -281,16 +280,17 @@ pub fn quiet_facts(action: &Action) -> FlowFacts {
     }
 }
 
-/// The text an action carries: a command line, a URL, a tool's name and arguments.
-fn action_text(action: &Action) -> String {
+/// The text an action carries: a command line, a path, a URL, the scalars of a tool's
+/// arguments (one per line).
+fn action_text(action: &Action) -> Cow<'_, str> {
     match &action.kind {
-        ActionKind::Shell { command } => command.clone(),
-        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => path.clone(),
-        ActionKind::Http { url, .. } => url.as_str().to_owned(),
+        ActionKind::Shell { command } => Cow::Borrowed(command),
+        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => Cow::Borrowed(path),
+        ActionKind::Http { url, .. } => Cow::Borrowed(url.as_str()),
         ActionKind::McpCall { args, .. } => {
             let mut out = String::new();
             scalars(args, &mut out);
-            out
+            Cow::Owned(out)
         }
         ActionKind::AssistantTool { prompt, input, .. } => {
             let mut out = prompt
@@ -298,7 +298,7 @@ fn action_text(action: &Action) -> String {
                 .and_then(|p| p.text.clone())
                 .unwrap_or_default();
             scalars(input, &mut out);
-            out
+            Cow::Owned(out)
         }
     }
 }
