@@ -171,7 +171,14 @@ impl Provenance {
         // seen only in part, any value of no trusted source may be (names excepted: a
         // tool's name is compared only with names seen).
         let mut judge = |kind: ValueKind, h: u64, unseen_counts: bool| {
-            if self.trusted.contains(&h) || self.untrusted_data.contains(&h) {
+            if self.trusted.contains(&h) {
+                return;
+            }
+            // A record's field is data the agent may act on, unless an outsider also
+            // quoted that short literal in prose: then it was pointed at (`delete the
+            // file with ID '13'`), and the listing that holds it does not excuse it.
+            let quoted = kind == ValueKind::Literal && self.untrusted.contains_key(&h);
+            if self.untrusted_data.contains(&h) && !quoted {
                 return;
             }
             if let Some(origin) = self.untrusted.get(&h) {
@@ -236,6 +243,17 @@ impl Provenance {
 pub fn hashed(key: &ValueKey, trust: Trust, text: &str, records: bool) -> Learned {
     let hash = |v: &[Found]| -> Vec<u64> { v.iter().map(|f| key.value(f)).collect() };
     match trust {
+        // A trusted tool's records: the operator vouches for the fields the tool laid
+        // out, not for free text someone wrote into one (a channel's name, a transfer's
+        // subject, a note), which is as much an outsider's words as a mail body.
+        Trust::Trusted if records => {
+            let (data, prose) = values::distinctive_in_records(text);
+            Learned {
+                trusted: hash(&data),
+                untrusted: hash(&prose),
+                ..Learned::default()
+            }
+        }
         Trust::Trusted => Learned {
             trusted: hash(&values::distinctive(text)),
             ..Learned::default()

@@ -117,7 +117,9 @@ pub struct Case {
 }
 
 /// Content a case's task has seen before its action: `{"untrusted": "text"}`,
-/// `{"trusted": "text"}`, `{"prompt": "the user's words"}` or `{"secret": "value"}`.
+/// `{"trusted": "text"}`, `{"prompt": "the user's words"}`, `{"secret": "value"}`, or
+/// a tool's structured output (JSON or YAML records) from a source the operator trusts
+/// or not: `{"trusted_records": "..."}`, `{"untrusted_records": "..."}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum SeenContent {
@@ -125,6 +127,8 @@ pub enum SeenContent {
     Prompt(String),
     Untrusted(String),
     Secret(String),
+    TrustedRecords(String),
+    UntrustedRecords(String),
 }
 
 /// Git files for a case.
@@ -574,6 +578,13 @@ fn run_case(
             }
             SeenContent::Untrusted(t) => {
                 state.learn(key, Trust::Untrusted, &s(t), "case");
+                state.add_flow(mandate_types::Labels::of(mandate_types::Label::Untrusted));
+            }
+            SeenContent::TrustedRecords(t) => {
+                state.learn_shaped(key, Trust::Trusted, &s(t), "case", true);
+            }
+            SeenContent::UntrustedRecords(t) => {
+                state.learn_shaped(key, Trust::Untrusted, &s(t), "case", true);
                 state.add_flow(mandate_types::Labels::of(mandate_types::Label::Untrusted));
             }
             SeenContent::Secret(v) => {
