@@ -93,9 +93,17 @@ fn refusal(text: &str) -> Option<String> {
 /// it counts against the limit without being closed).
 fn max_bracket_depth(s: &str) -> usize {
     let (mut d, mut max) = (0usize, 0usize);
+    // A backquote closes the one before it (bash nests backquotes only when escaped, and
+    // each level doubles the backslashes, so the length limit bounds that nesting).
+    let mut in_backquote = false;
     for b in s.bytes() {
         match b {
+            b'`' if in_backquote => {
+                in_backquote = false;
+                d = d.saturating_sub(1);
+            }
             b'(' | b'{' | b'[' | b'`' => {
+                in_backquote |= b == b'`';
                 d += 1;
                 max = max.max(d);
             }
@@ -261,6 +269,20 @@ mod tests {
         let parens = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
         assert!(refusal(&parens(MAX_PARENS)).is_none());
         assert!(refusal(&parens(MAX_PARENS + 1)).is_some());
+    }
+
+    #[test]
+    fn backquotes_close_in_pairs() {
+        assert_eq!(max_bracket_depth("echo `date` `id`"), 1);
+        assert_eq!(max_bracket_depth("a $(b `c`)"), 2);
+        // A Python file written by a here-document, its docstrings full of ``code``.
+        let docstring = format!(
+            "cat <<'EOF' > m.py\n\"\"\"{}\"\"\"\nEOF",
+            "Use ``x`` here. ".repeat(100)
+        );
+        assert!(refusal(&docstring).is_none());
+        // Escaped nesting doubles the backslashes per level; the length limit bounds it.
+        assert_eq!(max_bracket_depth("`a \\`b\\``"), 1);
     }
 
     #[test]

@@ -139,7 +139,15 @@ pub(crate) fn command(cx: &mut WalkCx<'_>, argv: &[Expanded], env: &[(String, Va
     }
     build_files(cx, &name, all_args);
     fixed_files(cx, spec);
+    // A change of mode or owner leaves the content as it was: a script the command wrote
+    // and then made executable (`cat > t.sh <<'EOF' … chmod +x t.sh; ./t.sh`) is still
+    // judged by what was written.
+    let known = matches!(name.as_str(), "chmod" | "chown" | "chgrp")
+        .then(|| cx.walk.report().written_snapshot());
     cx.walk.model_for(spec.args).run(cx, &name, spec, args);
+    if let Some(known) = known {
+        cx.walk.report().written_restore(known);
+    }
 }
 
 /// Whether the word `arg` is one of `options`: `--opt`, `--opt=value`, or a cluster of

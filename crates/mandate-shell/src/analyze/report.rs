@@ -71,6 +71,17 @@ impl Report {
         });
     }
 
+    /// What is known of the files written so far (see [`Report::written_restore`]).
+    pub(crate) fn written_snapshot(&self) -> HashMap<String, WrittenFirst> {
+        self.written.clone()
+    }
+
+    /// Puts back what was known of files' content before a command that changed only
+    /// their metadata.
+    pub(crate) fn written_restore(&mut self, known: HashMap<String, WrittenFirst>) {
+        self.written = known;
+    }
+
     /// Records that the file `p`, just written, holds `text`.
     pub(crate) fn written_text(&mut self, p: &ShellPath, text: String) {
         if let Some(k) = written_key(p) {

@@ -777,6 +777,12 @@ mod tests {
                     .contains("runs t.py as python3 script [] written first with \"print(1)\\n\"")),
             "{e:?}"
         );
+        // Making it executable changes no content.
+        let e = walk("cat > t.sh <<'EOF'\nls\nEOF\nchmod +x t.sh\n./t.sh");
+        assert!(
+            e.iter().any(|x| x.contains("written first with \"ls\\n\"")),
+            "{e:?}"
+        );
         let e = walk("sed -i 's/a/b/' t.py && python3 t.py");
         assert!(
             e.iter()

@@ -9,6 +9,7 @@
 //! and prints.
 
 mod computed;
+mod parsing_only;
 
 use std::sync::OnceLock;
 
@@ -121,7 +122,7 @@ fn patterns() -> &'static Patterns {
             process: r(r"(?x)(?:\b(?:os\.system|os\.popen|os\.exec[lv]p?e?|os\.spawn\w*|subprocess\.\w+|pty\.spawn|commands\.getoutput
                 |shell_exec|passthru|proc_open|popen|pcntl_exec|execSync|spawnSync|execFileSync|execFile|system|syscmd|esyscmd
                 |IO\.popen|Kernel\.exec|Runtime\.getRuntime\(\)\.exec|Popen)\s*\(|\bProcessBuilder\b|child_process['\x22]\s*\)\s*\.\s*(?:exec|spawn)\w*\s*\()"),
-            network: r(r"(?xi)\b(?:socket|urllib\.request|urllib[23]|urllib\s+import\s+[^;\n]*\brequest\b|urlopen|urlretrieve|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
+            network: r(r"(?xi)\b(?:from\s+requests\s+import|import\s+(?:requests|urllib3)\b|socket|urllib\.request|urllib[23]|urllib\s+import\s+[^;\n]*\brequest\b|urlopen|urlretrieve|http\.client|httplib|requests\.|httpx|aiohttp|ftplib|smtplib|telnetlib
                 |paramiko|xmlrpc|websocket|fsockopen|stream_socket_client|curl_init|file_get_contents\s*\(\s*['\x22]https?:
                 |net\.connect|net\.Socket|require\(\s*['\x22](?:https?|net|dgram|tls)['\x22]\s*\)|fetch\s*\(|XMLHttpRequest
                 |IO::Socket|LWP|HTTP::Tiny|Net::HTTP|TCPSocket|UDPSocket|open-uri|/inet/tcp|/inet/udp|/dev/tcp/|/dev/udp/
@@ -363,7 +364,16 @@ fn dynamic_code(lang: Lang, code: &str, out: &mut Vec<Finding>) {
 /// listening sockets.
 fn network(lang: Lang, code: &str, out: &mut Vec<Finding>) {
     let p = patterns();
-    if p.network.is_match(code) || (lang == Lang::Awk && code.contains("/inet/")) {
+    let parses_only = || {
+        lang == Lang::Python
+            && parsing_only::only_parses(
+                code,
+                p.network.find_iter(code).map(|m| (m.start(), m.end())),
+            )
+    };
+    if (p.network.is_match(code) && !parses_only())
+        || (lang == Lang::Awk && code.contains("/inet/"))
+    {
         let mut targets: Vec<String> = p
             .url
             .find_iter(code)
