@@ -1,6 +1,7 @@
-//! The broker under faults: killed mid-write, slow clients. What it acknowledged stays
-//! recorded, the chain verifies, hooks deny while it is down, and it resumes with its
-//! revocations intact.
+//! The broker under faults: killed mid-write, slow clients, a full disk, its clock
+//! jumping. What it acknowledged stays recorded, the chain verifies, hooks deny while it
+//! is down, it resumes with its revocations intact, and tokens are judged at the time
+//! as it is.
 
 #![allow(
     clippy::unwrap_used,
@@ -288,6 +289,71 @@ fn a_full_disk_fails_closed_and_recovers_when_space_returns() {
     }
     assert!(recovered, "decisions resume once space returns");
     broker.stop();
+    let verify = run(mandate(&data).args(["audit", "verify"]));
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+/// libfaketime, which moves the wall clock of one process (Debian's `faketime`).
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[test]
+fn a_clock_jump_under_a_running_broker_is_judged_at_the_new_time() {
+    if !std::path::Path::new(LIBFAKETIME).exists() {
+        eprintln!("SKIPPED: libfaketime is not installed (Debian package faketime)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = scratch_repo(tmp.path());
+    let data = tmp.path().join("data");
+    // The broker's wall clock is the real one plus the offset in this file, read afresh
+    // by every thread at every call (no cache: each thread sees the same time); its
+    // monotonic clock (tokio's timers) is left alone.
+    let offset = tmp.path().join("clock-offset");
+    let set_clock = |o: &str| std::fs::write(&offset, o).unwrap();
+    set_clock("+0");
+    let broker = Broker::start_with_env(
+        &data,
+        &["--proxy-listen", "off"],
+        &[
+            ("LD_PRELOAD", std::path::Path::new(LIBFAKETIME)),
+            ("FAKETIME_TIMESTAMP_FILE", &offset),
+            ("FAKETIME_NO_CACHE", std::path::Path::new("1")),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", std::path::Path::new("1")),
+        ],
+    );
+    let (_, token) = start_task(&data, &repo);
+    let decide = || check(&data, &token, &repo, "--read", "src/main.rs");
+    let d = decide();
+    assert_eq!(d["decision"], "allow", "{d}");
+
+    // Two days on, the task's token has expired: denied, saying so.
+    set_clock("+2d");
+    let d = decide();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["reasons"][0]["policy"], "token.expired", "{d}");
+
+    // Back to the present: the same token is good again (nothing was cached as valid
+    // or as expired).
+    set_clock("+0");
+    let d = decide();
+    assert_eq!(d["decision"], "allow", "{d}");
+
+    // A day back, before the token was issued: not yet valid.
+    set_clock("-1d");
+    let d = decide();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["reasons"][0]["policy"], "token.not_yet_valid", "{d}");
+
+    set_clock("+0");
+    let d = decide();
+    assert_eq!(d["decision"], "allow", "{d}");
+    broker.stop();
+    // Every record, whatever clock stamped it, is in one verifiable chain.
     let verify = run(mandate(&data).args(["audit", "verify"]));
     assert!(
         verify.status.success(),

@@ -39,7 +39,15 @@ pub struct Broker {
 impl Broker {
     /// Starts `mandate serve --listen 127.0.0.1:0` and waits for its address line.
     pub fn start(data: &Path, extra: &[&str]) -> Broker {
+        Self::start_with_env(data, extra, &[])
+    }
+
+    /// Like [`Broker::start`], with `env` set for the broker's process alone.
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Broker {
         let mut cmd = mandate(data);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.args(["serve", "--listen", "127.0.0.1:0"]);
         // A free port for the proxy: tests run in parallel.
         if !extra.contains(&"--proxy-listen") {
