@@ -165,6 +165,26 @@ impl Analyzer {
         self.memo.clear();
     }
 
+    /// Whether deciding `command` again is bounded work: its parse is memoised and none
+    /// of its effects makes the analysis read or walk more (a file it runs, a tree it
+    /// archives, a glob, a git remote to resolve). Such a decision can run inline, without
+    /// a thread hand-off or a deadline.
+    pub fn settled_shell(&self, command: &str) -> bool {
+        let Some(effects) = self.memo.get(command) else {
+            return false;
+        };
+        effects.iter().all(|e| match e {
+            ShellEffect::Read(p) | ShellEffect::Write(p) | ShellEffect::Delete(p) => !p.glob,
+            ShellEffect::Connect { target, .. } => !matches!(target, NetTarget::GitRemote { .. }),
+            ShellEffect::Exec { .. }
+            | ShellEffect::RunRemote { .. }
+            | ShellEffect::Privilege { .. }
+            | ShellEffect::Obfuscated { .. }
+            | ShellEffect::Unparseable { .. } => true,
+            _ => false,
+        })
+    }
+
     fn shell_effects(&self, command: &str) -> Arc<Vec<ShellEffect>> {
         if command.len() > MAX_MEMO_COMMAND {
             return Arc::new(self.shell.analyze(command).effects);

@@ -628,12 +628,17 @@ impl Broker {
         state: Arc<TaskState>,
         action: &Action,
     ) -> Result<Outcome, Reason> {
-        // File and HTTP actions are a path or URL to resolve: bounded work, decided
-        // inline (a thread hand-off costs more than the decision).
-        if matches!(
-            action.kind,
-            ActionKind::FileRead { .. } | ActionKind::FileWrite { .. } | ActionKind::Http { .. }
-        ) {
+        // File and HTTP actions are a path or URL to resolve, and a command already
+        // analysed whose effects need no further reading: bounded work, decided inline
+        // (a thread hand-off costs more than the decision).
+        let bounded = match &action.kind {
+            ActionKind::FileRead { .. }
+            | ActionKind::FileWrite { .. }
+            | ActionKind::Http { .. } => true,
+            ActionKind::Shell { command } => self.engine.analyzer().settled_shell(command),
+            _ => false,
+        };
+        if bounded {
             return Ok(self.engine.decide(&state, action));
         }
         let engine = self.engine.clone();

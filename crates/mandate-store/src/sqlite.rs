@@ -50,6 +50,10 @@ pub(crate) const SCHEMA: &[&str] = &[
         signature TEXT NOT NULL)",
 ];
 
+/// Audit records per `INSERT` statement: 7 bound values each, well under SQLite's limit
+/// of 32,766 variables per statement.
+const ROWS_PER_INSERT: usize = 500;
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -284,19 +288,6 @@ impl Store for SqliteStore {
             let body = to_canonical(&e.body);
             let task_id = e.task_id.as_ref().map(|t| t.as_str().to_owned());
             let hash = record_hash(&prev, seq, &e.kind, task_id.as_deref(), e.time_ms, &body);
-            sqlx::query(
-                "INSERT INTO audit_log (seq, kind, task_id, time_ms, body, prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(seq)
-            .bind(&e.kind)
-            .bind(&task_id)
-            .bind(e.time_ms)
-            .bind(&body)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
             out.push(AuditRecord {
                 seq,
                 kind: e.kind.clone(),
@@ -307,6 +298,24 @@ impl Store for SqliteStore {
                 hash: hash.clone(),
             });
             prev = hash;
+        }
+        // One statement per chunk, not one per record: each statement is a round trip to
+        // sqlx's SQLite thread (two context switches), which under load cost more than
+        // the inserts themselves.
+        for chunk in out.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO audit_log (seq, kind, task_id, time_ms, body, prev_hash, hash) ",
+            );
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(r.seq)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.task_id)
+                    .push_bind(r.time_ms)
+                    .push_bind(&r.body)
+                    .push_bind(&r.prev_hash)
+                    .push_bind(&r.hash);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)
