@@ -617,3 +617,33 @@ fn expand_glob(abs: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Analyzer;
+
+    #[test]
+    fn only_a_memoised_command_that_reads_no_further_is_settled() {
+        let a = Analyzer::builtin();
+        assert!(!a.settled_shell("cargo test"), "not analysed yet");
+        for settled in [
+            "cargo test",
+            "git status",
+            "cat src/main.rs",
+            "curl https://x.example",
+        ] {
+            a.shell_effects(settled);
+            assert!(a.settled_shell(settled), "{settled}");
+        }
+        // A file it runs, a tree it archives, a glob, a git remote: more to read each time.
+        for unsettled in [
+            "./build.sh",
+            "tar czf /tmp/a.tgz src",
+            "cat src/*.rs",
+            "git push origin main",
+        ] {
+            a.shell_effects(unsettled);
+            assert!(!a.settled_shell(unsettled), "{unsettled}");
+        }
+    }
+}
