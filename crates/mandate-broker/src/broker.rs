@@ -579,7 +579,7 @@ impl Broker {
             purpose: mandate.map(|m| m.purpose.clone()),
             profile: mandate.map(|m| m.profile.clone()),
             parent: mandate.and_then(|m| m.parent.clone()),
-            action,
+            action: action.for_record(),
             effects: decision.effects.clone(),
             decision: decision.decision,
             reasons: decision.reasons.clone(),

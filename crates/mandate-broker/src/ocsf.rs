@@ -225,7 +225,7 @@ fn decision_event(r: &AuditRecord, d: &DecisionMade) -> Value {
                 "working_directory": cwd,
             });
         }
-        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => {
+        ActionKind::FileRead { path } | ActionKind::FileWrite { path, .. } => {
             let name = path.rsplit('/').next().unwrap_or(path);
             ev["file"] = json!({"path": path, "name": name, "type_id": 1, "type": "Regular File"});
         }

@@ -303,7 +303,15 @@ pub fn quiet_facts(action: &Action) -> FlowFacts {
 fn action_text(action: &Action) -> Cow<'_, str> {
     match &action.kind {
         ActionKind::Shell { command } => Cow::Borrowed(command),
-        ActionKind::FileRead { path } | ActionKind::FileWrite { path } => Cow::Borrowed(path),
+        ActionKind::FileRead { path }
+        | ActionKind::FileWrite {
+            path,
+            content: None,
+        } => Cow::Borrowed(path),
+        ActionKind::FileWrite {
+            path,
+            content: Some(c),
+        } => Cow::Owned(format!("{path}\n{c}")),
         ActionKind::Http { url, .. } => Cow::Borrowed(url.as_str()),
         ActionKind::McpCall { args, .. } => {
             let mut out = String::new();

@@ -176,6 +176,9 @@ pub struct CaseAction {
     /// A file write.
     #[serde(default)]
     pub write: Option<String>,
+    /// What the file write puts into the file.
+    #[serde(default)]
+    pub content: Option<String>,
     /// An HTTP request URL.
     #[serde(default)]
     pub fetch: Option<String>,
@@ -523,7 +526,9 @@ fn case_action(a: &CaseAction, s: &dyn Fn(&str) -> String) -> Result<ActionKind,
     match (&a.shell, &a.read, &a.write, &a.fetch, &a.mcp) {
         (Some(c), None, None, None, None) => ActionKind::shell(&s(c)),
         (None, Some(p), None, None, None) => ActionKind::file_read(&s(p)),
-        (None, None, Some(p), None, None) => ActionKind::file_write(&s(p)),
+        (None, None, Some(p), None, None) => {
+            ActionKind::file_write_content(&s(p), a.content.as_deref())
+        }
         (None, None, None, Some(u), None) => {
             HttpMethod::parse(a.method.as_deref().unwrap_or("GET")).and_then(|m| {
                 Ok(ActionKind::Http {

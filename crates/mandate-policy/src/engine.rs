@@ -103,12 +103,15 @@ fn parts(effect: &Effect, cwd_zone: PathZone, task_labels: Labels, facts: &FlowF
     let mut context: Vec<(&'static str, Val)> = Vec::with_capacity(12);
     let (action, resource_type, resource_id) = match effect {
         Effect::Read(f) | Effect::Write(f) | Effect::Delete(f) => {
+            // Only a write puts the action's text (its command, its content) into a file.
+            let carries = facts.carries_secret && matches!(effect, Effect::Write(_));
             context.extend([
                 ("path", Val::Str(f.path.clone())),
                 ("zone", Val::Str(f.zone.as_str().into())),
                 ("labels", labels(f.labels)),
                 ("special", Val::Str(f.special.as_str().into())),
                 ("in_scope", Val::Bool(f.in_scope)),
+                ("carries_secret", Val::Bool(carries)),
             ]);
             (effect.kind(), "File", f.path.clone())
         }

@@ -9,6 +9,9 @@ use crate::{AbsPath, Host, InvalidInput};
 
 /// Longest shell command we analyse (1 MiB). Longer input is refused at the boundary.
 pub const MAX_COMMAND: usize = 1 << 20;
+/// Largest text a file write may carry to be judged (a bigger one is refused, not
+/// judged in part: a secret could sit past any cut).
+pub const MAX_WRITE_CONTENT: usize = 4 << 20;
 
 /// Longest prompt recorded as text; a longer one is recorded by its digest and length.
 pub const MAX_PROMPT_TEXT: usize = 4096;
@@ -24,6 +27,26 @@ pub struct Action {
     pub kind: ActionKind,
     /// The working directory the action runs in (relative paths are relative to it).
     pub cwd: AbsPath,
+}
+
+impl Action {
+    /// The action as the audit log keeps it: a file write's content is left out (it can
+    /// be a whole file, and may hold the very secret a write was refused for).
+    pub fn for_record(&self) -> Action {
+        match &self.kind {
+            ActionKind::FileWrite {
+                path,
+                content: Some(_),
+            } => Action {
+                kind: ActionKind::FileWrite {
+                    path: path.clone(),
+                    content: None,
+                },
+                cwd: self.cwd.clone(),
+            },
+            _ => self.clone(),
+        }
+    }
 }
 
 /// The kinds of action Mandate decides.
@@ -44,6 +67,11 @@ pub enum ActionKind {
     FileWrite {
         /// The path as the assistant wrote it.
         path: String,
+        /// The text the write puts into the file, where the tool's input says it (a
+        /// Write tool's content, an Edit's replacement): searched for secret values the
+        /// task has read. Never recorded in the audit log (see [`Action::for_record`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
     },
     /// An HTTP request (WebFetch and friends).
     Http {
@@ -231,9 +259,18 @@ impl ActionKind {
 
     /// Validates a path for writing.
     pub fn file_write(path: &str) -> Result<Self, InvalidInput> {
+        Self::file_write_content(path, None)
+    }
+
+    /// Validates a path for writing and the text written there.
+    pub fn file_write_content(path: &str, content: Option<&str>) -> Result<Self, InvalidInput> {
         check_nonempty("path", path, MAX_PATH)?;
+        if let Some(c) = content {
+            check_text("content", c, MAX_WRITE_CONTENT)?;
+        }
         Ok(Self::FileWrite {
             path: path.to_owned(),
+            content: content.map(str::to_owned),
         })
     }
 
@@ -241,8 +278,13 @@ impl ActionKind {
     pub fn validate(&self) -> Result<(), InvalidInput> {
         match self {
             Self::Shell { command } => check_text("command", command, MAX_COMMAND),
-            Self::FileRead { path } | Self::FileWrite { path } => {
-                check_nonempty("path", path, MAX_PATH)
+            Self::FileRead { path } => check_nonempty("path", path, MAX_PATH),
+            Self::FileWrite { path, content } => {
+                check_nonempty("path", path, MAX_PATH)?;
+                match content {
+                    Some(c) => check_text("content", c, MAX_WRITE_CONTENT),
+                    None => Ok(()),
+                }
             }
             Self::Http { .. } => Ok(()),
             Self::McpCall { .. } => Ok(()),
@@ -285,7 +327,7 @@ impl ActionKind {
     pub fn target(&self) -> String {
         match self {
             Self::Shell { command } => command.clone(),
-            Self::FileRead { path } | Self::FileWrite { path } => path.clone(),
+            Self::FileRead { path } | Self::FileWrite { path, .. } => path.clone(),
             Self::Http { method, url } => format!("{method} {url}"),
             Self::McpCall { tool, .. } => tool.to_string(),
             Self::AssistantTool {

@@ -379,7 +379,11 @@ impl EvaluationRequest {
         let mut rprops = serde_json::Map::new();
         let (kind, id) = match &action.kind {
             ActionKind::Shell { command } => ("command", command.clone()),
-            ActionKind::FileRead { path } | ActionKind::FileWrite { path } => {
+            ActionKind::FileRead { path } => ("file", path.clone()),
+            ActionKind::FileWrite { path, content } => {
+                if let Some(c) = content {
+                    rprops.insert("content".into(), c.clone().into());
+                }
                 ("file", path.clone())
             }
             ActionKind::Http { method, url } => {
@@ -454,7 +458,19 @@ impl EvaluationRequest {
         let kind = match self.action.name.as_str() {
             "shell" => ActionKind::shell(id)?,
             "file_read" => ActionKind::file_read(id)?,
-            "file_write" => ActionKind::file_write(id)?,
+            "file_write" => {
+                let content = match self.resource.properties.get("content") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(c)) => Some(c.as_str()),
+                    Some(_) => {
+                        return Err(InvalidInput::malformed(
+                            "resource.properties.content",
+                            "must be a string: the text the write puts into the file",
+                        ));
+                    }
+                };
+                ActionKind::file_write_content(id, content)?
+            }
             "http" => {
                 let method = self
                     .action
