@@ -76,6 +76,9 @@ fn refusal(text: &str) -> Option<String> {
         // carriage return (found by fuzzing).
         return Some("a here-document delimiter starts with a control character".into());
     }
+    if missing_heredoc_delimiter(text) {
+        return Some("a here-document operator has no delimiter word after it".into());
+    }
     if expanding_heredoc_delimiter(text) {
         // brush-parser 0.4's tokenizer grows a token without end (gigabytes in a second)
         // on a delimiter holding an open expansion such as `<<$[` (found by fuzzing);
@@ -205,6 +208,20 @@ fn odd_heredoc(s: &str) -> bool {
     heredoc_delimiters(s).any(|rest| rest.first() == Some(&b'\r'))
 }
 
+/// A here-document operator with no delimiter word after it: the end of the text, a
+/// newline or an operator (`<< <<`, `<<|`, `<<)`; not `(`, which after `<<` is most
+/// often an arithmetic shift such as `$((1 << (n)))`). Bash refuses it as a syntax error;
+/// inside `$(…)` brush-parser 0.4's tokenizer instead grows one token without end
+/// (2 GB within a second on 95 bytes; found by fuzzing).
+fn missing_heredoc_delimiter(s: &str) -> bool {
+    heredoc_delimiters(s).any(|rest| {
+        matches!(
+            rest.first(),
+            None | Some(b'\n' | b'\r' | b'<' | b'>' | b'|' | b'&' | b';' | b')')
+        )
+    })
+}
+
 /// A here-document delimiter word that contains `$` or a backquote.
 fn expanding_heredoc_delimiter(s: &str) -> bool {
     heredoc_delimiters(s).any(|rest| {
@@ -269,6 +286,25 @@ mod tests {
         let parens = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
         assert!(refusal(&parens(MAX_PARENS)).is_none());
         assert!(refusal(&parens(MAX_PARENS + 1)).is_some());
+    }
+
+    #[test]
+    fn a_here_document_without_a_delimiter_is_refused() {
+        // The fuzzer's input: 2 GB within a second inside brush-parser's tokenizer.
+        let found = "$(@j  8|8<<                     <<     8|8<#<               (        <<                      )J";
+        assert!(refusal(found).is_some());
+        for bad in ["cat <<", "cat << <<x", "cat <<|x", "$(cat <<)", "cat <<\nx"] {
+            assert!(missing_heredoc_delimiter(bad), "{bad:?}");
+        }
+        for good in [
+            "cat <<EOF\nx\nEOF",
+            "cat <<- 'E'\nx\nE",
+            "cat <<<\"$x\"",
+            "a<<b",
+            "echo $((1 << (3)))",
+        ] {
+            assert!(!missing_heredoc_delimiter(good), "{good:?}");
+        }
     }
 
     #[test]
