@@ -76,6 +76,9 @@ fn refusal(text: &str) -> Option<String> {
         // carriage return (found by fuzzing).
         return Some("a here-document delimiter starts with a control character".into());
     }
+    if unterminated_heredoc(text) {
+        return Some("a here-document is never closed by its delimiter line".into());
+    }
     if missing_heredoc_delimiter(text) {
         return Some("a here-document operator has no delimiter word after it".into());
     }
@@ -222,6 +225,38 @@ fn missing_heredoc_delimiter(s: &str) -> bool {
     })
 }
 
+/// A here-document whose delimiter line never comes. Bash reads to the end with a
+/// warning; brush-parser 0.4's tokenizer, inside nested `$(…)`, grows one token without
+/// end (2 GB within a second on 69 bytes; found by fuzzing). A command an assistant
+/// means has its closing line.
+fn unterminated_heredoc(s: &str) -> bool {
+    let mut at = 0;
+    let b = s.as_bytes();
+    heredoc_delimiters(s).any(|rest| {
+        let start = b.len() - rest.len();
+        at = start;
+        let word: String = rest
+            .iter()
+            .take_while(|c| {
+                !matches!(
+                    c,
+                    b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>' | b')'
+                )
+            })
+            .filter(|c| !matches!(c, b'\'' | b'"' | b'\\'))
+            .map(|&c| char::from(c))
+            .collect();
+        // `<< (n)` is an arithmetic shift; an empty word is another guard's.
+        if word.is_empty() || rest.first() == Some(&b'(') {
+            return false;
+        }
+        !s[at..]
+            .split('\n')
+            .skip(1)
+            .any(|line| line.trim_start_matches('\t').trim_end_matches('\r') == word)
+    })
+}
+
 /// A here-document delimiter word that contains `$` or a backquote.
 fn expanding_heredoc_delimiter(s: &str) -> bool {
     heredoc_delimiters(s).any(|rest| {
@@ -308,6 +343,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unterminated_here_document_is_refused() {
+        // The fuzzer's second input: the same growth, the delimiter line never comes.
+        let found =
+            "time>$(!$$$$-$$M8>$(1=+S[&I$($>(S[&S <<         \t\t\t\t\t\t\t\t\tu\t\t\t\t\t|]]\t]\t";
+        assert!(refusal(found).is_some());
+        assert!(unterminated_heredoc("cat <<EOF\nx"));
+        assert!(unterminated_heredoc("cat <<'EOF' > a\nx\nEOF2"));
+        for good in [
+            "cat <<EOF\nx\nEOF",
+            "cat <<'EOF' > t.py\nprint(1)\nEOF\npython3 t.py",
+            "cat <<-\"END\"\n\tx\n\tEND",
+            "x=$(cat <<E\na\nE\n)",
+            "cat <<<\"$x\"",
+            "echo $((1 << (3)))",
+        ] {
+            assert!(!unterminated_heredoc(good), "{good:?}");
+        }
+    }
+
+    #[test]
     fn backquotes_close_in_pairs() {
         assert_eq!(max_bracket_depth("echo `date` `id`"), 1);
         assert_eq!(max_bracket_depth("a $(b `c`)"), 2);
@@ -340,7 +395,11 @@ mod tests {
 
     #[test]
     fn many_here_documents_are_refused() {
-        let docs = |n: usize| (0..n).map(|i| format!("cat <<E{i}\n")).collect::<String>();
+        let docs = |n: usize| {
+            (0..n)
+                .map(|i| format!("cat <<E{i}\nx\nE{i}\n"))
+                .collect::<String>()
+        };
         assert!(refusal(&docs(MAX_HEREDOCS)).is_none());
         assert!(refusal(&docs(MAX_HEREDOCS + 1)).is_some());
     }
