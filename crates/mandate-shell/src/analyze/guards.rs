@@ -230,31 +230,90 @@ fn missing_heredoc_delimiter(s: &str) -> bool {
 /// end (2 GB within a second on 69 bytes; found by fuzzing). A command an assistant
 /// means has its closing line.
 fn unterminated_heredoc(s: &str) -> bool {
-    let mut at = 0;
-    let b = s.as_bytes();
-    heredoc_delimiters(s).any(|rest| {
-        let start = b.len() - rest.len();
-        at = start;
-        let word: String = rest
-            .iter()
-            .take_while(|c| {
-                !matches!(
-                    c,
-                    b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>' | b')'
-                )
-            })
-            .filter(|c| !matches!(c, b'\'' | b'"' | b'\\'))
-            .map(|&c| char::from(c))
-            .collect();
-        // `<< (n)` is an arithmetic shift; an empty word is another guard's.
-        if word.is_empty() || rest.first() == Some(&b'(') {
-            return false;
+    // Lines are read as bash reads them: a here-document's body starts on the line after
+    // its operator and ends at its delimiter line; `<<` inside a body, in quotes, in a
+    // comment or in `((…))` arithmetic is no operator.
+    let mut pending: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut quote: Option<u8> = None;
+    let mut arithmetic = 0usize;
+    for line in s.split('\n') {
+        if let Some(delimiter) = pending.front() {
+            if line.trim_start_matches('\t').trim_end_matches('\r') == delimiter {
+                pending.pop_front();
+            }
+            continue;
         }
-        !s[at..]
-            .split('\n')
-            .skip(1)
-            .any(|line| line.trim_start_matches('\t').trim_end_matches('\r') == word)
-    })
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = quote {
+                if c == b'\\' && q == b'"' {
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                b'\\' => i += 1,
+                b'\'' | b'"' => quote = Some(c),
+                b'#' if i == 0 || b[i - 1].is_ascii_whitespace() => break,
+                b'(' if b.get(i + 1) == Some(&b'(') => {
+                    arithmetic += 1;
+                    i += 1;
+                }
+                b')' if b.get(i + 1) == Some(&b')') && arithmetic > 0 => {
+                    arithmetic -= 1;
+                    i += 1;
+                }
+                b'<' if b.get(i + 1) == Some(&b'<') && arithmetic == 0 => {
+                    let mut j = i + 2;
+                    if b.get(j) == Some(&b'<') {
+                        i = j + 1;
+                        continue;
+                    }
+                    if b.get(j) == Some(&b'-') {
+                        j += 1;
+                    }
+                    while matches!(b.get(j), Some(b' ' | b'\t')) {
+                        j += 1;
+                    }
+                    // Outside arithmetic, `<< (` is a syntax error (on which brush-parser
+                    // grows without end too); an empty word is another guard's.
+                    if b.get(j) == Some(&b'(') {
+                        return true;
+                    }
+                    let word = delimiter_word(&b[j..]);
+                    if !word.is_empty() {
+                        pending.push_back(word);
+                    }
+                    i = j;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    !pending.is_empty()
+}
+
+/// A here-document's delimiter word as its closing line spells it (quotes removed).
+fn delimiter_word(rest: &[u8]) -> String {
+    rest.iter()
+        .take_while(|c| {
+            !matches!(
+                c,
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>' | b')'
+            )
+        })
+        .filter(|c| !matches!(c, b'\'' | b'"' | b'\\'))
+        .map(|&c| char::from(c))
+        .collect()
 }
 
 /// A here-document delimiter word that contains `$` or a backquote.
@@ -349,6 +408,10 @@ mod tests {
             "time>$(!$$$$-$$M8>$(1=+S[&I$($>(S[&S <<         \t\t\t\t\t\t\t\t\tu\t\t\t\t\t|]]\t]\t";
         assert!(refusal(found).is_some());
         assert!(unterminated_heredoc("cat <<EOF\nx"));
+        // The third: `<< (` inside nested `$(…)`.
+        let third =
+            "time>$(!$$$$-$$M8>$(1=$S[&I$($>(S[&SI]>$<<           (@j  8[&I)FF@S>$(77777777~ ";
+        assert!(refusal(third).is_some());
         assert!(unterminated_heredoc("cat <<'EOF' > a\nx\nEOF2"));
         for good in [
             "cat <<EOF\nx\nEOF",
@@ -357,6 +420,11 @@ mod tests {
             "x=$(cat <<E\na\nE\n)",
             "cat <<<\"$x\"",
             "echo $((1 << (3)))",
+            "echo $((1 << 2))",
+            "python3 -c 'print(1 << 2)'",
+            "echo \"a << b\" # x << y",
+            "cat <<'EOF' > a.cpp\nint main() { std::cout << \"hi\"; }\nEOF\ng++ a.cpp",
+            "cat <<A; cat <<B\n1\nA\n2\nB",
         ] {
             assert!(!unterminated_heredoc(good), "{good:?}");
         }
