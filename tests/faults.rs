@@ -36,6 +36,17 @@ fn evaluation(token: &str, repo: &std::path::Path, n: usize) -> String {
     .to_string()
 }
 
+/// `mandate audit verify` passes on `data`: the hash chain is whole, the checkpoints verify.
+fn assert_audit_verifies(data: &std::path::Path) {
+    let verify = run(mandate(data).args(["audit", "verify"]));
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
 /// A decision request; `None` once the broker is gone.
 fn try_post(addr: &str, body: &[u8]) -> Option<(u16, String)> {
     use std::io::Read;
@@ -136,13 +147,7 @@ fn a_broker_killed_under_load_loses_no_acknowledged_decision() {
     // Restarted on the same data directory, it verifies, holds every acknowledged
     // decision, and still knows which tasks ended.
     let broker = Broker::start(&data, &["--proxy-listen", "off"]);
-    let verify = run(mandate(&data).args(["audit", "verify"]));
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_audit_verifies(&data);
     let export = run(mandate(&data).args(["audit", "export", "--format", "jsonl"]));
     let recorded: HashSet<String> = String::from_utf8_lossy(&export.stdout)
         .lines()
@@ -289,13 +294,7 @@ fn a_full_disk_fails_closed_and_recovers_when_space_returns() {
     }
     assert!(recovered, "decisions resume once space returns");
     broker.stop();
-    let verify = run(mandate(&data).args(["audit", "verify"]));
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_audit_verifies(&data);
 }
 
 /// libfaketime, which moves the wall clock of one process (Debian's `faketime`).
@@ -347,11 +346,5 @@ fn a_clock_jump_under_a_running_broker_is_judged_at_the_new_time() {
     }
     broker.stop();
     // Every record, whatever clock stamped it, is in one verifiable chain.
-    let verify = run(mandate(&data).args(["audit", "verify"]));
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_audit_verifies(&data);
 }

@@ -189,17 +189,10 @@ fn heredoc_delimiters(s: &str) -> impl Iterator<Item = &[u8]> {
     std::iter::from_fn(move || {
         loop {
             let off = s[i..].find("<<")?;
-            let mut j = i + off + 2;
-            if b.get(j) == Some(&b'<') {
-                i = j + 1;
+            let Some(j) = delimiter_start(b, i + off) else {
+                i += off + 3;
                 continue;
-            }
-            if b.get(j) == Some(&b'-') {
-                j += 1;
-            }
-            while matches!(b.get(j), Some(b' ' | b'\t')) {
-                j += 1;
-            }
+            };
             i = j;
             return Some(&b[j..]);
         }
@@ -271,17 +264,10 @@ fn unterminated_heredoc(s: &str) -> bool {
                     i += 1;
                 }
                 b'<' if b.get(i + 1) == Some(&b'<') && arithmetic == 0 => {
-                    let mut j = i + 2;
-                    if b.get(j) == Some(&b'<') {
-                        i = j + 1;
+                    let Some(j) = delimiter_start(b, i) else {
+                        i += 3;
                         continue;
-                    }
-                    if b.get(j) == Some(&b'-') {
-                        j += 1;
-                    }
-                    while matches!(b.get(j), Some(b' ' | b'\t')) {
-                        j += 1;
-                    }
+                    };
                     // Outside arithmetic, `<< (` is a syntax error (on which brush-parser
                     // grows without end too); an empty word is another guard's.
                     if b.get(j) == Some(&b'(') {
@@ -300,6 +286,22 @@ fn unterminated_heredoc(s: &str) -> bool {
         }
     }
     !pending.is_empty()
+}
+
+/// Where the delimiter word of the here-document operator `<<` at `at` starts (past `-`
+/// and blanks); `None` for the here-string `<<<`.
+fn delimiter_start(b: &[u8], at: usize) -> Option<usize> {
+    let mut j = at + 2;
+    if b.get(j) == Some(&b'<') {
+        return None;
+    }
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    while matches!(b.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    Some(j)
 }
 
 /// A here-document's delimiter word as its closing line spells it (quotes removed).
